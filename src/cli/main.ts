@@ -1,0 +1,36 @@
+// The `vipcast` command: dispatches to one subcommand per job.
+import { VERSION } from '../version.js';
+
+/** A subcommand: takes its arguments, returns the process exit code. */
+export type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, { run: Command; summary: string }> = {
+  version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
+};
+
+function printVersion(): number {
+  console.log(`vipcast ${VERSION}`);
+  return 0;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: vipcast <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun "vipcast <command> --help" for a command's options.`;
+}
+
+/** Runs the command line and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') return printVersion();
+  const command = commands[name];
+  if (!command) {
+    console.error(`vipcast: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}

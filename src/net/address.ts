@@ -1,0 +1,114 @@
+// IP addresses as (family, bigint) values: parsing, RFC 5952 text form, and ranges.
+// ip-num does the parsing and CIDR arithmetic; its IPv6 text form is not canonical, so
+// formatting is ours.
+import { isIPv4, isIPv6 } from 'node:net';
+import { IPv4, IPv6 } from 'ip-num';
+
+/** An address family, named as Kubernetes names it in `spec.ipFamilies`. */
+export type Family = 'IPv4' | 'IPv6';
+
+/** An IP address: its family and its value as an unsigned integer. */
+export interface Address {
+  readonly family: Family;
+  readonly value: bigint;
+}
+
+/** An inclusive range of addresses of one family, first ≤ last. */
+export interface AddressRange {
+  readonly family: Family;
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+/** Number of bits in an address of the family. */
+export function familyBits(family: Family): number {
+  return family === 'IPv4' ? 32 : 128;
+}
+
+/** Parses a dotted-quad IPv4 or an IPv6 address (no zone, no prefix), or returns undefined. */
+export function parseAddress(text: string): Address | undefined {
+  if (isIPv4(text)) return { family: 'IPv4', value: IPv4.fromString(text).getValue() };
+  if (isIPv6(text) && !text.includes('%')) return { family: 'IPv6', value: IPv6.fromString(text).getValue() };
+  return undefined;
+}
+
+/** Formats an address in its canonical text form (RFC 5952 for IPv6). */
+export function formatAddress(address: Address): string {
+  return address.family === 'IPv4' ? formatIPv4(address.value) : formatIPv6(address.value);
+}
+
+function formatIPv4(value: bigint): string {
+  const n = Number(value);
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+// RFC 5952 section 4: lower-case hex, no leading zeros, the longest run of two or more zero
+// groups (the first such run on a tie) becomes "::".
+function formatIPv6(value: bigint): string {
+  const groups: number[] = [];
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+/** The canonical text form of an address given as text, or undefined if it does not parse. */
+export function canonicalAddress(text: string): string | undefined {
+  const address = parseAddress(text.trim());
+  return address && formatAddress(address);
+}
+
+/** The number of addresses in a range. */
+export function rangeSize(range: AddressRange): bigint {
+  return range.last - range.first + 1n;
+}
+
+/** Whether two ranges share at least one address. */
+export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
+  return a.family === b.family && a.first <= b.last && b.first <= a.last;
+}
+
+/** Whether an address lies inside a range. */
+export function rangeContains(range: AddressRange, address: Address): boolean {
+  return range.family === address.family && range.first <= address.value && address.value <= range.last;
+}
+
+/** The smallest list of CIDR prefixes that covers a range exactly, in address order. */
+export function rangeToCidrs(range: AddressRange): { address: Address; prefixLength: number }[] {
+  const bits = familyBits(range.family);
+  const out: { address: Address; prefixLength: number }[] = [];
+  let first = range.first;
+  while (first <= range.last) {
+    // Largest block aligned at `first` that does not run past `last`.
+    let size = 0;
+    while (size < bits && (first & ((1n << BigInt(size + 1)) - 1n)) === 0n && first + (1n << BigInt(size + 1)) - 1n <= range.last) {
+      size++;
+    }
+    out.push({ address: { family: range.family, value: first }, prefixLength: bits - size });
+    first += 1n << BigInt(size);
+  }
+  return out;
+}
+
+/** Formats a range as a CIDR when it is exactly one prefix, otherwise as "first-last". */
+export function formatRange(range: AddressRange): string {
+  const cidrs = rangeToCidrs(range);
+  const only = cidrs.length === 1 ? cidrs[0] : undefined;
+  if (only) return `${formatAddress(only.address)}/${only.prefixLength}`;
+  return `${formatAddress({ family: range.family, value: range.first })}-${formatAddress({ family: range.family, value: range.last })}`;
+}
