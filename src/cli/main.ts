@@ -1,10 +1,12 @@
 // The `vipcast` command: dispatches to one subcommand per job.
+import { checkConfigCommand } from './check-config.js';
 import { VERSION } from '../version.js';
 
 /** A subcommand: takes its arguments, returns the process exit code. */
 export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
+  'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
 

@@ -1,0 +1,204 @@
+// The `peers` and `bfd-profiles` sections of the config.
+import { parseAddress } from '../net/address.js';
+import type { BfdProfile, Peer, Pool } from './types.js';
+import { parseDuration } from './duration.js';
+import { readSelectors } from './selector.js';
+import { didYouMean } from './suggest.js';
+import type { Field, Reader } from './yaml-reader.js';
+
+const peerKeys = [
+  'peer-address', 'peer-asn', 'my-asn', 'peer-port', 'hold-time', 'keepalive-time', 'router-id',
+  'source-address', 'node-selectors', 'password', 'ebgp-multihop', 'bfd-profile', 'pools',
+] as const;
+
+const bfdKeys = [
+  'name', 'receive-interval', 'transmit-interval', 'detect-multiplier', 'echo-interval',
+  'echo-mode', 'passive-mode', 'minimum-ttl',
+] as const;
+
+const maxAsn = 4_294_967_295;
+/** Linux's TCP_MD5SIG_MAXKEYLEN: the longest TCP MD5 key the kernel accepts. */
+const maxPasswordLength = 80;
+
+/** Reads `bfd-profiles`: names unique, timers in FRR's accepted ranges. */
+export function readBfdProfiles(r: Reader, field: Field): BfdProfile[] {
+  const out: BfdProfile[] = [];
+  const seen = new Map<string, string>();
+  for (const item of r.list(field, 'bfd-profiles')) {
+    const entries = r.map(item, bfdKeys, 'a BFD profile');
+    if (!entries) continue;
+    const nameField = entries.get('name');
+    const name = nameField && r.string(nameField, 'name');
+    if (!nameField) r.error(item, 'a BFD profile needs a "name"');
+    if (nameField && name !== undefined && seen.has(name)) {
+      r.error(nameField, `BFD profile "${name}" is defined twice (also at ${seen.get(name)})`);
+    }
+    const number = (key: string, min: number, max: number, fallback: number): number => {
+      const f = entries.get(key);
+      return (f && r.integer(f, key, min, max)) ?? fallback;
+    };
+    const flag = (key: string): boolean => {
+      const f = entries.get(key);
+      return (f && r.boolean(f, key)) ?? false;
+    };
+    const profile: BfdProfile = {
+      name: name ?? '',
+      receiveInterval: number('receive-interval', 10, 60_000, 300),
+      transmitInterval: number('transmit-interval', 10, 60_000, 300),
+      detectMultiplier: number('detect-multiplier', 2, 255, 3),
+      echoInterval: number('echo-interval', 10, 60_000, 50),
+      echoMode: flag('echo-mode'),
+      passiveMode: flag('passive-mode'),
+      minimumTtl: number('minimum-ttl', 1, 254, 254),
+    };
+    if (name !== undefined && !seen.has(name)) {
+      seen.set(name, item.path);
+      out.push(profile);
+    }
+  }
+  return out;
+}
+
+/** Reads `peers`, checking references to BFD profiles and pools. */
+export function readPeers(r: Reader, field: Field, bfdProfiles: readonly BfdProfile[], pools: readonly Pool[]): Peer[] {
+  const out: Peer[] = [];
+  const seen = new Map<string, string>();
+  for (const item of r.list(field, 'peers')) {
+    const peer = readPeer(r, item, bfdProfiles, pools);
+    if (!peer) continue;
+    const identity = `${peer.peerAddress}|${peer.peerPort}|${peer.sourceAddress ?? ''}|${JSON.stringify(peer.nodeSelectors)}`;
+    const earlier = seen.get(identity);
+    if (earlier !== undefined) {
+      r.error(item, `duplicate peer: ${earlier} already peers with ${peer.peerAddress} port ${peer.peerPort} from the same nodes`);
+      continue;
+    }
+    seen.set(identity, item.path);
+    out.push(peer);
+  }
+  return out;
+}
+
+function readPeer(r: Reader, item: Field, bfdProfiles: readonly BfdProfile[], pools: readonly Pool[]): Peer | undefined {
+  const entries = r.map(item, peerKeys, 'a peer');
+  if (!entries) return undefined;
+  const errorsBefore = r.errors.length;
+  const required = (key: string): Field | undefined => {
+    const f = entries.get(key);
+    if (!f) r.error(item, `a peer needs "${key}"`);
+    return f;
+  };
+
+  const addressField = required('peer-address');
+  const peerAddress = addressField && readIp(r, addressField, 'peer-address');
+  const asnField = required('peer-asn');
+  const peerAsn = asnField && r.integer(asnField, 'peer-asn', 1, maxAsn);
+  const myAsnField = required('my-asn');
+  const myAsn = myAsnField && r.integer(myAsnField, 'my-asn', 1, maxAsn);
+  const portField = entries.get('peer-port');
+  const peerPort = (portField && r.integer(portField, 'peer-port', 1, 65_535)) ?? 179;
+
+  const { holdTime, keepaliveTime } = readTimers(r, entries.get('hold-time'), entries.get('keepalive-time'));
+
+  const routerIdField = entries.get('router-id');
+  const routerId = routerIdField && readIp(r, routerIdField, 'router-id');
+  if (routerIdField && routerId !== undefined && parseAddress(routerId)?.family !== 'IPv4') {
+    r.error(routerIdField, `router-id "${routerId}" must be an IPv4 address (RFC 4271 4.2: a 4-octet BGP Identifier)`);
+  }
+  const sourceField = entries.get('source-address');
+  const sourceAddress = sourceField && readIp(r, sourceField, 'source-address');
+  if (sourceField && sourceAddress && peerAddress && parseAddress(sourceAddress)?.family !== parseAddress(peerAddress)?.family) {
+    r.error(sourceField, `source-address ${sourceAddress} is not of the same family as peer-address ${peerAddress}`);
+  }
+
+  const selectorsField = entries.get('node-selectors');
+  const nodeSelectors = selectorsField ? readSelectors(r, selectorsField, 'node-selectors') : [];
+
+  const passwordField = entries.get('password');
+  const password = passwordField && r.string(passwordField, 'password');
+  if (passwordField && password !== undefined) {
+    if (/[\r\n]/.test(password)) r.error(passwordField, 'password must not contain line breaks');
+    if (Buffer.byteLength(password) > maxPasswordLength) {
+      r.error(passwordField, `password is ${Buffer.byteLength(password)} bytes; TCP MD5 keys are at most ${maxPasswordLength}`);
+    }
+  }
+
+  const multihopField = entries.get('ebgp-multihop');
+  const ebgpMultihop = (multihopField && r.boolean(multihopField, 'ebgp-multihop')) ?? false;
+  if (multihopField && ebgpMultihop && peerAsn !== undefined && peerAsn === myAsn) {
+    r.error(multihopField, 'ebgp-multihop is set on an iBGP peer (peer-asn equals my-asn)');
+  }
+
+  const bfdField = entries.get('bfd-profile');
+  const bfdProfile = bfdField && r.string(bfdField, 'bfd-profile');
+  if (bfdField && bfdProfile !== undefined && !bfdProfiles.some((p) => p.name === bfdProfile)) {
+    const names = bfdProfiles.map((p) => p.name);
+    r.error(bfdField, `bfd-profile "${bfdProfile}" is not defined in bfd-profiles${didYouMean(bfdProfile, names)}`);
+  }
+
+  const poolsField = entries.get('pools');
+  const poolItems = poolsField ? r.stringItems(poolsField, 'pools') : [];
+  const poolNames = poolItems.map((item) => item.value);
+  for (const { field: at, value: name } of poolItems) {
+    const pool = pools.find((p) => p.name === name);
+    if (!pool) r.error(at, `pool "${name}" is not defined in address-pools${didYouMean(name, pools.map((p) => p.name))}`);
+    else if (pool.protocol !== 'bgp') r.error(at, `pool "${name}" is a ${pool.protocol} pool; only bgp pools are announced to peers`);
+  }
+
+  if (r.errors.length > errorsBefore || peerAddress === undefined || peerAsn === undefined || myAsn === undefined) return undefined;
+  return {
+    peerAddress, peerAsn, myAsn, peerPort, holdTime, keepaliveTime,
+    routerId, sourceAddress, nodeSelectors, password, ebgpMultihop, bfdProfile, pools: poolNames,
+  };
+}
+
+function readIp(r: Reader, field: Field, what: string): string | undefined {
+  const text = r.string(field, what);
+  if (text === undefined) return undefined;
+  if (!parseAddress(text.trim())) {
+    r.error(field, `${what} "${text}" is not an IP address`);
+    return undefined;
+  }
+  return text.trim();
+}
+
+/**
+ * Hold time: 0 (no keepalives) or 3 s to 65535 s (RFC 4271 4.2), default 90 s. Keepalive:
+ * at most the hold time, default a third of it (RFC 4271 10).
+ */
+function readTimers(r: Reader, holdField: Field | undefined, keepaliveField: Field | undefined): { holdTime: number; keepaliveTime: number } {
+  const seconds = (field: Field, what: string): number | undefined => {
+    const text = r.string(field, what);
+    if (text === undefined) return undefined;
+    const ms = /^[0-9]+$/.test(text.trim()) ? Number(text.trim()) * 1000 : parseDuration(text);
+    if (ms === undefined) {
+      r.error(field, `${what} "${text}" is not a duration (write e.g. 90s or 1m30s)`);
+      return undefined;
+    }
+    if (ms % 1000 !== 0) {
+      r.error(field, `${what} "${text}" is not a whole number of seconds, which BGP requires`);
+      return undefined;
+    }
+    return ms / 1000;
+  };
+  let holdTime = 90;
+  if (holdField) {
+    const hold = seconds(holdField, 'hold-time');
+    if (hold !== undefined && hold !== 0 && (hold < 3 || hold > 65_535)) {
+      r.error(holdField, `hold-time ${hold}s is invalid: it must be 0 or from 3s to 65535s (RFC 4271 4.2)`);
+    } else if (hold !== undefined) {
+      holdTime = hold;
+    }
+  }
+  let keepaliveTime = Math.floor(holdTime / 3);
+  if (keepaliveField) {
+    const keepalive = seconds(keepaliveField, 'keepalive-time');
+    if (keepalive !== undefined && keepalive > holdTime) {
+      r.error(keepaliveField, `keepalive-time ${keepalive}s is longer than hold-time ${holdTime}s`);
+    } else if (keepalive !== undefined && holdTime === 0 && keepalive !== 0) {
+      r.error(keepaliveField, 'keepalive-time must be 0 when hold-time is 0 (no keepalives are sent)');
+    } else if (keepalive !== undefined) {
+      keepaliveTime = keepalive;
+    }
+  }
+  return { holdTime, keepaliveTime };
+}

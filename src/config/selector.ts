@@ -1,0 +1,121 @@
+// Kubernetes label selectors: reading them from the config and matching labels against them.
+import type { LabelSelector, SelectorRequirement } from './types.js';
+import type { Field, Reader } from './yaml-reader.js';
+import { didYouMean } from './suggest.js';
+
+const operators = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
+const namePart = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why a label key is invalid (Kubernetes qualified-name rules), or undefined if valid. */
+export function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !dnsSubdomain.test(prefix))) {
+    return `label key "${key}" has an invalid prefix (a DNS subdomain such as example.com is expected)`;
+  }
+  if (!namePart.test(name)) {
+    return `label key "${key}" is invalid (up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`;
+  }
+  return undefined;
+}
+
+/** Why a label value is invalid, or undefined if valid (the empty value is valid). */
+export function labelValueProblem(value: string): string | undefined {
+  if (value === '' || namePart.test(value)) return undefined;
+  return `label value "${value}" is invalid (up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`;
+}
+
+/** Reads a list of selectors (`match-labels` / `match-expressions` entries). */
+export function readSelectors(r: Reader, field: Field, what: string): LabelSelector[] {
+  const out: LabelSelector[] = [];
+  for (const item of r.list(field, what)) {
+    const selector = readSelector(r, item, `each entry of ${what}`);
+    if (selector) out.push(selector);
+  }
+  return out;
+}
+
+function readSelector(r: Reader, field: Field, what: string): LabelSelector | undefined {
+  const entries = r.map(field, ['match-labels', 'match-expressions'], what);
+  if (!entries) return undefined;
+  const matchLabels: Record<string, string> = {};
+  const labelsField = entries.get('match-labels');
+  if (labelsField) {
+    for (const [key, entry] of r.anyMap(labelsField, 'match-labels') ?? []) {
+      const value = r.string(entry.value, `the value of label "${key}"`);
+      const problem = labelKeyProblem(key) ?? (value === undefined ? undefined : labelValueProblem(value));
+      if (problem) r.error(entry.value, problem);
+      else if (value !== undefined) matchLabels[key] = value;
+    }
+  }
+  const matchExpressions: SelectorRequirement[] = [];
+  const expressionsField = entries.get('match-expressions');
+  if (expressionsField) {
+    for (const item of r.list(expressionsField, 'match-expressions')) {
+      const requirement = readRequirement(r, item);
+      if (requirement) matchExpressions.push(requirement);
+    }
+  }
+  return { matchLabels, matchExpressions };
+}
+
+function readRequirement(r: Reader, field: Field): SelectorRequirement | undefined {
+  const entries = r.map(field, ['key', 'operator', 'values'], 'a match-expressions entry');
+  if (!entries) return undefined;
+  const keyField = entries.get('key');
+  const operatorField = entries.get('operator');
+  if (!keyField) r.error(field, 'a match-expressions entry needs a "key"');
+  if (!operatorField) r.error(field, `a match-expressions entry needs an "operator" (${operators.join(', ')})`);
+  const key = keyField && r.string(keyField, 'key');
+  const keyProblem = key === undefined ? undefined : labelKeyProblem(key);
+  if (keyField && keyProblem) r.error(keyField, keyProblem);
+  const operatorText = operatorField && r.string(operatorField, 'operator');
+  const operator = operators.find((o) => o === operatorText);
+  if (operatorField && operatorText !== undefined && !operator) {
+    r.error(operatorField, `unknown operator "${operatorText}" (${operators.join(', ')})${didYouMean(operatorText, operators)}`);
+  }
+  const valuesField = entries.get('values');
+  const values = valuesField ? r.strings(valuesField, 'values') : [];
+  for (const value of values) {
+    const problem = labelValueProblem(value);
+    if (problem && valuesField) r.error(valuesField, problem);
+  }
+  if (operator && valuesField === undefined && (operator === 'In' || operator === 'NotIn')) {
+    r.error(field, `operator ${operator} needs a non-empty "values" list`);
+  }
+  if (operator && valuesField && (operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0) {
+    r.error(valuesField, `operator ${operator} takes no values`);
+  }
+  if (key === undefined || keyProblem || !operator) return undefined;
+  return { key, operator, values };
+}
+
+/** Whether a set of labels satisfies a selector. */
+export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+  for (const [key, value] of Object.entries(selector.matchLabels)) {
+    if (labels[key] !== value) return false;
+  }
+  return selector.matchExpressions.every((requirement) => requirementHolds(requirement, labels));
+}
+
+function requirementHolds(requirement: SelectorRequirement, labels: Readonly<Record<string, string>>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, requirement.key);
+  const value = labels[requirement.key];
+  switch (requirement.operator) {
+    case 'In':
+      return has && value !== undefined && requirement.values.includes(value);
+    case 'NotIn':
+      return !has || value === undefined || !requirement.values.includes(value);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+  }
+}
+
+/** Whether labels satisfy any selector of a list; an empty list matches everything. */
+export function anySelectorMatches(selectors: readonly LabelSelector[], labels: Readonly<Record<string, string>>): boolean {
+  return selectors.length === 0 || selectors.some((s) => selectorMatches(s, labels));
+}
