@@ -1,8 +1,9 @@
 // IP addresses as (family, bigint) values: parsing, RFC 5952 text form, and ranges.
-// ip-num does the parsing and CIDR arithmetic; its IPv6 text form is not canonical, so
-// formatting is ours.
+// ip-num does the parsing; its IPv6 text form is not canonical, so formatting uses the
+// speakers' shared text forms.
 import { isIPv4, isIPv6 } from 'node:net';
 import { IPv4, IPv6 } from 'ip-num';
+import { formatIpv6 } from '../../speakers/common/ip-text.js';
 
 /** An address family, named as Kubernetes names it in `spec.ipFamilies`. */
 export type Family = 'IPv4' | 'IPv6';
@@ -42,29 +43,11 @@ function formatIPv4(value: bigint): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-// RFC 5952 section 4: lower-case hex, no leading zeros, the longest run of two or more zero
-// groups (the first such run on a tie) becomes "::".
 function formatIPv6(value: bigint): string {
-  const groups: number[] = [];
-  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  const bytes = Buffer.alloc(16);
+  bytes.writeBigUInt64BE(value >> 64n, 0);
+  bytes.writeBigUInt64BE(value & 0xffff_ffff_ffff_ffffn, 8);
+  return formatIpv6(bytes);
 }
 
 /** The canonical text form of an address given as text, or undefined if it does not parse. */

@@ -1,0 +1,107 @@
+// IPv4 and IPv6 addresses between their text forms and their wire bytes, shared by every
+// codec in speakers/ (and by src/). Codecs take addresses as text and decode to canonical
+// text (dotted quad; RFC 5952 for IPv6), so callers can compare them with === and use them
+// as Map keys.
+import { Buffer } from 'node:buffer';
+
+const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
+const DECIMAL_OCTET = /^(0|[1-9][0-9]{0,2})$/;
+
+/** Parses a dotted-quad IPv4 address (no leading zeros) into 4 bytes; throws RangeError otherwise. */
+export function parseIpv4(text: string): Buffer {
+  const bytes = tryParseIpv4(text);
+  if (!bytes) throw new RangeError(`not an IPv4 address: ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+/** Formats 4 bytes as a dotted-quad IPv4 address. */
+export function formatIpv4(bytes: Uint8Array): string {
+  if (bytes.length !== 4) throw new RangeError(`an IPv4 address has 4 bytes, not ${bytes.length}`);
+  return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
+}
+
+/** Parses an IPv6 address (RFC 4291 section 2.2 text forms, no zone) into 16 bytes; throws RangeError otherwise. */
+export function parseIpv6(text: string): Buffer {
+  const bytes = tryParseIpv6(text);
+  if (!bytes) throw new RangeError(`not an IPv6 address: ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+/** Formats 16 bytes as an IPv6 address in the canonical text form of RFC 5952 section 4. */
+export function formatIpv6(bytes: Uint8Array): string {
+  if (bytes.length !== 16) throw new RangeError(`an IPv6 address has 16 bytes, not ${bytes.length}`);
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
+  // RFC 5952 4.2: the longest run of two or more zero groups becomes "::", the first on a tie.
+  let runStart = -1;
+  let runLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let end = i;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - i > runLength) {
+      runStart = i;
+      runLength = end - i;
+    }
+    i = end;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (runStart < 0) return hex.join(':');
+  return `${hex.slice(0, runStart).join(':')}::${hex.slice(runStart + runLength).join(':')}`;
+}
+
+/** Parses a dotted-quad IPv4 address (no leading zeros) into 4 bytes, or returns undefined. */
+export function tryParseIpv4(text: string): Buffer | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const bytes = Buffer.alloc(4);
+  for (const [i, part] of parts.entries()) {
+    if (!DECIMAL_OCTET.test(part)) return undefined;
+    const value = Number(part);
+    if (value > 255) return undefined;
+    bytes[i] = value;
+  }
+  return bytes;
+}
+
+/** Parses an IPv6 address (RFC 4291 section 2.2 text forms, no zone) into 16 bytes, or returns undefined. */
+export function tryParseIpv6(text: string): Buffer | undefined {
+  // A trailing dotted quad (RFC 4291 2.2 form 3) stands for the last two groups.
+  let hexText = text;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon >= 0 && text.includes('.', lastColon)) {
+    const v4 = tryParseIpv4(text.slice(lastColon + 1));
+    if (!v4) return undefined;
+    hexText = `${text.slice(0, lastColon + 1)}${v4.readUInt16BE(0).toString(16)}:${v4.readUInt16BE(2).toString(16)}`;
+  }
+  const halves = hexText.split('::');
+  if (halves.length > 2) return undefined;
+  const head = parseGroups(halves[0] ?? '');
+  const tail = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
+  if (!head || !tail) return undefined;
+  const groups =
+    halves.length === 2
+      ? head.length + tail.length <= 7
+        ? [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail]
+        : undefined
+      : head.length === 8
+        ? head
+        : undefined;
+  if (!groups) return undefined;
+  const bytes = Buffer.alloc(16);
+  groups.forEach((group, i) => bytes.writeUInt16BE(group, i * 2));
+  return bytes;
+}
+
+function parseGroups(text: string): number[] | undefined {
+  if (text === '') return [];
+  const groups: number[] = [];
+  for (const group of text.split(':')) {
+    if (!HEX_GROUP.test(group)) return undefined;
+    groups.push(parseInt(group, 16));
+  }
+  return groups;
+}
