@@ -1,0 +1,329 @@
+import { Buffer } from 'node:buffer';
+import { decodeAsPath, encodeAsPath, mergeAs4Path, needsAs4Path, type AsPathSegment } from './as-path.js';
+import { BgpDecodeError, BgpEncodeError, ErrorCode, UpdateError } from './errors.js';
+import { formatIpv4 } from '../../common/ip-text.js';
+import { addressBytes } from './ip.js';
+import { decodeMpReach, decodeMpUnreach, encodeMpReach, encodeMpUnreach, type MpReachNlri, type MpUnreachNlri } from './mp-nlri.js';
+import { AS_TRANS } from './open.js';
+import type { CodecOptions } from './options.js';
+import { Reader } from './reader.js';
+
+/** Path attribute type codes handled here (RFC 4271 5, RFC 1997, RFC 4760, RFC 6793, RFC 8092). */
+export const AttributeType = {
+  Origin: 1,
+  AsPath: 2,
+  NextHop: 3,
+  MultiExitDisc: 4,
+  LocalPref: 5,
+  AtomicAggregate: 6,
+  Aggregator: 7,
+  Communities: 8,
+  MpReachNlri: 14,
+  MpUnreachNlri: 15,
+  As4Path: 17,
+  As4Aggregator: 18,
+  LargeCommunity: 32,
+} as const;
+
+/** Attribute flag bits (RFC 4271 section 4.3). */
+export const AttributeFlag = { Optional: 0x80, Transitive: 0x40, Partial: 0x20, ExtendedLength: 0x10 } as const;
+
+/** ORIGIN values (RFC 4271 section 5.1.1). */
+export type Origin = 'igp' | 'egp' | 'incomplete';
+const ORIGINS: readonly Origin[] = ['igp', 'egp', 'incomplete'];
+
+/** A path attribute this codec does not interpret, kept as received (RFC 4271 section 5). */
+export interface RawAttribute {
+  /** Attribute flags octet; the Extended Length bit is recomputed on encoding. */
+  readonly flags: number;
+  /** Attribute type code. */
+  readonly typeCode: number;
+  /** Attribute value. */
+  readonly value: Buffer;
+}
+
+/** The path attributes of an UPDATE, one field per known attribute (RFC 4271 section 5). */
+export interface PathAttributes {
+  /** ORIGIN (RFC 4271 section 5.1.1). */
+  readonly origin?: Origin;
+  /** AS_PATH with 4-octet ASNs, merged with AS4_PATH from 2-octet peers (RFC 4271 5.1.2, RFC 6793 4.2.3). */
+  readonly asPath?: readonly AsPathSegment[];
+  /** NEXT_HOP for the IPv4 NLRI field (RFC 4271 section 5.1.3). */
+  readonly nextHop?: string;
+  /** MULTI_EXIT_DISC (RFC 4271 section 5.1.4). */
+  readonly med?: number;
+  /** LOCAL_PREF, iBGP only (RFC 4271 section 5.1.5). */
+  readonly localPref?: number;
+  /** ATOMIC_AGGREGATE is present (RFC 4271 section 5.1.6). */
+  readonly atomicAggregate?: true;
+  /** AGGREGATOR with a 4-octet ASN (RFC 4271 section 5.1.7, RFC 6793 section 4.2.3). */
+  readonly aggregator?: { readonly asn: number; readonly address: string };
+  /** COMMUNITIES, each as a uint32 (high 16 bits ASN, low 16 bits value) (RFC 1997). */
+  readonly communities?: readonly number[];
+  /** LARGE_COMMUNITY values as [global administrator, local data 1, local data 2] (RFC 8092 section 3). */
+  readonly largeCommunities?: readonly (readonly [number, number, number])[];
+  /** MP_REACH_NLRI for IPv4/IPv6 unicast (RFC 4760 section 3). */
+  readonly mpReach?: MpReachNlri;
+  /** MP_UNREACH_NLRI (RFC 4760 section 4). */
+  readonly mpUnreach?: MpUnreachNlri;
+  /** Other attributes, including MP_* for other address families, in the order received. */
+  readonly unknown?: readonly RawAttribute[];
+}
+
+/** How an attribute error was handled instead of resetting the session (RFC 7606 section 2). */
+export interface AttributeProblem {
+  /** Type code of the attribute concerned. */
+  readonly typeCode: number;
+  /** "treat-as-withdraw": the UPDATE's routes count as withdrawn; "attribute-discard": only this attribute is dropped. */
+  readonly action: 'treat-as-withdraw' | 'attribute-discard';
+  /** What was wrong, for logs. */
+  readonly reason: string;
+}
+
+/** Expected Optional/Transitive bits and the RFC 7606 approach for a malformed instance, per known type. */
+const KNOWN: Readonly<Record<number, { flags: number; onError: AttributeProblem['action'] | 'session-reset' }>> = {
+  1: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.1
+  2: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.2
+  3: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.3
+  4: { flags: 0x80, onError: 'treat-as-withdraw' }, // 7606 7.4
+  5: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.5
+  6: { flags: 0x40, onError: 'attribute-discard' }, // 7606 7.6
+  7: { flags: 0xc0, onError: 'attribute-discard' }, // 7606 7.7
+  8: { flags: 0xc0, onError: 'treat-as-withdraw' }, // 7606 7.8
+  14: { flags: 0x80, onError: 'session-reset' }, // 7606 7.11, RFC 4760 7
+  15: { flags: 0x80, onError: 'session-reset' },
+  17: { flags: 0xc0, onError: 'attribute-discard' }, // RFC 6793 section 6
+  18: { flags: 0xc0, onError: 'attribute-discard' },
+  32: { flags: 0xc0, onError: 'treat-as-withdraw' }, // RFC 8092 section 6
+};
+
+/** The outcome of reading the path attributes field (RFC 7606 sections 2-4). */
+export interface DecodedAttributes {
+  /** Attributes that were read and kept. */
+  readonly attributes: PathAttributes;
+  /** Errors handled by treat-as-withdraw or attribute discard, in the order found. */
+  readonly problems: readonly AttributeProblem[];
+}
+
+/** Internal signal from an attribute parser; always caught in decodeAttributes. */
+class Malformed extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+function u32List(value: Buffer, unit: number, what: string): number[] {
+  if (value.length === 0 || value.length % unit !== 0) throw new Malformed(`${what} length ${value.length} is not a non-zero multiple of ${unit}`);
+  const out: number[] = [];
+  for (let i = 0; i < value.length; i += 4) out.push(value.readUInt32BE(i));
+  return out;
+}
+
+function fixed(value: Buffer, len: number, what: string): void {
+  if (value.length !== len) throw new Malformed(`${what} length ${value.length}, expected ${len}`);
+}
+
+function aggregator(value: Buffer, asSize: 2 | 4): { asn: number; address: string } {
+  fixed(value, asSize + 4, 'AGGREGATOR');
+  return { asn: asSize === 4 ? value.readUInt32BE(0) : value.readUInt16BE(0), address: formatIpv4(value.subarray(asSize)) };
+}
+
+/**
+ * Reads the path attributes field. Errors the RFCs allow to survive are returned as problems
+ * (RFC 7606 sections 3-4 and 7); session-reset errors throw BgpDecodeError with code 3.
+ */
+export function decodeAttributes(field: Buffer, opts: CodecOptions): DecodedAttributes {
+  const four = opts.fourOctetAs ?? true;
+  const attrs: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = {};
+  const unknown: RawAttribute[] = [];
+  const problems: AttributeProblem[] = [];
+  const seen = new Set<number>();
+  let as4Path: AsPathSegment[] | undefined;
+  let as4Aggregator: { asn: number; address: string } | undefined;
+  const r = new Reader(field, () => new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, 'attribute list overrun'));
+  while (r.remaining > 0) {
+    const start = field.length - r.remaining;
+    const flags = r.u8();
+    const ext = (flags & AttributeFlag.ExtendedLength) !== 0;
+    if (r.remaining < (ext ? 3 : 2)) {
+      problems.push({ typeCode: 0, action: 'treat-as-withdraw', reason: 'attribute header runs past the attributes field' }); // 7606 4
+      break;
+    }
+    const typeCode = r.u8();
+    const len = ext ? r.u16() : r.u8();
+    if (len > r.remaining) {
+      if (typeCode === AttributeType.MpReachNlri || typeCode === AttributeType.MpUnreachNlri) {
+        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, `attribute ${typeCode} overruns the attributes field`);
+      }
+      problems.push({ typeCode, action: 'treat-as-withdraw', reason: `attribute ${typeCode} of length ${len} overruns the attributes field` });
+      break;
+    }
+    const value = r.bytes(len);
+    const whole = Buffer.from(field.subarray(start, start + (ext ? 4 : 3) + len));
+    const known = KNOWN[typeCode];
+    if (seen.has(typeCode)) {
+      if (typeCode === AttributeType.MpReachNlri || typeCode === AttributeType.MpUnreachNlri) {
+        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, `attribute ${typeCode} appears twice`); // 7606 3(g)
+      }
+      problems.push({ typeCode, action: 'attribute-discard', reason: `repeated attribute ${typeCode}` });
+      continue;
+    }
+    seen.add(typeCode);
+    if (!known) {
+      if ((flags & AttributeFlag.Optional) === 0) {
+        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.UnrecognizedWellKnownAttribute, `unrecognized well-known attribute ${typeCode}`, whole);
+      }
+      unknown.push({ flags: flags & 0xe0, typeCode, value });
+      continue;
+    }
+    try {
+      if ((flags & 0xc0) !== known.flags) throw new Malformed(`attribute ${typeCode} has flags 0x${flags.toString(16)}`); // 7606 3(c)
+      switch (typeCode) {
+        case AttributeType.Origin: {
+          fixed(value, 1, 'ORIGIN');
+          const origin = ORIGINS[value[0] ?? 0xff];
+          if (!origin) throw new Malformed(`undefined ORIGIN ${value[0]}`);
+          attrs.origin = origin;
+          break;
+        }
+        case AttributeType.AsPath: {
+          const path = decodeAsPath(value, four ? 4 : 2);
+          if (typeof path === 'string') throw new Malformed(path);
+          attrs.asPath = path;
+          break;
+        }
+        case AttributeType.NextHop:
+          fixed(value, 4, 'NEXT_HOP');
+          attrs.nextHop = formatIpv4(value);
+          break;
+        case AttributeType.MultiExitDisc:
+          fixed(value, 4, 'MULTI_EXIT_DISC');
+          attrs.med = value.readUInt32BE(0);
+          break;
+        case AttributeType.LocalPref:
+          fixed(value, 4, 'LOCAL_PREF');
+          if (opts.external) {
+            problems.push({ typeCode, action: 'attribute-discard', reason: 'LOCAL_PREF from an external peer' });
+            break;
+          }
+          attrs.localPref = value.readUInt32BE(0);
+          break;
+        case AttributeType.AtomicAggregate:
+          fixed(value, 0, 'ATOMIC_AGGREGATE');
+          attrs.atomicAggregate = true;
+          break;
+        case AttributeType.Aggregator:
+          attrs.aggregator = aggregator(value, four ? 4 : 2);
+          break;
+        case AttributeType.Communities:
+          attrs.communities = u32List(value, 4, 'COMMUNITIES');
+          break;
+        case AttributeType.LargeCommunity: {
+          const words = u32List(value, 12, 'LARGE_COMMUNITY');
+          const list: [number, number, number][] = [];
+          for (let i = 0; i + 2 < words.length; i += 3) list.push([words[i] ?? 0, words[i + 1] ?? 0, words[i + 2] ?? 0]);
+          attrs.largeCommunities = list;
+          break;
+        }
+        case AttributeType.MpReachNlri: {
+          const mp = decodeMpReach(value, whole);
+          if (mp) attrs.mpReach = mp;
+          else unknown.push({ flags: flags & 0xe0, typeCode, value });
+          break;
+        }
+        case AttributeType.MpUnreachNlri: {
+          const mp = decodeMpUnreach(value, whole);
+          if (mp) attrs.mpUnreach = mp;
+          else unknown.push({ flags: flags & 0xe0, typeCode, value });
+          break;
+        }
+        case AttributeType.As4Path: {
+          if (four) throw new Malformed('AS4_PATH from a 4-octet AS speaker');
+          const path = decodeAsPath(value, 4);
+          if (typeof path === 'string') throw new Malformed(`AS4_PATH: ${path}`);
+          as4Path = path;
+          break;
+        }
+        case AttributeType.As4Aggregator:
+          if (four) throw new Malformed('AS4_AGGREGATOR from a 4-octet AS speaker');
+          as4Aggregator = aggregator(value, 4);
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof Malformed)) throw e;
+      if (known.onError === 'session-reset') {
+        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.OptionalAttributeError, e.reason, whole);
+      }
+      problems.push({ typeCode, action: known.onError, reason: e.reason });
+    }
+  }
+  // RFC 6793 4.2.3: an AGGREGATOR without AS_TRANS means AS4_AGGREGATOR and AS4_PATH are stale.
+  const aggregatorBlocks = attrs.aggregator !== undefined && attrs.aggregator.asn !== AS_TRANS;
+  if (!aggregatorBlocks) {
+    if (attrs.aggregator && as4Aggregator) attrs.aggregator = as4Aggregator;
+    if (attrs.asPath && as4Path) attrs.asPath = mergeAs4Path(attrs.asPath, as4Path);
+  }
+  if (unknown.length > 0) attrs.unknown = unknown;
+  return { attributes: attrs, problems };
+}
+
+function attribute(flags: number, typeCode: number, value: Buffer): Buffer {
+  if (value.length > 0xffff) throw new BgpEncodeError(`attribute ${typeCode} value of ${value.length} octets is too long`);
+  const ext = value.length > 255;
+  const head = Buffer.alloc(ext ? 4 : 3);
+  head[0] = (flags & 0xe0) | (ext ? AttributeFlag.ExtendedLength : 0);
+  head[1] = typeCode;
+  if (ext) head.writeUInt16BE(value.length, 2);
+  else head[2] = value.length;
+  return Buffer.concat([head, value]);
+}
+
+function u32(n: number, what: string): Buffer {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new BgpEncodeError(`${what} ${n} is not a uint32`);
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n, 0);
+  return b;
+}
+
+function aggregatorValue(a: { asn: number; address: string }, asSize: 2 | 4): Buffer {
+  const asn = asSize === 4 ? u32(a.asn, 'AGGREGATOR ASN') : Buffer.of(...u32(a.asn > 0xffff ? AS_TRANS : a.asn, 'ASN').subarray(2));
+  return Buffer.concat([asn, addressBytes('ipv4', a.address)]);
+}
+
+/**
+ * Encodes path attributes: MP_REACH/MP_UNREACH first (RFC 7606 section 5.1), the rest by
+ * ascending type code (RFC 4271 section 5); AS4_PATH/AS4_AGGREGATOR added for 2-octet peers (RFC 6793 4.2.2).
+ */
+export function encodeAttributes(a: PathAttributes, opts: CodecOptions): Buffer {
+  const four = opts.fourOctetAs ?? true;
+  const list: [number, Buffer][] = [];
+  if (a.origin !== undefined) list.push([1, attribute(0x40, 1, Buffer.of(ORIGINS.indexOf(a.origin)))]);
+  if (a.asPath !== undefined) {
+    list.push([2, attribute(0x40, 2, encodeAsPath(a.asPath, four ? 4 : 2))]);
+    if (!four && needsAs4Path(a.asPath)) {
+      const as4 = a.asPath.filter((s) => s.type === 'sequence' || s.type === 'set');
+      list.push([17, attribute(0xc0, 17, encodeAsPath(as4, 4))]);
+    }
+  }
+  if (a.nextHop !== undefined) list.push([3, attribute(0x40, 3, addressBytes('ipv4', a.nextHop))]);
+  if (a.med !== undefined) list.push([4, attribute(0x80, 4, u32(a.med, 'MULTI_EXIT_DISC'))]);
+  if (a.localPref !== undefined) list.push([5, attribute(0x40, 5, u32(a.localPref, 'LOCAL_PREF'))]);
+  if (a.atomicAggregate) list.push([6, attribute(0x40, 6, Buffer.alloc(0))]);
+  if (a.aggregator !== undefined) {
+    list.push([7, attribute(0xc0, 7, aggregatorValue(a.aggregator, four ? 4 : 2))]);
+    if (!four && a.aggregator.asn > 0xffff) list.push([18, attribute(0xc0, 18, aggregatorValue(a.aggregator, 4))]);
+  }
+  if (a.communities !== undefined) list.push([8, attribute(0xc0, 8, Buffer.concat(a.communities.map((c) => u32(c, 'community'))))]);
+  if (a.largeCommunities !== undefined) {
+    list.push([32, attribute(0xc0, 32, Buffer.concat(a.largeCommunities.flatMap((lc) => lc.map((n) => u32(n, 'large community')))))]);
+  }
+  for (const raw of a.unknown ?? []) {
+    if (raw.typeCode < 0 || raw.typeCode > 255 || !Number.isInteger(raw.typeCode)) throw new BgpEncodeError(`bad attribute type ${raw.typeCode}`);
+    list.push([raw.typeCode, attribute(raw.flags, raw.typeCode, Buffer.from(raw.value))]);
+  }
+  list.sort((x, y) => x[0] - y[0]);
+  const first: Buffer[] = [];
+  if (a.mpReach !== undefined) first.push(attribute(0x80, 14, encodeMpReach(a.mpReach)));
+  if (a.mpUnreach !== undefined) first.push(attribute(0x80, 15, encodeMpUnreach(a.mpUnreach)));
+  return Buffer.concat([...first, ...list.map(([, b]) => b)]);
+}

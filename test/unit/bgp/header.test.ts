@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { BgpDecodeError } from '../../../speakers/bgp/codec/errors.js';
+import { decodeMessage, encodeMessage } from '../../../speakers/bgp/codec/message.js';
+import { MARKER, hex } from './hex.js';
+
+function decodeError(buf: Buffer): BgpDecodeError {
+  try {
+    decodeMessage(buf);
+  } catch (e) {
+    if (e instanceof BgpDecodeError) return e;
+    throw e;
+  }
+  throw new Error('decoded without error');
+}
+
+describe('message header (RFC 4271 4.1, 6.1)', () => {
+  it('encodes a KEEPALIVE as a bare header', () => {
+    expect(encodeMessage({ type: 'keepalive' })).toEqual(
+      hex(
+        MARKER, // marker, all ones
+        '0013', // length 19
+        '04', // type 4 KEEPALIVE
+      ),
+    );
+    expect(decodeMessage(hex(MARKER, '0013', '04'))).toEqual({ type: 'keepalive' });
+  });
+
+  it('rejects a marker that is not all ones with 1/1 Connection Not Synchronized', () => {
+    const e = decodeError(hex('fffffffffffffffffffffffffffffffe', '0013', '04'));
+    expect([e.code, e.subcode, e.data.length]).toEqual([1, 1, 0]);
+  });
+
+  it.each([
+    ['below 19', '0012', '04', ''],
+    ['above 4096', '1001', '02', '00'.repeat(4096 - 19 + 1)],
+    ['KEEPALIVE longer than 19', '0014', '04', '00'],
+    ['OPEN shorter than 29', '001c', '01', '00'.repeat(9)],
+    ['UPDATE shorter than 23', '0016', '02', '000000'],
+    ['NOTIFICATION shorter than 21', '0014', '03', '06'],
+  ])('rejects a length %s with 1/2 Bad Message Length and the length field as data', (_why, len, type, body) => {
+    const e = decodeError(hex(MARKER, len, type, body));
+    expect([e.code, e.subcode]).toEqual([1, 2]);
+    expect(e.data).toEqual(hex(len));
+  });
+
+  it('rejects a buffer whose size differs from its length field with 1/2', () => {
+    const e = decodeError(hex(MARKER, '0013', '04', '00'));
+    expect([e.code, e.subcode]).toEqual([1, 2]);
+    expect(e.data).toEqual(hex('0013'));
+  });
+
+  it('rejects an unknown type with 1/3 Bad Message Type and the type as data', () => {
+    const e = decodeError(hex(MARKER, '0013', '07'));
+    expect([e.code, e.subcode]).toEqual([1, 3]);
+    expect(e.data).toEqual(hex('07'));
+  });
+
+  it('accepts a 4096-octet message and, with extended messages, a larger one (RFC 8654)', () => {
+    const body = '0000' + '0000' + '00'.repeat(4096 - 23);
+    expect(decodeMessage(hex(MARKER, '1000', '02', body)).type).toBe('update');
+    const big = hex(MARKER, '2000', '02', '0000', '0000', '00'.repeat(0x2000 - 23));
+    expect(decodeError(big).subcode).toBe(2);
+    // 0x2000 octets of NLRI zeros are 8169 default routes: valid prefixes of length 0.
+    expect(decodeMessage(big, { maxMessageLength: 65535 }).type).toBe('update');
+  });
+});
