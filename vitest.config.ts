@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Test tiers. `unit` is pure code: no network, no root, no system packages. Later tiers
-// (wire, bgp, k8s, e2e) need real kernels, routers or an API server and are added to
-// `projects` with their own include globs.
+// Test tiers. `unit` is pure code: no network, no root, no system packages. `wire` runs
+// real kernels in network namespaces (root; packages from scripts/setup) and fails, never
+// skips, when its prerequisites are missing. Processes it starts run compiled code from
+// dist/, so run `npm run build` (or npm test, which does) after changing sources.
 export default defineConfig({
   test: {
     projects: [
@@ -11,6 +12,16 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'wire',
+          include: ['test/wire/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/wire/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -1,10 +1,10 @@
 // Sums vitest JSON reports into one closing line: "tests: N passed, N failed, N skipped".
-// Fails when a report is missing, when any test failed, and (under CI=true) when any test
+// Fails when an expected tier's report is missing, when any test failed, and (under CI=true) when any test
 // was skipped: a tier whose prerequisites are missing must fail in CI, not shrink.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const dir = process.argv[2] ?? '.cache/results';
+const [dir = '.cache/results', ...expected] = process.argv.slice(2);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 let passed = 0;
 let failed = 0;
@@ -16,6 +16,12 @@ for (const file of files) {
   passed += report.numPassedTests;
   failed += report.numFailedTests + (report.success ? 0 : report.numFailedTestSuites);
   skipped += tierSkipped;
+}
+for (const tier of expected) {
+  if (!files.includes(`${tier}.json`)) {
+    console.log(`${tier}: no report (the tier did not run)`);
+    failed += 1;
+  }
 }
 if (files.length === 0) {
   console.log('no test reports found');

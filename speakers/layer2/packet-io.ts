@@ -1,0 +1,72 @@
+// Sending and receiving Ethernet frames on a Linux interface, through vipcast's small
+// AF_PACKET addon (speakers/layer2/native). Needs CAP_NET_RAW; never sets promiscuous mode.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeBpf } from './bpf.js';
+import type { BpfInstruction } from './bpf.js';
+
+/** What the announcer and responder need of a link: tests pass a fake one. */
+export interface FrameSocket {
+  /** Sends one whole Ethernet frame. */
+  send(frame: Buffer): void;
+  /** Receives frames sent to this link-layer multicast address too. */
+  addMulticast(mac: Buffer): void;
+  /** Stops receiving frames sent to this link-layer multicast address. */
+  dropMulticast(mac: Buffer): void;
+  /** Closes the socket; no frame is delivered afterwards. */
+  close(): void;
+}
+
+/** An interface's index, hardware address and whether it is up and running. */
+export interface LinkInfo {
+  readonly index: number;
+  readonly mac: Buffer;
+  readonly up: boolean;
+}
+
+interface Addon {
+  PacketSocket: new (ifindex: number, etherType: number, filter: Buffer | null, onFrame: (frame: Buffer, packetType: number) => void) => FrameSocket;
+  interfaceInfo(name: string): LinkInfo;
+}
+
+const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', 'packet_socket.node');
+let addon: Addon | undefined;
+
+/** Loads the addon from the package root (found by walking up from this file). */
+function loadAddon(): Addon {
+  if (addon) return addon;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, addonPath);
+    if (existsSync(candidate)) {
+      addon = createRequire(import.meta.url)(candidate) as Addon;
+      return addon;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`vipcast's packet socket addon is not built (${addonPath}); run "npm run setup"`);
+}
+
+/** Index, MAC and state of a network interface. */
+export function interfaceInfo(name: string): LinkInfo {
+  return loadAddon().interfaceInfo(name);
+}
+
+/** Kernel packet types (linux/if_packet.h) a received frame can have. */
+export const packetType = { host: 0, broadcast: 1, multicast: 2, otherHost: 3 } as const;
+
+/**
+ * Opens a socket for one EtherType on one interface. Frames the filter accepts are passed
+ * to onFrame; our own transmissions are not.
+ */
+export function openFrameSocket(
+  interfaceName: string,
+  etherType: number,
+  filter: readonly BpfInstruction[] | undefined,
+  onFrame: (frame: Buffer, type: number) => void,
+): FrameSocket {
+  const { PacketSocket } = loadAddon();
+  const { index } = interfaceInfo(interfaceName);
+  return new PacketSocket(index, etherType, filter ? encodeBpf(filter) : null, onFrame);
+}
