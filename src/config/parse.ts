@@ -16,6 +16,9 @@ const poolKeys = [
   'name', 'protocol', 'addresses', 'auto-assign', 'avoid-buggy-ips', 'bgp-advertisements',
   'namespaces', 'namespace-selectors', 'service-selectors', 'interfaces', 'node-selectors',
 ] as const;
+/** Spellings of MetalLB's first releases (0.2 to 0.4), still read, with a warning. */
+const oldTopKeys = ['communities', 'protocol'] as const;
+const oldPoolKeys = { cidr: 'addresses', advertisements: 'bgp-advertisements' } as const;
 const advertisementKeys = ['aggregation-length', 'aggregation-length-v6', 'localpref', 'communities'] as const;
 const protocols: readonly Protocol[] = ['layer2', 'bgp'];
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -35,12 +38,15 @@ export function parseConfig(text: string, options: ParseOptions = {}): ParseResu
   const { reader: r, root } = parseYaml(text, lineOffset);
   if (r.errors.length > 0) return { ok: false, errors: r.errors, warnings: r.warnings };
 
-  const top = r.map(root, topKeys, 'the config') ?? new Map<string, Field>();
+  const top = r.map(root, [...topKeys, ...oldTopKeys], 'the config') ?? new Map<string, Field>();
+  renameOldKey(r, top, 'communities', 'bgp-communities');
+  const defaultProtocolField = top.get('protocol');
+  if (defaultProtocolField) r.warn({ path: 'protocol', node: defaultProtocolField.keyNode },  `"protocol" at the top level is MetalLB's oldest spelling; write it in each pool`);
   const field = (key: string): Field => top.get(key) ?? { path: key, node: undefined };
 
   const communityAliases = readCommunityAliases(r, field('bgp-communities'));
   const bfdProfiles = readBfdProfiles(r, field('bfd-profiles'));
-  const pools = readPools(r, field('address-pools'), communityAliases);
+  const pools = readPools(r, field('address-pools'), communityAliases, defaultProtocolField);
   const peers = readPeers(r, field('peers'), bfdProfiles, pools);
 
   if (r.errors.length > 0) return { ok: false, errors: byLine(r.errors), warnings: byLine(r.warnings) };
@@ -69,14 +75,32 @@ function readCommunityAliases(r: Reader, field: Field): Map<string, Community> {
   return out;
 }
 
-function readPools(r: Reader, field: Field, aliases: ReadonlyMap<string, Community>): Pool[] {
+/**
+ * Reads a key under its old MetalLB name as if written under the new one, with a warning;
+ * both at once is an error.
+ */
+function renameOldKey(r: Reader, entries: Map<string, Field>, oldKey: string, newKey: string): void {
+  const old = entries.get(oldKey);
+  if (!old) return;
+  entries.delete(oldKey);
+  const atKey: Field = { path: old.path, node: old.keyNode ?? old.node };
+  if (entries.has(newKey)) {
+    r.error(atKey, `"${oldKey}" is MetalLB's old name for "${newKey}"; write only "${newKey}"`);
+    return;
+  }
+  r.warn(atKey, `"${oldKey}" is MetalLB's old name for "${newKey}"; it still works, but write "${newKey}"`);
+  entries.set(newKey, old);
+}
+
+function readPools(r: Reader, field: Field, aliases: ReadonlyMap<string, Community>, defaultProtocol: Field | undefined): Pool[] {
   const pools: Pool[] = [];
   const names = new Map<string, string>();
   const placed: { range: AddressRange; path: string; pool: string }[] = [];
   for (const item of r.list(field, 'address-pools')) {
-    const entries = r.map(item, poolKeys, 'an address pool');
+    const entries = r.map(item, [...poolKeys, ...Object.keys(oldPoolKeys)], 'an address pool');
     if (!entries) continue;
     const errorsBefore = r.errors.length;
+    for (const [oldKey, newKey] of Object.entries(oldPoolKeys)) renameOldKey(r, entries, oldKey, newKey);
 
     const nameField = entries.get('name');
     const name = nameField && r.string(nameField, 'name');
@@ -84,7 +108,7 @@ function readPools(r: Reader, field: Field, aliases: ReadonlyMap<string, Communi
     else if (name !== undefined && names.has(name)) r.error(nameField, `pool name "${name}" is used twice (also at ${names.get(name)})`);
     else if (name !== undefined) names.set(name, item.path);
 
-    const protocolField = entries.get('protocol');
+    const protocolField = entries.get('protocol') ?? defaultProtocol;
     const protocolText = protocolField && r.string(protocolField, 'protocol');
     const protocol = protocols.find((p) => p === protocolText);
     if (!protocolField) r.error(item, 'an address pool needs a "protocol" (layer2 or bgp)');

@@ -9,6 +9,8 @@ import { didYouMean } from './suggest.js';
 export interface Field {
   readonly path: string;
   readonly node: Node | undefined;
+  /** For a mapping entry, the key's node (to point at the key rather than its value). */
+  readonly keyNode?: Node | undefined;
 }
 
 /** Collects issues for one document and maps source offsets to lines. */
@@ -75,7 +77,7 @@ export class Reader {
       }
     }
     const out = new Map<string, Field>();
-    for (const [key, entry] of entries) if (!this.isEmpty(entry.value)) out.set(key, entry.value);
+    for (const [key, entry] of entries) if (!this.isEmpty(entry.value)) out.set(key, { ...entry.value, keyNode: entry.keyField.node });
     return out;
   }
 

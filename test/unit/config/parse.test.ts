@@ -268,3 +268,27 @@ describe('robustness', () => {
     );
   });
 });
+
+describe("MetalLB's first format", () => {
+  it('reads top-level protocol, cidr, advertisements and communities, warning about each', () => {
+    const result = parseConfigFile(fixture('metallb-0.3-bgp.yaml'));
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    const [pool] = result.config.pools;
+    expect(pool).toMatchObject({ name: 'my-ip-space', protocol: 'bgp', avoidBuggyIps: true });
+    expect(pool?.ranges).toHaveLength(2);
+    expect(pool?.bgpAdvertisements[0]).toMatchObject({ localPref: 100, communities: [{ kind: 'standard', value: 64512 * 65536 + 1 }, { kind: 'standard', value: 0xffffff01 }] });
+    expect(result.config.peers[0]).toMatchObject({ holdTime: 120, keepaliveTime: 40, peerAsn: 64512 });
+    expect(result.warnings.map((w) => `${w.path}:${w.line}`)).toEqual([
+      'protocol:11',
+      'address-pools[0].cidr:20',
+      'address-pools[0].advertisements:24',
+      'communities:30',
+    ]);
+    expect(result.warnings[1]?.message).toBe('"cidr" is MetalLB\'s old name for "addresses"; it still works, but write "addresses"');
+  });
+
+  it('refuses an old and a new spelling of the same key together', () => {
+    const errors = errorsOf(pool('10.0.0.0/24', '  cidr: [10.0.1.0/24]\n'));
+    expect(errors).toEqual([expect.objectContaining({ path: 'address-pools[0].cidr', message: '"cidr" is MetalLB\'s old name for "addresses"; write only "addresses"' })]);
+  });
+});
