@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 // Test tiers. `unit` is pure code: no network, no root, no system packages. `wire` runs
-// real kernels in network namespaces (root; packages from scripts/setup) and fails, never
-// skips, when its prerequisites are missing. Processes it starts run compiled code from
-// dist/, so run `npm run build` (or npm test, which does) after changing sources.
+// real kernels in network namespaces (root; packages from scripts/setup); processes it
+// starts run compiled code from dist/, so run `npm run build` (npm test does) after
+// changing sources. `k8s` runs a real kube-apiserver and etcd (scripts/build-kube) on
+// loopback. Both fail, never skip, when their prerequisites are missing.
 export default defineConfig({
   test: {
     projects: [
@@ -22,6 +23,15 @@ export default defineConfig({
           globalSetup: ['test/wire/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'k8s',
+          include: ['test/k8s/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],
