@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 // real kernels in network namespaces (root; packages from scripts/setup); processes it
 // starts run compiled code from dist/, so run `npm run build` (npm test does) after
 // changing sources. `k8s` runs a real kube-apiserver and etcd (scripts/build-kube) on
-// loopback. Both fail, never skip, when their prerequisites are missing.
+// loopback. `bgp` runs our BGP speaker against BIRD, FRR and GoBGP in namespaces. `e2e`
+// combines a real API server with namespaces (controller, speakers, control-plane VIP, lab).
+// All fail, never skip, when their prerequisites are missing.
 export default defineConfig({
   test: {
     projects: [
@@ -32,6 +34,27 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'bgp',
+          include: ['test/bgp/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/wire/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/wire/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
         },
       },
     ],

@@ -1,4 +1,5 @@
 // The `vipcast` command: dispatches to one subcommand per job.
+import { announceCommand } from './announce.js';
 import { checkConfigCommand } from './check-config.js';
 import { VERSION } from '../version.js';
 
@@ -6,6 +7,7 @@ import { VERSION } from '../version.js';
 export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
+  announce: { run: announceCommand, summary: 'announce and answer for VIPs on one interface (ARP/NDP) until stopped' },
   'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
