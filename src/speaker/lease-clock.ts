@@ -1,0 +1,103 @@
+// Lease liveness judged on the local monotonic clock (design.md, "Who announces"). Another
+// node's Lease is live while it keeps changing: each new resourceVersion we observe restarts
+// its timer, and it expires one lease duration after the last change *we saw*. Wall-clock
+// renewTime fields are never compared across nodes. Our own Lease is judged from the moment
+// we *sent* the renewal that succeeded, which is never later than any observer's moment, so
+// we always stop announcing before anyone else may start.
+
+/** What a speaker Lease says, as read from the API. */
+export interface LeaseRecord {
+  /** The node the Lease belongs to (its holder while held). */
+  readonly node: string;
+  readonly resourceVersion: string;
+  /** Empty when the holder released it on a planned stop. */
+  readonly holderIdentity: string;
+  readonly durationMs: number;
+  /** The layer-2 VIPs the node claims (canonical text), confirmed or not yet confirmed. */
+  readonly claims: ReadonlySet<string>;
+  /** The subset of `claims` the node has confirmed and answers for. */
+  readonly held: ReadonlySet<string>;
+}
+
+interface Observation {
+  readonly record: LeaseRecord;
+  /** Monotonic milliseconds when this resourceVersion was first seen. */
+  readonly changedAt: number;
+}
+
+/** Tracks other nodes' Leases and says which are live now. Time is passed in, never read. */
+export class LeaseObserver {
+  readonly #seen = new Map<string, Observation>();
+
+  /** Records a Lease as read from a watch or a list at monotonic time `now`. */
+  observe(record: LeaseRecord, now: number): void {
+    const previous = this.#seen.get(record.node);
+    if (previous && previous.record.resourceVersion === record.resourceVersion) return;
+    this.#seen.set(record.node, { record, changedAt: now });
+  }
+
+  /** Forgets a deleted Lease. */
+  forget(node: string): void {
+    this.#seen.delete(node);
+  }
+
+  /** Whether the node's Lease is held and has changed within its duration before `now`. */
+  isLive(node: string, now: number): boolean {
+    const seen = this.#seen.get(node);
+    if (!seen || seen.record.holderIdentity === '') return false;
+    return now - seen.changedAt < seen.record.durationMs;
+  }
+
+  /** The last record seen for a node. */
+  record(node: string): LeaseRecord | undefined {
+    return this.#seen.get(node)?.record;
+  }
+
+  /** Live Leases other than `self`, at `now`. */
+  liveRecords(now: number, self: string): LeaseRecord[] {
+    const live: LeaseRecord[] = [];
+    for (const [node, seen] of this.#seen) if (node !== self && this.isLive(node, now)) live.push(seen.record);
+    return live;
+  }
+
+  /** Monotonic time at which a node's Lease stops being live if it does not change again. */
+  expiresAt(node: string): number | undefined {
+    const seen = this.#seen.get(node);
+    return seen ? seen.changedAt + seen.record.durationMs : undefined;
+  }
+}
+
+/**
+ * Our own Lease: valid until one duration, less a safety margin, after we sent the last
+ * renewal that succeeded. The margin absorbs clock-rate differences between nodes.
+ */
+export class OwnLease {
+  #validUntil = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly durationMs: number,
+    readonly marginMs: number,
+  ) {
+    if (marginMs < 0 || marginMs >= durationMs) throw new RangeError(`lease margin ${marginMs} ms must be in [0, ${durationMs}) ms`);
+  }
+
+  /** Records a renewal that the API server accepted; `sentAt` is when the request left. */
+  renewed(sentAt: number): void {
+    this.#validUntil = Math.max(this.#validUntil, sentAt + this.durationMs - this.marginMs);
+  }
+
+  /** Ends validity at once (planned stop, or the Lease was taken from us). */
+  invalidate(): void {
+    this.#validUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  /** Whether we may act as the Lease's holder at `now`. */
+  isValid(now: number): boolean {
+    return now < this.#validUntil;
+  }
+
+  /** Monotonic time at which validity ends without another renewal. */
+  get validUntil(): number {
+    return this.#validUntil;
+  }
+}
