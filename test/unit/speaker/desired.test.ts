@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/parse.js';
+import type { Config } from '../../../src/config/types.js';
+import { desiredVips, type NodeView, type ServiceView } from '../../../src/speaker/desired.js';
+
+function config(): Config {
+  const result = parseConfig(`
+address-pools:
+- name: lan
+  protocol: layer2
+  addresses: [192.0.2.0/28, 2001:db8::/124]
+- name: rack
+  protocol: layer2
+  addresses: [198.51.100.0/28]
+  node-selectors:
+  - match-labels: {rack: r1}
+`);
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  return result.config;
+}
+
+const node = (name: string, labels: Record<string, string> = {}, ready = true): NodeView => ({
+  metadata: { name, labels },
+  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
+
+const service = (name: string, ips: string[], spec: Record<string, string> = {}): ServiceView => ({
+  metadata: { namespace: 'default', name },
+  spec: { type: 'LoadBalancer', ...spec },
+  status: { loadBalancer: { ingress: ips.map((ip) => ({ ip })) } },
+});
+
+function desired(services: ServiceView[], nodes: NodeView[], slices: Parameters<typeof desiredVips>[0]['endpointSlices'] = [], linkUp = true) {
+  return desiredVips({ config: config(), services, endpointSlices: slices, nodes, self: 'a', ownLinkUp: () => linkUp });
+}
+
+describe('desired VIPs', () => {
+  const nodes = [node('a', { rack: 'r1' }), node('b'), node('c', {}, false), node('d', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' })];
+
+  it('lists each assigned IP inside a pool, with the Ready, not excluded nodes as eligible', () => {
+    const vips = desired([service('web', ['192.0.2.1', '2001:db8::1'])], nodes);
+    expect([...vips.keys()]).toEqual(['192.0.2.1', '2001:db8::1']);
+    expect(vips.get('192.0.2.1')?.eligible).toEqual(new Set(['a', 'b']));
+    expect(vips.get('192.0.2.1')?.services).toEqual(['default/web']);
+  });
+
+  it('ignores IPs outside every pool, other types and other classes', () => {
+    const vips = desired(
+      [service('outside', ['203.0.113.9']), { ...service('np', ['192.0.2.2']), spec: { type: 'NodePort' } }, service('other', ['192.0.2.3'], { loadBalancerClass: 'example.com/lb' })],
+      nodes,
+    );
+    expect(vips.size).toBe(0);
+  });
+
+  it("honours the pool's node selector and the own link state", () => {
+    expect(desired([service('r', ['198.51.100.1'])], nodes).get('198.51.100.1')?.eligible).toEqual(new Set(['a']));
+    expect(desired([service('web', ['192.0.2.1'])], nodes, [], false).get('192.0.2.1')?.eligible).toEqual(new Set(['b']));
+  });
+
+  it('with externalTrafficPolicy Local, only nodes with a ready endpoint are eligible', () => {
+    const slices = [
+      {
+        metadata: { namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+        endpoints: [
+          { nodeName: 'b', conditions: { ready: true } },
+          { nodeName: 'a', conditions: { ready: false } },
+        ],
+      },
+    ];
+    const vips = desired([service('web', ['192.0.2.1'], { externalTrafficPolicy: 'Local' })], nodes, slices);
+    expect(vips.get('192.0.2.1')?.eligible).toEqual(new Set(['b']));
+  });
+
+  it('merges Services sharing one IP', () => {
+    const vips = desired([service('tcp', ['192.0.2.5']), service('udp', ['192.0.2.5'])], nodes);
+    expect(vips.get('192.0.2.5')?.services).toEqual(['default/tcp', 'default/udp']);
+  });
+});
