@@ -1,0 +1,103 @@
+// The smallest HTTPS client the k8s tests need: one JSON request to the apiserver with a
+// client certificate or a bearer token. Tests use it instead of a client library so that
+// what goes over the wire is exactly what the test wrote.
+import { request } from 'node:https';
+
+/** How to reach the apiserver and who to be there. */
+export interface KubeCredentials {
+  /** Base URL, e.g. `https://127.0.0.1:41234`. */
+  readonly server: string;
+  /** PEM of the CA that signed the serving certificate. */
+  readonly ca: string;
+  /** PEM client certificate, for certificate authentication. */
+  readonly cert?: string;
+  /** PEM client key matching `cert`. */
+  readonly key?: string;
+  /** Bearer token, for token authentication (e.g. a ServiceAccount token). */
+  readonly token?: string;
+}
+
+/** Options of one request. */
+export interface KubeRequestOptions {
+  /** HTTP method; GET when omitted. */
+  readonly method?: string;
+  /** Body, sent as JSON. */
+  readonly body?: unknown;
+  /** Content-Type of the body; `application/json` when omitted. */
+  readonly contentType?: string;
+  /** Milliseconds before the request is abandoned; 15 000 when omitted. */
+  readonly timeoutMs?: number;
+}
+
+/** A response: status code, raw text and the body parsed as JSON when it is JSON. */
+export interface KubeResponse {
+  /** HTTP status code. */
+  readonly status: number;
+  /** Body as text. */
+  readonly text: string;
+  /** Body parsed as JSON, or `undefined` when it is not JSON. */
+  readonly json: unknown;
+}
+
+/** Sends one request to `credentials.server + path` and resolves with the response, whatever its status. */
+export function kubeRequest(
+  credentials: KubeCredentials,
+  path: string,
+  options: KubeRequestOptions = {},
+): Promise<KubeResponse> {
+  const url = new URL(path, credentials.server);
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (payload !== undefined) {
+    headers['Content-Type'] = options.contentType ?? 'application/json';
+    headers['Content-Length'] = String(Buffer.byteLength(payload));
+  }
+  if (credentials.token !== undefined) headers['Authorization'] = `Bearer ${credentials.token}`;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers,
+        ca: credentials.ca,
+        ...(credentials.cert === undefined ? {} : { cert: credentials.cert }),
+        ...(credentials.key === undefined ? {} : { key: credentials.key }),
+        timeout: options.timeoutMs ?? 15_000,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, text, json: parseJson(text) });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${url.href} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Like {@link kubeRequest}, but rejects unless the status is 2xx; resolves with the parsed body. */
+export async function kubeExpectOk(
+  credentials: KubeCredentials,
+  path: string,
+  options: KubeRequestOptions = {},
+): Promise<unknown> {
+  const response = await kubeRequest(credentials, path, options);
+  if (response.status < 200 || response.status > 299) {
+    throw new Error(`${options.method ?? 'GET'} ${path} → ${response.status}: ${response.text.slice(0, 500)}`);
+  }
+  return response.json;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
