@@ -1,6 +1,7 @@
 // The `vipcast` command: dispatches to one subcommand per job.
 import { announceCommand } from './announce.js';
 import { checkConfigCommand } from './check-config.js';
+import { controllerCommand } from './controller.js';
 import { VERSION } from '../version.js';
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -9,6 +10,7 @@ export type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, { run: Command; summary: string }> = {
   announce: { run: announceCommand, summary: 'announce and answer for VIPs on one interface (ARP/NDP) until stopped' },
   'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
+  controller: { run: controllerCommand, summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
 

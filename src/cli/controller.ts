@@ -1,0 +1,195 @@
+// `vipcast controller`: the Deployment's program. Two replicas campaign for a Lease; the
+// leader fills its caches, rebuilds allocations from Service status and reconciles; the
+// standby waits. Metrics, /healthz and /readyz are served on the metrics port by both.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { configMapRef } from '../config/source.js';
+import { createControllerMetrics } from '../controller/metrics.js';
+import { startHttpServer } from '../controller/http-server.js';
+import { Reconciler } from '../controller/reconciler.js';
+import { EventRecorder } from '../k8s/events.js';
+import { loadKubeConfig } from '../k8s/kubeconfig.js';
+import { LeaderElector } from '../k8s/leader-election.js';
+import { restLeaseClient } from '../k8s/lease-client.js';
+import { createKubeRest } from '../k8s/rest.js';
+import { ServiceStatusWriter } from '../k8s/service-status.js';
+import { createLogger, isLogLevel } from '../log.js';
+
+/** The fieldManager of every write the controller makes. */
+export const controllerFieldManager = 'vipcast-controller';
+
+const help = `usage: vipcast controller [options]
+
+Allocates addresses from the address-pool ConfigMap to Services of type LoadBalancer and
+writes them to status.loadBalancer.ingress. Run two replicas: one leads through a Lease.
+
+options:
+  --kubeconfig PATH            kubeconfig to use (default: the in-cluster ServiceAccount)
+  --namespace NS               namespace of the ConfigMap and the Lease (vipcast-system)
+  --config-map NAME            the address-pool ConfigMap (vipcast-config)
+  --load-balancer-class CLASS  also serve Services of this spec.loadBalancerClass
+                               (default: none; only Services without a class are served)
+  --metrics-address HOST:PORT  /metrics, /healthz and /readyz (0.0.0.0:7472)
+  --lease-name NAME            the leader-election Lease (vipcast-controller)
+  --lease-duration DURATION    how long a lease holds without renewal (15s)
+  --renew-deadline DURATION    the leader gives up if it cannot renew for this long (10s)
+  --retry-period DURATION      time between acquire/renew attempts (2s)
+  --identity NAME              this replica's name in the Lease (POD_NAME, else host-pid)
+  --log-level LEVEL            debug, info, warn or error (info)
+Durations: 500ms, 15s, 1m.`;
+
+/** Parses `500ms`, `15s`, `1m` or a plain number of seconds into milliseconds. */
+export function parseDurationMs(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a duration (e.g. 500ms, 15s, 1m)`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return Math.round(unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000);
+}
+
+/** Runs the controller until SIGTERM/SIGINT (exit 0) or a lost Lease (exit 1); 2 on usage errors. */
+export async function controllerCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string', default: configMapRef.namespace },
+        'config-map': { type: 'string', default: configMapRef.name },
+        'load-balancer-class': { type: 'string' },
+        'metrics-address': { type: 'string', default: '0.0.0.0:7472' },
+        'lease-name': { type: 'string', default: 'vipcast-controller' },
+        'lease-duration': { type: 'string', default: '15s' },
+        'renew-deadline': { type: 'string', default: '10s' },
+        'retry-period': { type: 'string', default: '2s' },
+        identity: { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
+      },
+    }));
+  } catch (error) {
+    console.error(`vipcast controller: ${(error as Error).message}\n\n${help}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(help);
+    return 0;
+  }
+  const level = values['log-level'];
+  if (!isLogLevel(level)) {
+    console.error(`vipcast controller: unknown log level "${level}"`);
+    return 2;
+  }
+  const identity = values.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
+  const log = createLogger(level, { component: 'controller', identity });
+  let timings;
+  try {
+    timings = {
+      leaseDurationMs: parseDurationMs(values['lease-duration']),
+      renewDeadlineMs: parseDurationMs(values['renew-deadline']),
+      retryPeriodMs: parseDurationMs(values['retry-period']),
+    };
+  } catch (error) {
+    console.error(`vipcast controller: ${(error as Error).message}`);
+    return 2;
+  }
+  let kc;
+  try {
+    kc = loadKubeConfig({ kubeconfig: values.kubeconfig });
+  } catch (error) {
+    log.error('cannot load a kubeconfig', { error });
+    return 1;
+  }
+
+  const rest = createKubeRest(kc, { fieldManager: controllerFieldManager, timeoutMs: Math.max(1000, timings.renewDeadlineMs) });
+  let reconciler: Reconciler | undefined;
+  const metrics = createControllerMetrics(() => reconciler?.poolUsage() ?? new Map<string, number>());
+  const counted = (kind: string) => () => metrics.apiWrites.inc({ kind });
+  const events = new EventRecorder(rest, {
+    controller: 'vipcast.io/controller',
+    instance: identity,
+    onWrite: counted('event'),
+    onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error }),
+  });
+  const status = new ServiceStatusWriter(rest, (what) => metrics.apiWrites.inc({ kind: what }));
+  const leaseClient = restLeaseClient(rest, values.namespace, values['lease-name']);
+  const countedLease: typeof leaseClient = {
+    get: () => leaseClient.get(),
+    create: (spec) => leaseClient.create(spec).finally(counted('lease')),
+    replace: (rv, spec) => leaseClient.replace(rv, spec).finally(counted('lease')),
+  };
+
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  let shuttingDown = false;
+  const elector = new LeaderElector(countedLease, {
+    identity,
+    ...timings,
+    onNewLeader: (holder) => log.info('leader observed', { leader: holder }),
+    onError: (error) => log.warn('lease request failed', { error }),
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      log.info('became leader; starting the reconciler');
+      reconciler = new Reconciler({
+        kc,
+        rest,
+        configMap: { namespace: values.namespace, name: values['config-map'] },
+        loadBalancerClass: values['load-balancer-class'],
+        events,
+        status,
+        metrics,
+        log,
+        mayWrite: () => elector.holdsLease(),
+      });
+      reconciler.start().catch((error: unknown) => {
+        log.error('reconciler failed to start', { error });
+        finish(1);
+      });
+    },
+    onStoppedLeading: (why) => {
+      metrics.leader.set(0);
+      reconciler?.stop();
+      if (shuttingDown) return;
+      // A deposed leader stops writing at once and exits; its Pod restarts as a standby.
+      log.error('lost leadership; exiting', { why });
+      finish(1);
+    },
+  });
+
+  let http;
+  try {
+    http = await startHttpServer({
+      address: values['metrics-address'],
+      registry: metrics.registry,
+      healthy: () => true,
+      ready: () => !elector.isLeader || (reconciler?.synced ?? false),
+      state: () => ({ leader: elector.isLeader, synced: reconciler?.synced ?? false }),
+    });
+  } catch (error) {
+    log.error('cannot listen on the metrics address', { address: values['metrics-address'], error });
+    return 1;
+  }
+  log.info('controller started', { metricsPort: http.port, namespace: values.namespace, configMap: values['config-map'], loadBalancerClass: values['load-balancer-class'] ?? null, ...timings });
+  elector.start();
+
+  const onSignal = (signal: string): void => {
+    log.info('shutting down', { signal });
+    finish(0);
+  };
+  const onTerm = (): void => onSignal('SIGTERM');
+  const onInt = (): void => onSignal('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  const code = await finished;
+  shuttingDown = true;
+  process.removeListener('SIGTERM', onTerm);
+  process.removeListener('SIGINT', onInt);
+  reconciler?.stop();
+  await elector.stop();
+  const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
+  http.server.closeAllConnections();
+  await closed;
+  log.info('controller stopped', { code });
+  return code;
+}

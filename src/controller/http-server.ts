@@ -1,0 +1,60 @@
+// The controller's HTTP endpoints on the metrics port: /metrics (Prometheus), /healthz and /readyz.
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+/** What the endpoints report. */
+export interface HttpServerOptions {
+  /** `host:port` to listen on (`[::]:7472` for IPv6; port 0 picks a free one). */
+  readonly address: string;
+  /** Registry served on /metrics. */
+  readonly registry: Registry;
+  /** /healthz answers 200 while this holds. */
+  readonly healthy: () => boolean;
+  /** /readyz answers 200 while this holds. */
+  readonly ready: () => boolean;
+  /** Extra state shown in /readyz and /healthz bodies. */
+  readonly state: () => Record<string, unknown>;
+}
+
+/** Splits `host:port` (IPv6 hosts in brackets). */
+export function splitHostPort(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`"${address}" is not host:port`);
+  return { host: match[1] ?? (match[2] === '' ? '0.0.0.0' : (match[2] ?? '0.0.0.0')), port };
+}
+
+/** Starts the server; resolves with it and the port it listens on. */
+export async function startHttpServer(options: HttpServerOptions): Promise<{ server: Server; port: number }> {
+  const { host, port } = splitHostPort(options.address);
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const answer = (ok: boolean): void => {
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify({ ok, ...options.state() })}\n`);
+    };
+    if (path === '/healthz') return answer(options.healthy());
+    if (path === '/readyz') return answer(options.ready());
+    if (path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': options.registry.contentType });
+          res.end(text);
+        },
+        (error: unknown) => {
+          res.writeHead(500);
+          res.end(String(error));
+        },
+      );
+      return;
+    }
+    res.writeHead(404);
+    res.end('not found\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address();
+  return { server, port: typeof bound === 'object' && bound !== null ? bound.port : port };
+}

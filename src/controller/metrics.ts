@@ -1,0 +1,56 @@
+// The controller's Prometheus metrics, on a registry of their own.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the controller exports. */
+export interface ControllerMetrics {
+  /** The registry to serve on /metrics. */
+  readonly registry: Registry;
+  /** 1 when the ConfigMap's current version is valid, 0 when it was rejected. */
+  readonly configValid: Gauge;
+  /** Number of errors in the ConfigMap's current version (0 when valid). */
+  readonly configErrors: Gauge;
+  /** 1 while this replica holds the leader Lease. */
+  readonly leader: Gauge;
+  /** API writes made by this process, by kind (status, annotation, event, lease). */
+  readonly apiWrites: Counter<'kind'>;
+  /** Allocation outcomes, by outcome (allocated, changed, failed, released). */
+  readonly allocations: Counter<'outcome'>;
+  /** Services currently waiting for an address. */
+  readonly servicesFailing: Gauge;
+  /** Addresses in use per pool, refreshed on each scrape. */
+  readonly poolInUse: Gauge<'pool'>;
+  /** Seconds from a Service change reaching the controller to its new status being written. */
+  readonly allocationLatency: Histogram;
+}
+
+/** Creates the metrics; `poolUsage` is read on each scrape. */
+export function createControllerMetrics(poolUsage: () => ReadonlyMap<string, number>): ControllerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vipcast_controller_' });
+  const poolInUse: Gauge<'pool'> = new Gauge({
+    name: 'vipcast_pool_addresses_in_use',
+    help: 'Addresses of a pool held by Services',
+    labelNames: ['pool'],
+    registers: [registry],
+    collect() {
+      poolInUse.reset();
+      for (const [pool, count] of poolUsage()) poolInUse.set({ pool }, count);
+    },
+  });
+  return {
+    registry,
+    configValid: new Gauge({ name: 'vipcast_config_valid', help: '1 if the ConfigMap in the cluster is valid, 0 if rejected', registers: [registry] }),
+    configErrors: new Gauge({ name: 'vipcast_config_errors', help: 'Errors found in the ConfigMap in the cluster', registers: [registry] }),
+    leader: new Gauge({ name: 'vipcast_controller_leader', help: '1 while this replica is the leader', registers: [registry] }),
+    apiWrites: new Counter({ name: 'vipcast_controller_api_writes_total', help: 'API writes made by this process', labelNames: ['kind'], registers: [registry] }),
+    allocations: new Counter({ name: 'vipcast_allocations_total', help: 'Allocation outcomes', labelNames: ['outcome'], registers: [registry] }),
+    servicesFailing: new Gauge({ name: 'vipcast_services_without_address', help: 'Served Services that could not get an address', registers: [registry] }),
+    poolInUse,
+    allocationLatency: new Histogram({
+      name: 'vipcast_allocation_latency_seconds',
+      help: 'From a Service change reaching the controller to its addresses being written to its status',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,63 @@
+// Event recording: a repeat of the same Event becomes one Event with a series count, patched
+// at most once per interval; names are valid for the API.
+import { describe, expect, it } from 'vitest';
+import { EventRecorder } from '../../../src/k8s/events.js';
+import type { KubeRest } from '../../../src/k8s/rest.js';
+
+function fakeRest(): { rest: KubeRest; calls: { verb: string; path: string; body: unknown }[] } {
+  const calls: { verb: string; path: string; body: unknown }[] = [];
+  const rest: KubeRest = {
+    get: () => Promise.reject(new Error('unused')),
+    create: <T>(path: string, body: unknown) => {
+      calls.push({ verb: 'create', path, body });
+      return Promise.resolve({ metadata: { name: (body as { metadata: { name: string } }).metadata.name } } as T);
+    },
+    replace: () => Promise.reject(new Error('unused')),
+    mergePatch: <T>(path: string, body: unknown) => {
+      calls.push({ verb: 'patch', path, body });
+      return Promise.resolve({} as T);
+    },
+  };
+  return { rest, calls };
+}
+
+const subject = { apiVersion: 'v1', kind: 'Service', namespace: 'apps', name: 'web', uid: 'u1' };
+const failed = { type: 'Warning', reason: 'AllocationFailed', action: 'Allocate', note: 'pool exhausted' } as const;
+
+describe('EventRecorder', () => {
+  it('creates an events.k8s.io/v1 Event with a valid unique name', async () => {
+    const { rest, calls } = fakeRest();
+    const recorder = new EventRecorder(rest, { controller: 'vipcast.io/controller', instance: 'pod-1' });
+    await recorder.record(subject, failed);
+    await recorder.record(subject, { ...failed, note: 'another reason' });
+    expect(calls.map((c) => c.path)).toEqual(['/apis/events.k8s.io/v1/namespaces/apps/events', '/apis/events.k8s.io/v1/namespaces/apps/events']);
+    const names = calls.map((c) => (c.body as { metadata: { name: string } }).metadata.name);
+    for (const name of names) expect(name).toMatch(/^web\.[0-9a-f]+$/);
+    expect(new Set(names).size).toBe(2);
+    expect(calls[0]?.body).toMatchObject({ reason: 'AllocationFailed', type: 'Warning', reportingController: 'vipcast.io/controller', reportingInstance: 'pod-1', regarding: { kind: 'Service', name: 'web', uid: 'u1' } });
+  });
+
+  it('merges repeats into a series, patching its count at most once per interval', async () => {
+    const { rest, calls } = fakeRest();
+    const clock = { now: 0 };
+    const recorder = new EventRecorder(rest, { controller: 'c', instance: 'i', patchIntervalMs: 30_000, now: () => clock.now });
+    await recorder.record(subject, failed);
+    for (let i = 0; i < 5; i++) {
+      clock.now += 1_000;
+      await recorder.record(subject, failed);
+    }
+    expect(calls.map((c) => c.verb)).toEqual(['create']);
+    clock.now += 30_000;
+    await recorder.record(subject, failed);
+    expect(calls.map((c) => c.verb)).toEqual(['create', 'patch']);
+    expect(calls[1]?.body).toMatchObject({ series: { count: 7 } });
+  });
+
+  it('cuts a note to the 1 kB the API accepts', async () => {
+    const { rest, calls } = fakeRest();
+    await new EventRecorder(rest, { controller: 'c', instance: 'i' }).record(subject, { ...failed, note: 'x'.repeat(5_000) });
+    const note = (calls[0]?.body as { note: string }).note;
+    expect(Buffer.byteLength(note)).toBeLessThanOrEqual(1024);
+    expect(note.endsWith('…(truncated)')).toBe(true);
+  });
+});
