@@ -1,12 +1,14 @@
 // `npm run bench`: runs vipcast's benchmarks and prints their figures with the machine.
 // Benchmarks are not tests: they measure, print, and exit non-zero only if they crash.
 import { benchAllocator } from './allocator.js';
+import { benchBgp } from './bgp.js';
 import { benchController } from './controller.js';
 import { benchLayer2 } from './layer2.js';
 import { describeMachine } from './machine.js';
 
 const benches: Record<string, () => boolean | Promise<boolean>> = {
   allocator: benchAllocator,
+  bgp: benchBgp,
   controller: benchController,
   layer2: benchLayer2,
 };

@@ -1,5 +1,6 @@
 // The `vipcast` command: dispatches to one subcommand per job.
 import { announceCommand } from './announce.js';
+import { bgpAnnounceCommand } from './bgp-announce.js';
 import { checkConfigCommand } from './check-config.js';
 import { controllerCommand } from './controller.js';
 import { VERSION } from '../version.js';
@@ -9,10 +10,19 @@ export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
   announce: { run: announceCommand, summary: 'announce and answer for VIPs on one interface (ARP/NDP) until stopped' },
+  bgp: { run: bgpCommand, summary: 'bgp announce: hold one BGP session and announce prefixes until stopped' },
   'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
   controller: { run: controllerCommand, summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
+
+/** `vipcast bgp <subcommand>`: only `announce` so far. */
+function bgpCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'announce') return bgpAnnounceCommand(rest);
+  console.error(`usage: vipcast bgp announce [options]   (see "vipcast bgp announce --help")`);
+  return Promise.resolve(sub === '--help' || sub === '-h' ? 0 : 2);
+}
 
 function printVersion(): number {
   console.log(`vipcast ${VERSION}`);

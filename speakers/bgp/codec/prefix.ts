@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { BgpEncodeError, type BgpDecodeError } from './errors.js';
 import { formatIpv4, formatIpv6 } from '../../common/ip-text.js';
-import { addressBytes } from './ip.js';
+import { addressBytes, writeIpv4Prefix } from './ip.js';
 import type { Reader } from './reader.js';
 
 /** Address Family Identifiers used here (RFC 4760 section 8, IANA registry). */
@@ -34,21 +34,25 @@ export function familyOf(afi: number, safi: number): AddressFamily | undefined {
 /** Encodes prefixes as length-and-prefix tuples, host bits cleared (RFC 4271 4.3, RFC 4760 5). */
 export function encodePrefixes(prefixes: readonly Prefix[], family: AddressFamily): Buffer {
   const max = family === 'ipv4' ? 32 : 128;
-  const parts: Buffer[] = [];
+  let total = 0;
   for (const p of prefixes) {
     if (p.family !== family) throw new BgpEncodeError(`${p.family} prefix in an ${family} NLRI field`);
     if (!Number.isInteger(p.length) || p.length < 0 || p.length > max) {
       throw new BgpEncodeError(`bad prefix length ${p.length} for ${family}`);
     }
-    const addr = addressBytes(family, p.address);
-    const n = Math.ceil(p.length / 8);
-    const out = Buffer.alloc(1 + n);
-    out[0] = p.length;
-    addr.copy(out, 1, 0, n);
-    if (p.length % 8 !== 0) out[n] = (out[n] ?? 0) & (0xff << (8 - (p.length % 8)));
-    parts.push(out);
+    total += 1 + Math.ceil(p.length / 8);
   }
-  return Buffer.concat(parts);
+  // One buffer for the whole field: UPDATEs carry hundreds of prefixes.
+  const out = Buffer.alloc(total);
+  let at = 0;
+  for (const p of prefixes) {
+    const n = Math.ceil(p.length / 8);
+    out[at] = p.length;
+    if (family !== 'ipv4' || !writeIpv4Prefix(p.address, out, at + 1, n)) addressBytes(family, p.address).copy(out, at + 1, 0, n);
+    if (p.length % 8 !== 0) out[at + n] = (out[at + n] ?? 0) & (0xff << (8 - (p.length % 8)));
+    at += 1 + n;
+  }
+  return out;
 }
 
 /** Decodes length-and-prefix tuples until the reader is empty (RFC 4271 4.3, RFC 4760 5). */

@@ -1,0 +1,4 @@
+// Interop matrix against bird (see interop-suite.ts); one file per router so the three run in parallel.
+import { defineInteropSuite } from './interop-suite.js';
+
+defineInteropSuite('bird');

@@ -1,0 +1,116 @@
+// BFD Control packets and the reception rules of RFC 5880 section 6.8.6, without sockets.
+import { Buffer } from 'node:buffer';
+import { describe, expect, it } from 'vitest';
+import { BfdState, decodeBfdControl, encodeBfdControl, type BfdControl } from '../../../speakers/bgp/bfd-packet.js';
+import { bfdPacket, bfdReceive, detectTimeMs, initialBfdVars, txIntervalMs, SLOW_TX_US } from '../../../speakers/bgp/bfd.js';
+import { initialState, step } from '../../../speakers/bgp/fsm.js';
+
+const peer = (patch: Partial<BfdControl> = {}): BfdControl => ({
+  diag: 0,
+  state: BfdState.Down,
+  poll: false,
+  final: false,
+  detectMult: 3,
+  myDiscriminator: 0x1234,
+  yourDiscriminator: 0,
+  desiredMinTx: 100_000,
+  requiredMinRx: 100_000,
+  ...patch,
+});
+
+describe('BFD Control packet codec (RFC 5880 section 4.1)', () => {
+  it('writes the fields where RFC 5880 puts them', () => {
+    const bytes = encodeBfdControl({ ...peer({ state: BfdState.Up, poll: true }), yourDiscriminator: 7 });
+    expect(bytes.toString('hex')).toBe(
+      [
+        '20', // version 1, diag 0
+        'e0', // state Up (3 << 6), P bit 0x20
+        '03', // detect mult
+        '18', // length 24
+        '00001234', // my discriminator
+        '00000007', // your discriminator
+        '000186a0', // desired min tx 100 ms
+        '000186a0', // required min rx 100 ms
+        '00000000', // required min echo rx
+      ].join(''),
+    );
+    expect(decodeBfdControl(bytes)).toEqual({ ...peer({ state: BfdState.Up, poll: true }), yourDiscriminator: 7 });
+  });
+
+  it('refuses what section 6.8.6 says to discard', () => {
+    const good = encodeBfdControl(peer());
+    const with_ = (i: number, v: number): Buffer => {
+      const b = Buffer.from(good);
+      b[i] = v;
+      return b;
+    };
+    expect(decodeBfdControl(good.subarray(0, 20))).toMatch(/short/);
+    expect(decodeBfdControl(with_(0, 0x40))).toMatch(/version 2/);
+    expect(decodeBfdControl(with_(2, 0))).toMatch(/detect multiplier/);
+    expect(decodeBfdControl(with_(3, 30))).toMatch(/length/);
+    expect(decodeBfdControl(with_(1, 0x41))).toMatch(/multipoint/);
+    expect(decodeBfdControl(with_(1, 0x44))).toMatch(/authentication/);
+    const zero = Buffer.from(good);
+    zero.writeUInt32BE(0, 4);
+    expect(decodeBfdControl(zero)).toMatch(/my discriminator/);
+  });
+});
+
+describe('BFD session state (RFC 5880 section 6.8.6)', () => {
+  const start = initialBfdVars(99, 100_000, 3);
+
+  it('goes Down -> Init -> Up through the three-way handshake and then polls for the fast rate', () => {
+    expect(start.desiredMinTx).toBe(SLOW_TX_US);
+    const init = bfdReceive(start, peer({ state: BfdState.Down }));
+    expect(init.vars.state).toBe(BfdState.Init);
+    expect(init.changed).toBe(true);
+    expect(bfdPacket(init.vars, false).yourDiscriminator).toBe(0x1234);
+    const up = bfdReceive(init.vars, peer({ state: BfdState.Up, yourDiscriminator: 99 }));
+    expect(up.vars.state).toBe(BfdState.Up);
+    expect(up.vars.desiredMinTx).toBe(100_000);
+    expect(up.vars.polling).toBe(true);
+    expect(bfdPacket(up.vars, false).poll).toBe(true);
+    expect(txIntervalMs(up.vars)).toBe(100);
+    expect(detectTimeMs(up.vars)).toBe(300);
+    const done = bfdReceive(up.vars, peer({ state: BfdState.Up, yourDiscriminator: 99, final: true }));
+    expect(done.vars.polling).toBe(false);
+    expect(bfdPacket(done.vars, false).poll).toBe(false);
+  });
+
+  it('answers a Poll with a Final and never sets both bits', () => {
+    const r = bfdReceive({ ...start, state: BfdState.Up, polling: true }, peer({ state: BfdState.Up, yourDiscriminator: 99, poll: true }));
+    expect(r.sendFinal).toBe(true);
+    const final = bfdPacket(r.vars, true);
+    expect([final.poll, final.final]).toEqual([false, true]);
+  });
+
+  it('goes Down, back to the slow rate, when the peer says Down or AdminDown', () => {
+    const up = { ...start, state: BfdState.Up, desiredMinTx: 100_000 } as const;
+    const down = bfdReceive(up, peer({ state: BfdState.Down, yourDiscriminator: 99 }));
+    expect(down.vars.state).toBe(BfdState.Down);
+    expect(down.vars.localDiag).toBe(3);
+    expect(down.vars.desiredMinTx).toBe(SLOW_TX_US);
+    expect(bfdReceive(up, peer({ state: BfdState.AdminDown, yourDiscriminator: 99 })).vars.state).toBe(BfdState.Down);
+  });
+
+  it('discards packets for another session', () => {
+    expect(bfdReceive(start, peer({ yourDiscriminator: 5 })).discarded).toMatch(/not ours/);
+    expect(bfdReceive(start, peer({ state: BfdState.Up })).discarded).toMatch(/outside Down/);
+    expect(bfdReceive(start, peer({ myDiscriminator: 99 })).discarded).toMatch(/looped/);
+  });
+});
+
+describe('BGP FSM and BFD (RFC 5882 section 4.3)', () => {
+  it('drops an Established session without a NOTIFICATION when BFD goes down', () => {
+    let s = step(initialState({ myAsn: 65010, peerAsn: 65001, routerId: '192.0.2.2', holdTime: 9, connectRetryTime: 30, capabilities: [], idleHoldTime: 1, maxIdleHoldTime: 60 }), { type: 'ManualStart' }).state;
+    s = step(s, { type: 'TcpConnectionConfirmed' }).state;
+    s = step(s, { type: 'Message', message: { type: 'open', myAs: 65001, holdTime: 9, bgpId: '192.0.2.1', capabilities: [] } }).state;
+    s = step(s, { type: 'Message', message: { type: 'keepalive' } }).state;
+    expect(s.name).toBe('Established');
+    const out = step(s, { type: 'BfdDown' });
+    expect(out.state.name).toBe('Idle');
+    expect(out.actions.some((a) => a.type === 'send')).toBe(false);
+    expect(out.actions.map((a) => a.type)).toContain('routes-down');
+    expect(out.actions.map((a) => a.type)).toContain('drop-connection');
+  });
+});
