@@ -2,6 +2,7 @@
 // Benchmarks are not tests: they measure, print, and exit non-zero only if they crash.
 import { benchAllocator } from './allocator.js';
 import { benchBgp } from './bgp.js';
+import { benchControlPlane } from './control-plane.js';
 import { benchController } from './controller.js';
 import { benchLayer2 } from './layer2.js';
 import { describeMachine } from './machine.js';
@@ -9,6 +10,7 @@ import { describeMachine } from './machine.js';
 const benches: Record<string, () => boolean | Promise<boolean>> = {
   allocator: benchAllocator,
   bgp: benchBgp,
+  'control-plane': benchControlPlane,
   controller: benchController,
   layer2: benchLayer2,
 };

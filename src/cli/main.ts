@@ -2,7 +2,9 @@
 import { announceCommand } from './announce.js';
 import { bgpAnnounceCommand } from './bgp-announce.js';
 import { checkConfigCommand } from './check-config.js';
+import { controlPlaneCommand } from './control-plane.js';
 import { controllerCommand } from './controller.js';
+import { manifestCommand } from './manifest.js';
 import { VERSION } from '../version.js';
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -12,7 +14,9 @@ const commands: Record<string, { run: Command; summary: string }> = {
   announce: { run: announceCommand, summary: 'announce and answer for VIPs on one interface (ARP/NDP) until stopped' },
   bgp: { run: bgpCommand, summary: 'bgp announce: hold one BGP session and announce prefixes until stopped' },
   'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
+  'control-plane': { run: controlPlaneCommand, summary: 'hold the control-plane VIP while this node leads (kubeadm static Pod)' },
   controller: { run: controllerCommand, summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
+  manifest: { run: manifestCommand, summary: 'manifest control-plane: print the static Pod for /etc/kubernetes/manifests/' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
 

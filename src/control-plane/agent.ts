@@ -1,0 +1,355 @@
+// The control-plane agent (`vipcast control-plane`): campaigns for the Lease only while the
+// local API server answers /readyz, holds the VIP only while it leads, and lets it go the
+// moment it stops leading, its API server turns unhealthy, or it is stopped. Decisions are the
+// pure functions of election.ts; this file owns the timers, the requests and the ordering
+// rules that keep two nodes from holding the VIP at once (ADR 0012):
+//   - the VIP goes before the Lease is released, and comes after the Lease is won;
+//   - a holder drops the VIP when its last successful renewal started renewDeadline ago;
+//   - the address carries a kernel lifetime shorter than the lease, refreshed at each renewal.
+import { ApiClient, formatTarget, type ApiTarget } from './api-client.js';
+import { CredentialChooser, readKubeconfigCredentials } from './credentials.js';
+import { decide, leaseRecordFrom, mustLetGo, nextSpec, observe, type ElectionTimings, type LeaseRecord, type Observation } from './election.js';
+import { apiServerPeers, createLease, getLease, isReady, leaseWatchPath, mayUpdateLease, releasedSpec, replaceLease, type LeaseRef, type LeaseResult } from './lease-api.js';
+import type { VipHolder } from './vip-holder.js';
+import { microTime } from '../k8s/lease-client.js';
+import type { Logger } from '../log.js';
+
+/** Everything the agent needs; the CLI fills it from flags. */
+export interface AgentOptions {
+  /** This node's name in the Lease. */
+  readonly identity: string;
+  /** The local API server (never the VIP). */
+  readonly local: ApiTarget;
+  /** The name the API server certificates must carry. */
+  readonly serverName: string;
+  /** The Lease. */
+  readonly lease: LeaseRef;
+  readonly timings: ElectionTimings;
+  /** Time between /readyz probes (ms). */
+  readonly healthIntervalMs: number;
+  /** Consecutive failed probes that make the local API server unhealthy. */
+  readonly healthFailures: number;
+  /** Timeout of each API request (ms); below the renew deadline. */
+  readonly requestTimeoutMs: number;
+  /** kubeconfig of the normal credential (kubeadm's admin.conf). */
+  readonly kubeconfig: string;
+  /** kubeconfig used only while the normal one is refused during kubeadm init (super-admin.conf). */
+  readonly bootstrapKubeconfig: string | undefined;
+  readonly holder: VipHolder;
+  readonly log: Logger;
+  /** Monotonic clock (ms); performance.now by default. */
+  readonly now?: () => number;
+}
+
+const FIELD_MANAGER = 'vipcast-control-plane';
+const PEER_REFRESH_MS = 10_000;
+const ACCESS_REVIEW_MS = 1000;
+
+/** Runs the election, the health probe and the Lease watch until stop(). */
+export class ControlPlaneAgent {
+  private stopped = false;
+  private healthy = false;
+  private failures = 0;
+  private leading = false;
+  private lastRenewStartMs = 0;
+  private lastLease: LeaseRecord | undefined;
+  private observation: Observation | undefined;
+  private peers: ApiTarget[] = [];
+  private peersAt = -Infinity;
+  private reviewAt = -Infinity;
+  private refusalLogged = false;
+  private readonly chooser = new CredentialChooser();
+  private admin: ApiClient | undefined;
+  private bootstrap: ApiClient | undefined;
+  private wakeElection: (() => void) | undefined;
+  private abortWatch: (() => void) | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private loops: Promise<void>[] = [];
+  private readonly now: () => number;
+
+  constructor(private readonly options: AgentOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** Whether this node leads (and, while healthy, holds the VIP). */
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** Starts the loops. */
+  start(): void {
+    if (this.options.holder.clearStale()) this.options.log.warn('removed a VIP left on the interface by an earlier run', { vip: this.options.holder.vip });
+    this.timers.push(setInterval(() => this.enforceDeadline(), 50));
+    this.loops = [this.healthLoop(), this.electionLoop(), this.watchLoop()];
+  }
+
+  /** Stops: the VIP goes at once, then the Lease is released so a standby takes over immediately. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    const wasLeading = this.leading;
+    this.letGo('stopping');
+    this.wakeElection?.();
+    this.abortWatch?.();
+    if (wasLeading) await this.release('stopping');
+    await Promise.allSettled(this.loops);
+    this.options.holder.close();
+    this.admin?.close();
+    this.bootstrap?.close();
+  }
+
+  // ---- credentials -------------------------------------------------------------------------
+
+  private async client(): Promise<ApiClient | undefined> {
+    const { kubeconfig, bootstrapKubeconfig, serverName } = this.options;
+    if (this.chooser.current === 'bootstrap' && bootstrapKubeconfig !== undefined) {
+      if (this.bootstrap === undefined) {
+        const credentials = await readKubeconfigCredentials(bootstrapKubeconfig);
+        if (credentials !== undefined) this.bootstrap = new ApiClient(credentials, serverName, FIELD_MANAGER);
+      }
+      return this.bootstrap;
+    }
+    if (this.admin === undefined) {
+      const credentials = await readKubeconfigCredentials(kubeconfig);
+      if (credentials !== undefined) this.admin = new ApiClient(credentials, serverName, FIELD_MANAGER);
+    }
+    return this.admin;
+  }
+
+  /** The normal credential was refused: fall back to the bootstrap one if the rule allows. */
+  private async refused(status: number): Promise<void> {
+    if (this.chooser.current !== 'admin') return;
+    const path = this.options.bootstrapKubeconfig;
+    const available = path !== undefined && (await readKubeconfigCredentials(path).catch(() => undefined)) !== undefined;
+    const change = this.chooser.adminRefused(available);
+    if (change.kind === 'use-bootstrap') {
+      this.options.log.warn('the kubeconfig has no rights on the Lease yet (kubeadm init in progress?); using the bootstrap kubeconfig until it does', {
+        status,
+        kubeconfig: this.options.kubeconfig,
+        bootstrapKubeconfig: path,
+      });
+      this.abortWatch?.();
+    } else if (!this.refusalLogged) {
+      this.refusalLogged = true;
+      this.options.log.warn('refused by the API server; retrying until the kubeconfig is granted access to the Lease', { status, kubeconfig: this.options.kubeconfig });
+    }
+  }
+
+  /** While on the bootstrap credential: once a second, ask whether the normal one may update the Lease now. */
+  private async reviewAdmin(): Promise<void> {
+    if (this.chooser.current !== 'bootstrap' || this.now() - this.reviewAt < ACCESS_REVIEW_MS) return;
+    this.reviewAt = this.now();
+    if (this.admin === undefined) {
+      const credentials = await readKubeconfigCredentials(this.options.kubeconfig).catch(() => undefined);
+      if (credentials === undefined) return;
+      this.admin = new ApiClient(credentials, this.options.serverName, FIELD_MANAGER);
+    }
+    if ((await mayUpdateLease(this.admin, this.options.local, this.options.lease, this.options.requestTimeoutMs)) !== true) return;
+    this.adminWorks();
+  }
+
+  private adminWorks(): void {
+    const change = this.chooser.adminGranted();
+    if (change.kind !== 'use-admin') return;
+    this.bootstrap?.close();
+    this.bootstrap = undefined;
+    this.abortWatch?.();
+    this.options.log.info('the kubeconfig has its rights now; the bootstrap kubeconfig is no longer used', { kubeconfig: this.options.kubeconfig });
+  }
+
+  // ---- health ------------------------------------------------------------------------------
+
+  private async healthLoop(): Promise<void> {
+    while (!this.stopped) {
+      const client = await this.client().catch(() => undefined);
+      const probe = client === undefined ? { ready: false, detail: 'no usable kubeconfig yet' } : await isReady(client, this.options.local, this.options.requestTimeoutMs);
+      if (this.stopped) break;
+      if (probe.ready) {
+        this.failures = 0;
+        if (!this.healthy) {
+          this.healthy = true;
+          this.options.log.info('local API server ready', { server: formatTarget(this.options.local) });
+          this.wakeElection?.();
+        }
+      } else if (++this.failures >= this.options.healthFailures && (this.healthy || this.failures === this.options.healthFailures)) {
+        const was = this.healthy;
+        this.healthy = false;
+        this.options.log.warn('local API server not ready', { server: formatTarget(this.options.local), detail: probe.detail });
+        if (was && this.leading) {
+          this.letGo('local API server not ready');
+          void this.release('local API server not ready');
+        }
+      }
+      await sleep(this.options.healthIntervalMs);
+    }
+  }
+
+  // ---- election ----------------------------------------------------------------------------
+
+  private async electionLoop(): Promise<void> {
+    while (!this.stopped) {
+      let pauseMs = this.options.timings.retryPeriodMs;
+      try {
+        if (this.healthy) pauseMs = await this.electionRound();
+      } catch (error) {
+        this.options.log.warn('election round failed', { error: String(error) });
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pauseMs);
+        this.wakeElection = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** One read-decide-write round; returns how long to pause before the next. */
+  private async electionRound(): Promise<number> {
+    const { identity, local, lease: ref, timings, requestTimeoutMs, log } = this.options;
+    await this.reviewAdmin();
+    const client = await this.client();
+    if (client === undefined) return timings.retryPeriodMs;
+    await this.refreshPeers(client);
+    const started = this.now();
+    const read = await getLease(client, local, ref, requestTimeoutMs);
+    if (!(await this.handled(read, 'read'))) return timings.retryPeriodMs;
+    if (read.kind !== 'ok') return timings.retryPeriodMs;
+    const lease = read.lease;
+    if (lease !== undefined) this.observation = observe(this.observation, lease, this.now());
+    const decision = decide(lease, this.observation, identity, this.now());
+    if (decision.kind === 'wait') {
+      if (this.leading) this.letGo(`the Lease is held by ${decision.holder}`);
+      this.lastLease = lease;
+      return Math.min(timings.retryPeriodMs, Math.max(10, decision.expiresInMs + 10));
+    }
+    if (!this.healthy || this.stopped) return timings.retryPeriodMs;
+    const spec = nextSpec(lease, identity, timings, microTime(new Date()));
+    const written =
+      lease === undefined
+        ? await createLease(client, local, ref, spec, requestTimeoutMs)
+        : await replaceLease(client, local, ref, lease.resourceVersion, spec, requestTimeoutMs);
+    if (!(await this.handled(written, 'write'))) return timings.retryPeriodMs;
+    if (written.kind === 'conflict') {
+      if (this.leading) this.letGo('lost a write race for the Lease');
+      return 0;
+    }
+    if (written.kind !== 'ok' || written.lease === undefined) return timings.retryPeriodMs;
+    // A write the normal credential was allowed to make settles the bootstrap question for good.
+    if (client === this.admin && this.chooser.current === 'admin') this.adminWorks();
+    this.lastLease = written.lease;
+    this.observation = observe(this.observation, written.lease, this.now());
+    this.lastRenewStartMs = started;
+    if (!this.healthy || this.stopped || mustLetGo(started, this.now(), timings)) return timings.retryPeriodMs;
+    const taking = !this.leading;
+    this.leading = true;
+    try {
+      this.options.holder.hold();
+    } catch (error) {
+      log.error('cannot put the VIP on the interface', { error: String(error) });
+      this.letGo('cannot add the address');
+      void this.release('cannot add the address');
+      return timings.retryPeriodMs;
+    }
+    if (taking) log.info('leading: VIP added and announced', { vip: this.options.holder.vip, interface: this.options.holder.interfaceName, from: decision.kind === 'acquire' ? decision.from : '' });
+    return timings.retryPeriodMs;
+  }
+
+  /** Logs errors and handles refusals; returns false when the round should end. */
+  private async handled(result: LeaseResult, what: string): Promise<boolean> {
+    if (result.kind === 'refused') {
+      await this.refused(result.status);
+      return false;
+    }
+    if (result.kind === 'error') {
+      this.options.log.warn(`cannot ${what} the Lease`, { error: result.message });
+      return false;
+    }
+    return true;
+  }
+
+  /** Drops the VIP once the last renewal is too old (runs every 50 ms, whatever the requests do). */
+  private enforceDeadline(): void {
+    if (this.leading && mustLetGo(this.lastRenewStartMs, this.now(), this.options.timings)) {
+      this.letGo(`could not renew the Lease within ${this.options.timings.renewDeadlineMs} ms`);
+    }
+  }
+
+  /** Stops leading and removes the VIP (idempotent). */
+  private letGo(why: string): void {
+    const wasLeading = this.leading;
+    this.leading = false;
+    let dropped = false;
+    try {
+      dropped = this.options.holder.drop();
+    } catch (error) {
+      this.options.log.error('cannot remove the VIP from the interface', { error: String(error) });
+    }
+    if (wasLeading || dropped) this.options.log.info('not leading: VIP removed', { vip: this.options.holder.vip, why });
+  }
+
+  /**
+   * Gives the Lease up (holder "") so a standby takes it at once. Sent to the local API server
+   * and every known peer together, since the local one may be the reason for letting go.
+   */
+  private async release(why: string): Promise<void> {
+    const client = this.chooser.current === 'bootstrap' ? this.bootstrap : this.admin;
+    let lease = this.lastLease;
+    if (client === undefined || lease === undefined || lease.holder !== this.options.identity) return;
+    const targets = [this.options.local, ...this.peers.filter((p) => formatTarget(p) !== formatTarget(this.options.local))];
+    for (let attempt = 0; attempt < 3 && lease !== undefined && lease.holder === this.options.identity; attempt++) {
+      const current: LeaseRecord = lease;
+      const spec = releasedSpec(current, microTime(new Date()));
+      const results = targets.map((target) => replaceLease(client, target, this.options.lease, current.resourceVersion, spec, this.options.requestTimeoutMs));
+      const done = await firstOk(results);
+      if (done !== undefined) {
+        this.options.log.info('Lease released', { why, via: done });
+        return;
+      }
+      // A conflict: our own renewal may have landed first. Read again and retry if still ours.
+      const reads = targets.map((target) => getLease(client, target, this.options.lease, this.options.requestTimeoutMs));
+      const fresh = (await Promise.all(reads)).find((r) => r.kind === 'ok');
+      lease = fresh?.kind === 'ok' ? fresh.lease : undefined;
+    }
+    if (lease?.holder === this.options.identity) this.options.log.warn('could not release the Lease; standbys wait for it to expire', { why });
+
+    async function firstOk(pending: Promise<LeaseResult>[]): Promise<string | undefined> {
+      const settled = await Promise.all(pending.map((p, i) => p.then((r) => ({ r, i }))));
+      const ok = settled.find(({ r }) => r.kind === 'ok');
+      return ok === undefined ? undefined : formatTarget(targets[ok.i] ?? { host: '?', port: 0 });
+    }
+  }
+
+  private async refreshPeers(client: ApiClient): Promise<void> {
+    if (this.now() - this.peersAt < PEER_REFRESH_MS) return;
+    this.peersAt = this.now();
+    const peers = await apiServerPeers(client, this.options.local, this.options.requestTimeoutMs);
+    if (peers !== undefined) this.peers = peers;
+  }
+
+  // ---- watch -------------------------------------------------------------------------------
+
+  /** Watches the Lease on the local API server so a release wakes the election at once. */
+  private async watchLoop(): Promise<void> {
+    while (!this.stopped) {
+      const client = this.healthy ? await this.client().catch(() => undefined) : undefined;
+      if (client !== undefined) {
+        const watch = client.stream(this.options.local, leaseWatchPath(this.options.lease), (event) => {
+          // Wake for a release (anyone may take it now) or, while leading, for a new holder.
+          const holder = leaseRecordFrom((event as { object?: unknown } | undefined)?.object)?.holder;
+          if (holder === '' || (this.leading && holder !== undefined && holder !== this.options.identity)) this.wakeElection?.();
+        });
+        this.abortWatch = watch.abort;
+        await watch.done.catch(() => undefined);
+        this.abortWatch = undefined;
+      }
+      if (!this.stopped) await sleep(client === undefined ? this.options.healthIntervalMs : 500);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

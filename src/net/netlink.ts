@@ -1,0 +1,139 @@
+// Interface addresses through rtnetlink, via vipcast's small addon
+// (speakers/layer2/native/netlink.cc): add or delete one address, list addresses, and find the
+// interface the kernel routes an address through. No `ip` process is spawned. Adding and
+// deleting need CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isIPv4, isIPv6 } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speakers/common/ip-text.js';
+
+/** IFA_F_NODAD (linux/if_addr.h): an IPv6 address skips duplicate address detection. */
+export const IFA_F_NODAD = 0x02;
+/** IFA_F_TENTATIVE (linux/if_addr.h): an IPv6 address still under duplicate address detection. */
+export const IFA_F_TENTATIVE = 0x40;
+/** RTN_LOCAL (linux/rtnetlink.h): the route type of an address this host owns. */
+export const RTN_LOCAL = 2;
+
+/** One address on an interface, as the kernel lists it. */
+export interface InterfaceAddress {
+  /** Interface index. */
+  readonly index: number;
+  /** Address family. */
+  readonly family: 4 | 6;
+  /** Canonical text (RFC 5952 for IPv6). */
+  readonly address: string;
+  /** Prefix length. */
+  readonly prefixLength: number;
+  /** IFA_F_* flags. */
+  readonly flags: number;
+  /** Seconds of valid lifetime left; undefined for a permanent address. */
+  readonly validSeconds: number | undefined;
+}
+
+/** How {@link addAddress} adds an address. */
+export interface AddAddressOptions {
+  /** Seconds after which the kernel removes the address unless it is added again; forever when omitted. */
+  readonly validSeconds?: number;
+  /** Update an address that is already there (its lifetime) instead of failing with EEXIST. */
+  readonly replace?: boolean;
+}
+
+interface RawAddress {
+  index: number;
+  family: 4 | 6;
+  address: Buffer;
+  prefixLength: number;
+  flags: number;
+  validSeconds: number;
+}
+
+interface NetlinkAddon {
+  addAddress(ifindex: number, address: Buffer, prefixLength: number, flags: number, validSeconds: number, replace: boolean): void;
+  deleteAddress(ifindex: number, address: Buffer, prefixLength: number): boolean;
+  listAddresses(): RawAddress[];
+  routeTo(address: Buffer): { index: number; type: number };
+  interfaceIndex(name: string): number;
+  interfaceName(index: number): string | undefined;
+}
+
+const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', 'netlink.node');
+let addon: NetlinkAddon | undefined;
+
+/** Loads the addon from the package root (found by walking up from this file). */
+function loadAddon(): NetlinkAddon {
+  if (addon) return addon;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, addonPath);
+    if (existsSync(candidate)) {
+      addon = createRequire(import.meta.url)(candidate) as NetlinkAddon;
+      return addon;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new Error(`vipcast's netlink addon is not built (${addonPath}); run "npm run setup"`);
+}
+
+/** The address as 4 or 16 bytes; throws RangeError for anything else. */
+export function addressBytes(text: string): Buffer {
+  const v4 = isIPv4(text) ? tryParseIpv4(text) : undefined;
+  if (v4) return Buffer.from(v4);
+  const v6 = isIPv6(text) ? tryParseIpv6(text) : undefined;
+  if (v6) return Buffer.from(v6);
+  throw new RangeError(`not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
+}
+
+function formatBytes(bytes: Buffer): string {
+  return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
+}
+
+/** The index of a network interface; throws when there is none of that name. */
+export function interfaceIndex(name: string): number {
+  const index = loadAddon().interfaceIndex(name);
+  if (index === 0) throw new Error(`no network interface named ${JSON.stringify(name)}`);
+  return index;
+}
+
+/** The name of the interface with this index, or undefined. */
+export function interfaceName(index: number): string | undefined {
+  return loadAddon().interfaceName(index);
+}
+
+/**
+ * Adds an address to an interface (RTM_NEWADDR). IPv6 addresses are added with IFA_F_NODAD
+ * so they are usable at once. Throws with the kernel's errno (EEXIST unless `replace`).
+ */
+export function addAddress(ifindex: number, address: string, prefixLength: number, options: AddAddressOptions = {}): void {
+  const bytes = addressBytes(address);
+  const flags = bytes.length === 16 ? IFA_F_NODAD : 0;
+  const valid = options.validSeconds ?? 0;
+  if (!Number.isInteger(valid) || valid < 0) throw new RangeError(`validSeconds must be a whole number ≥ 0, not ${valid}`);
+  loadAddon().addAddress(ifindex, bytes, prefixLength, flags, valid, options.replace ?? false);
+}
+
+/** Deletes an address from an interface (RTM_DELADDR); returns whether it was there. */
+export function deleteAddress(ifindex: number, address: string, prefixLength: number): boolean {
+  return loadAddon().deleteAddress(ifindex, addressBytes(address), prefixLength);
+}
+
+/** Every IPv4 and IPv6 address of this network namespace (RTM_GETADDR dump), optionally of one interface. */
+export function listAddresses(ifindex?: number): InterfaceAddress[] {
+  return loadAddon()
+    .listAddresses()
+    .filter((a) => ifindex === undefined || a.index === ifindex)
+    .map((a) => ({
+      index: a.index,
+      family: a.family,
+      address: formatBytes(a.address),
+      prefixLength: a.prefixLength,
+      flags: a.flags,
+      validSeconds: a.validSeconds === 0xffffffff ? undefined : a.validSeconds,
+    }));
+}
+
+/** The interface (index, and name when it has one) and route type the kernel picks to reach an address (RTM_GETROUTE). */
+export function routeTo(address: string): { index: number; name: string | undefined; type: number } {
+  const route = loadAddon().routeTo(addressBytes(address));
+  return { ...route, name: route.index > 0 ? interfaceName(route.index) : undefined };
+}

@@ -1,0 +1,22 @@
+// Prerequisites of the e2e tier: everything the wire tier needs, plus the kube-apiserver and
+// etcd binaries, BIRD, and the netlink addon. A missing one fails the tier with the fix.
+import { existsSync } from 'node:fs';
+import checkWirePrerequisites from '../wire/global-setup.js';
+import { findKubeBinaries } from '../harness/kube-binaries.js';
+import { runHostCommand } from '../harness/netns.js';
+
+/** Checks the wire prerequisites, the kube binaries, bird/birdc and the netlink addon. */
+export default async function checkE2ePrerequisites(): Promise<void> {
+  await checkWirePrerequisites();
+  const problems: string[] = [];
+  try {
+    findKubeBinaries();
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  for (const command of ['bird', 'birdc']) {
+    if ((await runHostCommand(['sh', '-c', `command -v ${command}`], true)).code !== 0) problems.push(`${command} is missing`);
+  }
+  if (!existsSync('speakers/layer2/native/build/Release/netlink.node')) problems.push('the netlink addon is not built');
+  if (problems.length > 0) throw new Error(`e2e tier cannot run: ${problems.join('; ')}. Run "npm run setup" (as root).`);
+}

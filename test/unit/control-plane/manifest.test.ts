@@ -1,0 +1,30 @@
+// The static Pod's shape: host network, only NET_ADMIN and NET_RAW, only the kubeconfig files.
+import { describe, expect, it } from 'vitest';
+import { controlPlaneManifest } from '../../../src/control-plane/manifest.js';
+
+const base = { vip: '192.0.2.100', interfaceName: 'eth0', port: 6443, image: 'example/vipcast:1', kubeconfig: '/etc/kubernetes/admin.conf', extraArgs: [] };
+
+describe('controlPlaneManifest', () => {
+  it('runs the agent on the host network with only NET_ADMIN and NET_RAW', () => {
+    const pod = controlPlaneManifest({ ...base, bootstrapKubeconfig: '/etc/kubernetes/super-admin.conf' }) as {
+      spec: { hostNetwork: boolean; containers: { args: string[]; securityContext: unknown }[]; volumes: unknown[] };
+    };
+    expect(pod.spec.hostNetwork).toBe(true);
+    expect(pod.spec.containers[0]?.securityContext).toEqual({
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+    });
+    expect(pod.spec.containers[0]?.args.slice(0, 4)).toEqual(['control-plane', '--vip=192.0.2.100', '--interface=eth0', '--port=6443']);
+    expect(pod.spec.volumes).toEqual([
+      { name: 'kubeconfig', hostPath: { path: '/etc/kubernetes/admin.conf', type: 'File' } },
+      { name: 'bootstrap-kubeconfig', hostPath: { path: '/etc/kubernetes/super-admin.conf', type: 'FileOrCreate' } },
+    ]);
+  });
+
+  it('leaves super-admin.conf out when asked, and tells the agent so', () => {
+    const pod = controlPlaneManifest({ ...base, bootstrapKubeconfig: undefined }) as { spec: { containers: { args: string[] }[]; volumes: unknown[] } };
+    expect(pod.spec.volumes).toHaveLength(1);
+    expect(pod.spec.containers[0]?.args).toContain('--bootstrap-kubeconfig=');
+  });
+});
