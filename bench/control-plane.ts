@@ -3,6 +3,7 @@
 // through the VIP every 50 ms), the outage the client sees over TRIALS trials each of: the
 // leader's API server SIGKILLed, the leader's vipcast SIGKILLed, the leader's vipcast
 // SIGTERMed. Also counts two-holder overlaps seen by `ip monitor` in all three nodes.
+import { distribution as kubeVipDistribution, measureKubeVipControlPlane } from './kube-vip.js';
 import { percentile } from './machine.js';
 import {
   createHaLab,
@@ -56,8 +57,8 @@ function summary(kind: Kind, outages: number[]): string {
   return `  ${kind.padEnd(17)} n=${sorted.length}  p50 ${p(50)} ms  p95 ${p(95)} ms  max ${sorted[sorted.length - 1] ?? NaN} ms`;
 }
 
-/** Runs the trials, prints the distributions, returns whether the issue's targets were met. */
-export async function benchControlPlane(): Promise<boolean> {
+/** Runs vipcast's trials, prints the distributions, returns whether the issue's targets were met. */
+async function vipcastControlPlane(): Promise<{ met: boolean; results: Map<Kind, number[]> }> {
   console.log(`\ncontrol-plane VIP: ${TRIALS} trials each, lease ${LEASE_DURATION_MS / 1000} s, renew deadline 2 s, retry 0.5 s, /readyz probed every 50 ms`);
   const lab = await createHaLab();
   try {
@@ -85,9 +86,33 @@ export async function benchControlPlane(): Promise<boolean> {
       Math.max(...sorted('vipcast SIGTERM')) <= targets.sigtermMaxMs &&
       overlaps.length === 0;
     console.log(`  targets: API-server death p95 ≤ ${targets.apiDeathP95Ms} ms, SIGKILL ≤ lease + 1 s = ${targets.sigkillMaxMs} ms, SIGTERM ≤ ${targets.sigtermMaxMs} ms, no overlap`);
-    console.log('  kube-vip comparison: not run here (see bench/kube-vip.ts)');
-    return met;
+    return { met, results };
   } finally {
     await lab.topo.destroy();
   }
+}
+
+/** vipcast's trials, then kube-vip's control-plane mode (tuned 5/3/1) in the same lab, with ratios. */
+export async function benchControlPlane(): Promise<boolean> {
+  const { met, results } = await vipcastControlPlane();
+  const kv = await measureKubeVipControlPlane(TRIALS);
+  if ('unavailable' in kv) {
+    console.log(`  kube-vip comparison not run: ${kv.unavailable}`);
+    return met;
+  }
+  console.log('  kube-vip control-plane mode (lease 5 s, renew deadline 3 s, retry 1 s), same lab and probe:');
+  const rows = [
+    ['api-server death', kv.apiServerDeathMs, kv.takeoverMs.apiServerDeath],
+    ['vipcast SIGKILL', kv.sigkillMs, kv.takeoverMs.sigkill],
+    ['vipcast SIGTERM', kv.sigtermMs, kv.takeoverMs.sigterm],
+  ] as const;
+  for (const [kind, outage, moved] of rows) {
+    const ours = kubeVipDistribution(results.get(kind) ?? []);
+    const theirs = kubeVipDistribution(outage);
+    const ratio = theirs.p95 > 0 ? (ours.p95 / theirs.p95).toFixed(2) : 'n/a (kube-vip p95 is 0)';
+    console.log(`    ${kind.replace('vipcast ', '').padEnd(17)} outage p50 ${theirs.p50} ms, p95 ${theirs.p95} ms, max ${theirs.max} ms; VIP on another node after p50 ${kubeVipDistribution(moved).p50} ms; vipcast/kube-vip p95 ${ratio}`);
+  }
+  const d = kv.twoHolderTrials;
+  console.log(`    trials with two holders: API-server death ${d.apiServerDeath}, SIGKILL ${d.sigkill} (a killed kube-vip keeps its VIP on the interface), SIGTERM ${d.sigterm}`);
+  return met;
 }

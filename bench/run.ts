@@ -5,6 +5,7 @@ import { benchBgp } from './bgp.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchController } from './controller.js';
 import { benchLayer2 } from './layer2.js';
+import { benchSpeaker } from './speaker.js';
 import { describeMachine } from './machine.js';
 
 const benches: Record<string, () => boolean | Promise<boolean>> = {
@@ -13,6 +14,7 @@ const benches: Record<string, () => boolean | Promise<boolean>> = {
   'control-plane': benchControlPlane,
   controller: benchController,
   layer2: benchLayer2,
+  speaker: benchSpeaker,
 };
 
 const wanted = process.argv.slice(2);

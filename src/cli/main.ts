@@ -5,6 +5,8 @@ import { checkConfigCommand } from './check-config.js';
 import { controlPlaneCommand } from './control-plane.js';
 import { controllerCommand } from './controller.js';
 import { manifestCommand } from './manifest.js';
+import { speakerCommand } from './speaker.js';
+import { statusCommand } from './status.js';
 import { VERSION } from '../version.js';
 
 /** A subcommand: takes its arguments, returns the process exit code. */
@@ -17,6 +19,8 @@ const commands: Record<string, { run: Command; summary: string }> = {
   'control-plane': { run: controlPlaneCommand, summary: 'hold the control-plane VIP while this node leads (kubeadm static Pod)' },
   controller: { run: controllerCommand, summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
   manifest: { run: manifestCommand, summary: 'manifest control-plane: print the static Pod for /etc/kubernetes/manifests/' },
+  speaker: { run: speakerCommand, summary: 'announce LoadBalancer IPs from this node (the DaemonSet)' },
+  status: { run: statusCommand, summary: 'show each LoadBalancer IP, its pool and mode, and who announces it' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
 

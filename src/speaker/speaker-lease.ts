@@ -6,7 +6,7 @@ import { statusOf } from '../k8s/rest.js';
 import { microTime } from '../k8s/lease-client.js';
 import { OwnLease, type LeaseRecord } from './lease-clock.js';
 
-/** Annotation holding the claims: JSON `{"claims": [...], "held": [...]}`. */
+/** Annotation holding the claims: JSON `{"claims": [...], "held": [...], "bgp": [...]}`. */
 export const claimsAnnotation = 'vipcast.io/layer2-claims';
 /** Annotation holding the exact lease duration in ms (the spec field has whole seconds). */
 export const durationAnnotation = 'vipcast.io/lease-duration-ms';
@@ -22,7 +22,7 @@ export interface SpeakerLeaseObject {
 }
 
 /** Reads a speaker Lease into the record the election uses; undefined for other Leases. */
-export function leaseRecordFrom(lease: SpeakerLeaseObject): LeaseRecord | undefined {
+export function leaseRecordFrom(lease: SpeakerLeaseObject): (LeaseRecord & { readonly bgp: ReadonlySet<string> }) | undefined {
   const name = lease.metadata.name;
   if (!name.startsWith(speakerLeasePrefix)) return undefined;
   const annotations = lease.metadata.annotations ?? {};
@@ -30,10 +30,13 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): LeaseRecord | undefi
   const durationMs = Number.isFinite(exactMs) && exactMs > 0 ? exactMs : (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
   let claims: string[] = [];
   let held: string[] = [];
+  let bgp: string[] = [];
+  const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
   try {
-    const parsed = JSON.parse(annotations[claimsAnnotation] ?? '{}') as { claims?: unknown; held?: unknown };
-    if (Array.isArray(parsed.claims)) claims = parsed.claims.filter((v): v is string => typeof v === 'string');
-    if (Array.isArray(parsed.held)) held = parsed.held.filter((v): v is string => typeof v === 'string');
+    const parsed = JSON.parse(annotations[claimsAnnotation] ?? '{}') as { claims?: unknown; held?: unknown; bgp?: unknown };
+    claims = strings(parsed.claims);
+    held = strings(parsed.held);
+    bgp = strings(parsed.bgp);
   } catch {
     // A hand-edited, unreadable annotation claims nothing.
   }
@@ -44,6 +47,7 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): LeaseRecord | undefi
     durationMs,
     claims: new Set([...claims, ...held]),
     held: new Set(held),
+    bgp: new Set(bgp),
   };
 }
 
@@ -54,8 +58,8 @@ export interface SpeakerLeaseTiming {
   readonly marginMs: number;
 }
 
-/** Defaults: 2 s duration, renewed every 500 ms, 200 ms margin (ADR 0013). */
-export const defaultSpeakerLeaseTiming: SpeakerLeaseTiming = { durationMs: 2000, renewIntervalMs: 500, marginMs: 200 };
+/** Defaults: 1.8 s duration, renewed every 500 ms, 200 ms margin (ADR 0013). */
+export const defaultSpeakerLeaseTiming: SpeakerLeaseTiming = { durationMs: 1800, renewIntervalMs: 500, marginMs: 200 };
 
 /** One node's Lease; `write` renews it and publishes the claims at the same time. */
 export class SpeakerLease {
@@ -67,6 +71,8 @@ export class SpeakerLease {
   #queue: Promise<unknown> = Promise.resolve();
   /** Writes that failed (timeouts, refusals), for metrics. */
   failures = 0;
+  /** The VIPs this node announces by BGP, published with each renewal for `vipcast status`. */
+  bgpAnnounced: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly rest: KubeRest,
@@ -138,7 +144,7 @@ export class SpeakerLease {
       metadata: {
         name: this.name,
         namespace: this.namespace,
-        annotations: { [claimsAnnotation]: JSON.stringify({ claims, held }), [durationAnnotation]: String(this.timing.durationMs) },
+        annotations: { [claimsAnnotation]: JSON.stringify({ claims, held, bgp: release ? [] : [...this.bgpAnnounced].sort() }), [durationAnnotation]: String(this.timing.durationMs) },
       },
       spec: {
         holderIdentity: release ? '' : this.node,

@@ -18,5 +18,6 @@ export default async function checkE2ePrerequisites(): Promise<void> {
     if ((await runHostCommand(['sh', '-c', `command -v ${command}`], true)).code !== 0) problems.push(`${command} is missing`);
   }
   if (!existsSync('speakers/layer2/native/build/Release/netlink.node')) problems.push('the netlink addon is not built');
+  if (!existsSync('dist/src/lab/loopback-forward.js')) problems.push('dist/ is not built');
   if (problems.length > 0) throw new Error(`e2e tier cannot run: ${problems.join('; ')}. Run "npm run setup" (as root).`);
 }

@@ -61,7 +61,7 @@ export interface Layer2Lab {
   readonly macClient: string;
 }
 
-const tcpServer = `require('net').createServer((s) => s.end(process.argv[1] + '\\n')).listen(8080, '::', () => console.log('listening'))`;
+const tcpServer = `require('net').createServer((s) => { s.on('error', () => s.destroy()); s.end(process.argv[1] + '\\n'); }).listen(8080, '::', () => console.log('listening'))`;
 const tcpClient = `const s = require('net').connect(8080, process.argv[1]); s.setEncoding('utf8'); s.on('data', (d) => process.stdout.write(d));
 s.on('error', (e) => { console.error(e.message); process.exit(1); }); setTimeout(() => process.exit(3), 3000).unref();`;
 

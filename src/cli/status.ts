@@ -1,0 +1,63 @@
+// `vipcast status`: for each LoadBalancer IP, the Service(s), the pool, the mode and which
+// node(s) announce it now, read from the API server.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
+import { configMapRef } from '../config/source.js';
+import { loadKubeConfig } from '../k8s/kubeconfig.js';
+import { createKubeRest } from '../k8s/rest.js';
+import type { ServiceView } from '../speaker/desired.js';
+import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
+import { formatStatus, statusRows } from '../speaker/status-report.js';
+
+const help = `usage: vipcast status [--kubeconfig PATH] [--namespace NS] [--load-balancer-class CLASS] [--json]
+
+Prints, for each address of a LoadBalancer Service, the Service(s) using it, its pool, the
+mode (layer2 or bgp) and the node(s) announcing it now, as the speakers' Leases say.
+The kubeconfig defaults to $KUBECONFIG, then ~/.kube/config, then the in-cluster account.`;
+
+/** Runs `status`: 0 when printed, 1 when the API cannot be read, 2 on usage errors. */
+export async function statusCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        kubeconfig: { type: 'string' },
+        namespace: { type: 'string', default: configMapRef.namespace },
+        'load-balancer-class': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    console.error(`vipcast status: ${(error as Error).message}\n\n${help}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(help);
+    return 0;
+  }
+  const home = join(homedir(), '.kube', 'config');
+  const kubeconfig = values.kubeconfig ?? process.env['KUBECONFIG'] ?? (existsSync(home) ? home : undefined);
+  try {
+    const rest = createKubeRest(loadKubeConfig({ kubeconfig }), { fieldManager: 'vipcast-status', timeoutMs: 10_000 });
+    const ns = encodeURIComponent(values.namespace);
+    const [services, leases, configMap] = await Promise.all([
+      rest.get<{ items?: ServiceView[] }>('/api/v1/services'),
+      rest.get<{ items?: SpeakerLeaseObject[] }>(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`),
+      rest.get<ConfigMapObject>(`/api/v1/namespaces/${ns}/configmaps/${configMapRef.name}`).catch(() => undefined),
+    ]);
+    const verdict = configFromConfigMap(configMap);
+    const rows = statusRows(services.items ?? [], leases.items ?? [], verdict.ok ? verdict.config : undefined, Date.now(), values['load-balancer-class']);
+    if (values.json) console.log(JSON.stringify(rows, null, 2));
+    else console.log(rows.length === 0 ? 'no LoadBalancer Service has an address' : formatStatus(rows));
+    if (!verdict.ok) console.error(`vipcast status: the ConfigMap ${values.namespace}/${configMapRef.name} is missing or invalid; pools are unknown`);
+    return 0;
+  } catch (error) {
+    console.error(`vipcast status: ${(error as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,251 @@
+// The speaker on one node: caches Services, EndpointSlices, Nodes, the ConfigMap and the
+// speaker Leases; computes the VIPs and who may announce them; runs the layer-2 election and
+// drives the layer-2 speakers, and hands BGP VIPs to the BGP announcer. Reads caches, calls
+// pure decisions, then acts (style.md rule 6).
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Config, Pool } from '../config/types.js';
+import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
+import type { EventRecorder } from '../k8s/events.js';
+import { Informer, type InformerHandler } from '../k8s/informer.js';
+import type { KubeRest } from '../k8s/rest.js';
+import type { Logger } from '../log.js';
+import { formatIssue } from '../config/types.js';
+import { desiredVips, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
+import type { ClaimReason } from './layer2-election.js';
+import { Layer2Ownership } from './layer2-ownership.js';
+import type { SpeakerLease, SpeakerLeaseObject } from './speaker-lease.js';
+
+/** One interface's layer-2 speaker, as the runtime uses it. */
+export interface LinkSpeaker {
+  announce(vip: string): unknown;
+  release(vip: string): boolean;
+  /** Requests answered so far. */
+  answered(): number;
+  close(): void;
+}
+
+/** How BGP VIPs leave the speaker: the set of (VIP, pool) this node should announce now. */
+export interface BgpAnnouncer {
+  /** Replaces the announced set; called after every change. */
+  setVips(vips: ReadonlyMap<string, Pool>, config: Config): void;
+  /** Withdraws everything with a shutdown message and closes the sessions. */
+  stop(): Promise<void>;
+}
+
+/** What the runtime needs from its environment, injectable for tests. */
+export interface SpeakerRuntimeOptions {
+  readonly kc: KubeConfig;
+  readonly rest: KubeRest;
+  readonly node: string;
+  readonly namespace: string;
+  readonly configMapName: string;
+  readonly loadBalancerClass: string | undefined;
+  readonly lease: SpeakerLease;
+  readonly clock: () => number;
+  readonly log: Logger;
+  readonly events: EventRecorder;
+  /** The interfaces to announce a VIP of this pool on (empty when none is usable). */
+  readonly interfacesFor: (pool: Pool, vip: string) => string[];
+  /** Whether this node's announcing link for the pool is up. */
+  readonly linkUp: (pool: Pool) => boolean;
+  readonly openLink: (interfaceName: string) => LinkSpeaker;
+  readonly bgp: BgpAnnouncer | undefined;
+  /** Told whenever the announced set changes (metrics). */
+  readonly onChange?: () => void;
+}
+
+/** The running speaker. */
+export class SpeakerRuntime {
+  readonly ownership: Layer2Ownership;
+  readonly #informers: Informer<object>[] = [];
+  readonly #services: Informer<ServiceView & object>;
+  readonly #slices: Informer<EndpointSliceView & object>;
+  readonly #nodes: Informer<NodeView & object>;
+  readonly #configMaps: Informer<ConfigMapObject & object>;
+  readonly #links = new Map<string, LinkSpeaker>();
+  /** Interfaces each held layer-2 VIP is announced on. */
+  readonly #announcedOn = new Map<string, string[]>();
+  #config: Config | undefined;
+  #configVersion: string | undefined;
+  #desired = new Map<string, DesiredVip>();
+  #bgpVips = new Map<string, Pool>();
+  #scheduled = false;
+
+  constructor(private readonly o: SpeakerRuntimeOptions) {
+    this.ownership = new Layer2Ownership(o.lease, o.clock, {
+      answer: (vip) => this.#answer(vip),
+      silence: (vip, reason) => this.#silence(vip, reason),
+      log: (message, fields) => o.log.info(message, fields),
+    });
+    const changed = { add: () => this.schedule(), update: () => this.schedule(), delete: () => this.schedule() };
+    const onError = (name: string) => (error: unknown, retryInMs: number) => o.log.warn('watch failed; restarting', { informer: name, error: String(error), retryInMs });
+    const make = <T extends object>(name: string, path: string, handler: InformerHandler<T> = changed, fieldSelector?: string): Informer<T> => {
+      const informer = new Informer<T>(o.kc, o.rest, { name, path, onError: onError(name), ...(fieldSelector ? { fieldSelector } : {}) }, handler);
+      this.#informers.push(informer);
+      return informer;
+    };
+    this.#services = make('services', '/api/v1/services');
+    this.#slices = make('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices');
+    this.#nodes = make('nodes', '/api/v1/nodes');
+    this.#configMaps = make('configmaps', `/api/v1/namespaces/${o.namespace}/configmaps`, changed, `metadata.name=${o.configMapName}`);
+    make<SpeakerLeaseObject>('leases', `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`, {
+      add: (lease) => this.ownership.observeLease(lease),
+      update: (lease) => this.ownership.observeLease(lease),
+      delete: (lease) => this.ownership.forgetLease(lease),
+    });
+  }
+
+  /** Starts the caches, waits for them, then starts the election. */
+  async start(): Promise<void> {
+    for (const informer of this.#informers) informer.start();
+    await Promise.all(this.#informers.map((informer) => informer.waitSynced()));
+    this.ownership.start();
+    this.recompute();
+  }
+
+  /** Whether every cache has synced. */
+  get synced(): boolean {
+    return this.#informers.every((informer) => informer.synced);
+  }
+
+  /** Recomputes once after a burst of cache events. */
+  schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.synced) this.recompute();
+    });
+  }
+
+  /** Recomputes the wanted VIPs and hands them to the election and the BGP announcer. */
+  recompute(): void {
+    this.#refreshConfig();
+    const config = this.#config;
+    if (!config) return;
+    this.#desired = desiredVips({
+      config,
+      services: this.#services.list(),
+      endpointSlices: this.#slices.list(),
+      nodes: this.#nodes.list(),
+      self: this.o.node,
+      ownLinkUp: (pool) => this.o.linkUp(pool),
+      loadBalancerClass: this.o.loadBalancerClass,
+    });
+    const layer2 = new Map<string, ReadonlySet<string>>();
+    const bgp = new Map<string, Pool>();
+    for (const [ip, vip] of this.#desired) {
+      if (vip.pool.protocol === 'layer2') layer2.set(ip, vip.eligible);
+      else if (vip.eligible.has(this.o.node)) bgp.set(ip, vip.pool);
+    }
+    this.ownership.setVips(layer2);
+    this.#setBgp(bgp, config);
+  }
+
+  /** What this node does for each VIP, for status and tests. */
+  describe(): { vip: string; services: readonly string[]; pool: string; mode: string; announcing: boolean; reason: string; owner?: string | undefined }[] {
+    return [...this.#desired.values()].map((vip) => {
+      const reason = this.ownership.reasons.get(vip.ip);
+      const announcing = vip.pool.protocol === 'layer2' ? this.ownership.held().has(vip.ip) : this.#bgpVips.has(vip.ip);
+      return { vip: vip.ip, services: vip.services, pool: vip.pool.name, mode: vip.pool.protocol, announcing, reason: reason?.reason ?? (announcing ? 'eligible' : 'not-eligible'), owner: reason?.owner };
+    });
+  }
+
+  /** The labels of a Node as cached (empty when unknown). */
+  nodeLabels(name: string): Readonly<Record<string, string>> {
+    return this.#nodes.get(name)?.metadata.labels ?? {};
+  }
+
+  /** Layer-2 VIPs held and BGP VIPs announced now. */
+  counts(): { layer2: number; bgp: number } {
+    return { layer2: this.ownership.held().size, bgp: this.#bgpVips.size };
+  }
+
+  /** Replies sent by all layer-2 speakers. */
+  answered(): number {
+    let total = 0;
+    for (const link of this.#links.values()) total += link.answered();
+    return total;
+  }
+
+  /** Planned stop: release layer-2 VIPs and the Lease, withdraw BGP routes, stop the caches. */
+  async stop(): Promise<void> {
+    await this.ownership.stop();
+    await this.o.bgp?.stop();
+    for (const informer of this.#informers) informer.stop();
+    for (const link of this.#links.values()) link.close();
+    this.#links.clear();
+  }
+
+  #refreshConfig(): void {
+    const object = this.#configMaps.list()[0];
+    const version = object?.metadata?.resourceVersion;
+    if (version === this.#configVersion && this.#config) return;
+    this.#configVersion = version;
+    const verdict = configFromConfigMap(object);
+    if (verdict.ok) {
+      this.#config = verdict.config;
+      this.o.log.info('config loaded', { resourceVersion: version, pools: verdict.config.pools.length, peers: verdict.config.peers.length });
+    } else {
+      this.o.log.error('config rejected; keeping the last valid one', { resourceVersion: version ?? null, errors: verdict.errors.map(formatIssue), haveConfig: this.#config !== undefined });
+    }
+  }
+
+  #answer(vip: string): void {
+    const desired = this.#desired.get(vip);
+    if (!desired) return;
+    const interfaces = this.o.interfacesFor(desired.pool, vip);
+    if (interfaces.length === 0) this.o.log.warn('no interface to announce on', { vip, pool: desired.pool.name });
+    for (const name of interfaces) {
+      let link = this.#links.get(name);
+      if (!link) {
+        try {
+          link = this.o.openLink(name);
+        } catch (error) {
+          this.o.log.error('cannot open interface', { interface: name, error: String(error) });
+          continue;
+        }
+        this.#links.set(name, link);
+      }
+      link.announce(vip);
+    }
+    this.#announcedOn.set(vip, interfaces);
+    this.o.log.info('announcing', { vip, mode: 'layer2', interfaces, services: desired.services });
+    this.#event(desired, 'Normal', 'AnnouncingL2', `node ${this.o.node} answers ARP/NDP for ${vip} on ${interfaces.join(', ') || '(no interface)'}`);
+    this.o.onChange?.();
+  }
+
+  #silence(vip: string, reason: ClaimReason | 'stopping'): void {
+    for (const name of this.#announcedOn.get(vip) ?? []) this.#links.get(name)?.release(vip);
+    this.#announcedOn.delete(vip);
+    this.o.log.info('stopped announcing', { vip, mode: 'layer2', reason });
+    const desired = this.#desired.get(vip);
+    if (desired) this.#event(desired, 'Normal', 'StoppedAnnouncingL2', `node ${this.o.node} stopped answering for ${vip}: ${reason}`);
+    this.o.onChange?.();
+  }
+
+  #setBgp(vips: Map<string, Pool>, config: Config): void {
+    const before = this.#bgpVips;
+    this.#bgpVips = vips;
+    for (const [ip] of vips) {
+      if (before.has(ip)) continue;
+      const desired = this.#desired.get(ip);
+      if (desired) this.#event(desired, 'Normal', 'AnnouncingBGP', `node ${this.o.node} announces ${ip} to its BGP peers`);
+    }
+    for (const [ip] of before) {
+      if (vips.has(ip)) continue;
+      this.o.log.info('stopped announcing', { vip: ip, mode: 'bgp' });
+    }
+    this.o.lease.bgpAnnounced = new Set(vips.keys());
+    this.o.bgp?.setVips(vips, config);
+    if (before.size !== vips.size) this.o.onChange?.();
+  }
+
+  #event(vip: DesiredVip, type: 'Normal' | 'Warning', reason: string, note: string): void {
+    for (const key of vip.services) {
+      const [namespace = '', name = ''] = key.split('/');
+      const service = this.#services.get(name, namespace) as { metadata?: { uid?: string } } | undefined;
+      void this.o.events.record({ apiVersion: 'v1', kind: 'Service', namespace, name, uid: service?.metadata?.uid }, { type, reason, note, action: 'Announce' });
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// `vipcast status` as a pure function: from the Services, the speaker Leases and the config,
+// one row per VIP saying which Service(s) use it, its pool and mode, and which node(s)
+// announce it now.
+import type { Config } from '../config/types.js';
+import { canonicalAddress } from '../net/address.js';
+import { poolOf, type ServiceView } from './desired.js';
+import { leaseRecordFrom, type SpeakerLeaseObject } from './speaker-lease.js';
+
+/** One line of the status table. */
+export interface StatusRow {
+  readonly vip: string;
+  readonly services: readonly string[];
+  readonly pool: string;
+  readonly mode: string;
+  readonly announcedBy: readonly string[];
+}
+
+/**
+ * Builds the rows. A Lease counts as live when its renewTime is within its duration of `nowMs`
+ * (the reader's wall clock: good enough for people; speakers themselves never compare clocks).
+ */
+export function statusRows(services: readonly ServiceView[], leases: readonly SpeakerLeaseObject[], config: Config | undefined, nowMs: number, loadBalancerClass?: string): StatusRow[] {
+  const live = leases
+    .filter((lease) => {
+      const renewed = Date.parse(lease.spec?.renewTime ?? '');
+      const seconds = lease.spec?.leaseDurationSeconds ?? 0;
+      return lease.spec?.holderIdentity !== '' && Number.isFinite(renewed) && nowMs - renewed <= seconds * 1000 + 1000;
+    })
+    .map(leaseRecordFrom)
+    .filter((record) => record !== undefined);
+  const rows = new Map<string, { services: string[]; pool: string; mode: string }>();
+  for (const service of services) {
+    if (service.spec?.type !== 'LoadBalancer') continue;
+    const cls = service.spec.loadBalancerClass;
+    if (cls !== undefined && cls !== loadBalancerClass) continue;
+    for (const ingress of service.status?.loadBalancer?.ingress ?? []) {
+      const ip = ingress.ip === undefined ? undefined : canonicalAddress(ingress.ip);
+      if (ip === undefined) continue;
+      const pool = config ? poolOf(config, ip) : undefined;
+      const row = rows.get(ip) ?? { services: [], pool: pool?.name ?? '(none)', mode: pool?.protocol ?? '-' };
+      row.services.push(`${service.metadata.namespace ?? ''}/${service.metadata.name ?? ''}`);
+      rows.set(ip, row);
+    }
+  }
+  return [...rows.entries()]
+    .map(([vip, row]) => ({
+      vip,
+      services: row.services.sort(),
+      pool: row.pool,
+      mode: row.mode,
+      announcedBy: live.filter((r) => (row.mode === 'bgp' ? r.bgp.has(vip) : r.held.has(vip))).map((r) => r.node).sort(),
+    }))
+    .sort((a, b) => a.vip.localeCompare(b.vip, 'en', { numeric: true }));
+}
+
+/** Formats rows as an aligned table. */
+export function formatStatus(rows: readonly StatusRow[]): string {
+  const header = ['VIP', 'SERVICES', 'POOL', 'MODE', 'ANNOUNCED BY'];
+  const cells = rows.map((r) => [r.vip, r.services.join(','), r.pool, r.mode, r.announcedBy.length > 0 ? r.announcedBy.join(',') : '(nobody)']);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
+  const line = (c: readonly string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  ');
+  return [line(header), ...cells.map(line)].join('\n');
+}

@@ -1,0 +1,36 @@
+// Test agent, run in the client namespace: opens a TCP connection to ADDRESS:PORT every
+// INTERVAL ms and prints one line per attempt: "<ms since epoch> ok <what the server said>"
+// or "<ms since epoch> fail <reason>". Each attempt times out after TIMEOUT ms.
+//   node probe.js ADDRESS PORT [INTERVAL_MS] [TIMEOUT_MS]
+import { connect } from 'node:net';
+
+const [address, portText, intervalText = '50', timeoutText = '300'] = process.argv.slice(2);
+const port = Number(portText);
+const intervalMs = Number(intervalText);
+const timeoutMs = Number(timeoutText);
+if (address === undefined || !Number.isInteger(port)) {
+  console.error('usage: probe.js ADDRESS PORT [INTERVAL_MS] [TIMEOUT_MS]');
+  process.exit(2);
+}
+
+function attempt(): void {
+  const started = Date.now();
+  let done = false;
+  let answer = '';
+  const finish = (line: string): void => {
+    if (done) return;
+    done = true;
+    socket.destroy();
+    console.log(`${started} ${line}`);
+  };
+  const socket = connect({ host: address, port });
+  socket.setEncoding('utf8');
+  socket.setTimeout(timeoutMs, () => finish('fail timeout'));
+  socket.on('data', (chunk: string) => (answer += chunk));
+  socket.on('end', () => finish(answer.trim() === '' ? 'fail empty' : `ok ${answer.trim()}`));
+  socket.on('error', (error: NodeJS.ErrnoException) => finish(`fail ${error.code ?? error.message}`));
+}
+
+setInterval(attempt, intervalMs);
+attempt();
+process.on('SIGTERM', () => process.exit(0));

@@ -1,0 +1,355 @@
+// The end-to-end lab for the speaker: a real kube-apiserver and etcd on the host's loopback,
+// a switch, three node namespaces each running `vipcast speaker` as that node with the
+// speaker ServiceAccount's token, a controller namespace running `vipcast controller` with
+// its own, and a client. Namespaces reach the API server through ApiBridge (loopback and a
+// Unix socket only). Each node stands in for kube-proxy: the pool's addresses are local on
+// its lo, and a TCP responder on port 8080 answers with the node's name.
+import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
+import { installManifests, writeKubeconfigFor } from '../k8s/cluster-helpers.js';
+import { ApiBridge, namespaceApiPort } from '../../src/lab/api-bridge.js';
+import { startApiServer, type TestApiServer } from './apiserver.js';
+import { kubeExpectOk, type KubeCredentials } from './kube-client.js';
+import { Topology, waitUntil, type Host, type HostProcess } from './netns.js';
+import { startRouter, type BgpRouter } from './routers.js';
+import { leaseRecordFrom, type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
+
+/** The pool the lab's ConfigMap defines: 192.0.2.100-192.0.2.115 and 2001:db8::100-2001:db8::10f. */
+export const labPoolConfig = `address-pools:
+- name: lab
+  protocol: layer2
+  addresses:
+  - 192.0.2.100-192.0.2.115
+  - 2001:db8::100-2001:db8::10f
+`;
+
+const responder = `require('net').createServer((s) => { s.on('error', () => s.destroy()); s.end(process.argv[1] + '\\n'); }).listen(8080, '::', () => console.log('listening'))`;
+
+/** One node of the lab. */
+export interface LabNode {
+  readonly name: string;
+  readonly host: Host;
+  readonly mac: string;
+  forwarder: HostProcess | undefined;
+  speaker: HostProcess | undefined;
+}
+
+/** The running lab. */
+export class SpeakerLab {
+  private constructor(
+    readonly api: TestApiServer,
+    readonly topo: Topology,
+    readonly bridge: ApiBridge,
+    readonly sw: Host,
+    readonly client: Host,
+    readonly controllerHost: Host,
+    readonly nodes: LabNode[],
+    /** Per node: a kubeconfig with a token of the speaker ServiceAccount bound to a Pod on that node. */
+    readonly speakerKubeconfigs: ReadonlyMap<string, string>,
+    readonly controllerKubeconfig: string,
+  ) {}
+
+  /** Admin credentials for the test's own requests. */
+  get admin(): KubeCredentials {
+    return this.api.admin;
+  }
+
+  /** Builds everything; speakers and the controller are started separately. */
+  static async create(nodeCount = 3, config = labPoolConfig): Promise<SpeakerLab> {
+    const api = await startApiServer({ serviceClusterIpRange: '10.0.0.0/20,fd00:10::/112' });
+    let topo: Topology | undefined;
+    try {
+      topo = await Topology.create();
+      const bridge = await ApiBridge.open(topo, new URL(api.url).port === '' ? 443 : Number(new URL(api.url).port));
+      const sw = await topo.addSwitch('sw');
+      await topo.run(sw, ['ip', 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
+      const client = await topo.addHost('client');
+      await topo.link(client, 'eth0', sw, 'p-client', sw);
+      await topo.run(client, ['ip', 'addr', 'add', '192.0.2.9/24', 'dev', 'eth0']);
+      await topo.run(client, ['ip', 'addr', 'add', '2001:db8::9/64', 'dev', 'eth0', 'nodad']);
+      const controllerHost = await topo.addHost('ctl');
+      const nodes: LabNode[] = [];
+      for (let i = 1; i <= nodeCount; i++) {
+        const name = `node-${i}`;
+        const host = await topo.addHost(`n${i}`);
+        // A node unplugged and plugged back keeps its IPv6 addresses, as a configured host does.
+        await topo.run(host, ['sysctl', '-qw', 'net.ipv6.conf.all.keep_addr_on_down=1', 'net.ipv6.conf.default.keep_addr_on_down=1']);
+        const { a: mac } = await topo.link(host, 'eth0', sw, `p-n${i}`, sw);
+        await topo.run(host, ['ip', 'addr', 'add', `192.0.2.${i}/24`, 'dev', 'eth0']);
+        await topo.run(host, ['ip', 'addr', 'add', `2001:db8::${i}/64`, 'dev', 'eth0', 'nodad']);
+        await topo.run(host, ['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_ignore=1', 'net.ipv4.conf.eth0.arp_announce=2']);
+        // Accept the whole pool locally, as kube-proxy would; the kernel never answers ARP for it.
+        await topo.run(host, ['ip', 'route', 'add', 'local', '192.0.2.96/28', 'dev', 'lo']);
+        await topo.run(host, ['ip', 'route', 'add', 'local', '192.0.2.112/28', 'dev', 'lo']);
+        await topo.run(host, ['ip', '-6', 'route', 'add', 'local', '2001:db8::100/120', 'dev', 'lo']);
+        const server = topo.start(host, [process.execPath, '-e', responder, name]);
+        await server.waitForLine(/^listening$/, 10_000);
+        nodes.push({ name, host, mac, forwarder: await bridge.attach(topo, host), speaker: undefined });
+      }
+      await bridge.attach(topo, controllerHost);
+
+      await installManifests(api.admin, ['manifests/vipcast.yaml']);
+      await kubeExpectOk(api.admin, '/api/v1/namespaces/vipcast-system/configmaps/vipcast-config', {
+        method: 'PATCH',
+        contentType: 'application/merge-patch+json',
+        body: { data: { config } },
+      }).catch(async () =>
+        kubeExpectOk(api.admin, '/api/v1/namespaces/vipcast-system/configmaps', {
+          method: 'POST',
+          body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vipcast-config', namespace: 'vipcast-system' }, data: { config } },
+        }),
+      );
+      for (const node of nodes) await createReadyNode(api.admin, node.name);
+
+      const inNamespace = (c: KubeCredentials): KubeCredentials => ({ ...c, server: `https://127.0.0.1:${namespaceApiPort}` });
+      const speakerKubeconfigs = new Map<string, string>();
+      for (const node of nodes) {
+        const token = await podBoundToken(api.admin, 'vipcast-speaker', node.name);
+        speakerKubeconfigs.set(node.name, await writeKubeconfigFor(inNamespace({ server: api.admin.server, ca: api.admin.ca, token }), join(topo.dir, `speaker-${node.name}.kubeconfig`)));
+      }
+      const controllerKubeconfig = await writeKubeconfigFor(inNamespace(await api.serviceAccountToken('vipcast-system', 'vipcast-controller')), join(topo.dir, 'controller.kubeconfig'));
+      return new SpeakerLab(api, topo, bridge, sw, client, controllerHost, nodes, speakerKubeconfigs, controllerKubeconfig);
+    } catch (error) {
+      await topo?.destroy();
+      await api.stop();
+      throw error;
+    }
+  }
+
+  /** Starts the controller in its namespace; resolves once it leads. */
+  async startController(): Promise<HostProcess> {
+    const controller = this.topo.start(this.controllerHost, [
+      process.execPath, 'bin/vipcast.js', 'controller', '--kubeconfig', this.controllerKubeconfig,
+      '--metrics-address', '127.0.0.1:0', '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms',
+    ]);
+    await controller.waitForLine(/became leader/, 30_000);
+    return controller;
+  }
+
+  /** Starts a node's speaker; resolves once it has started. */
+  async startSpeaker(node: LabNode, extraArgs: readonly string[] = []): Promise<HostProcess> {
+    const speaker = this.topo.start(node.host, [
+      process.execPath, 'bin/vipcast.js', 'speaker', '--node', node.name, '--kubeconfig', this.speakerKubeconfigs.get(node.name) ?? '',
+      '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473', ...extraArgs,
+    ]);
+    node.speaker = speaker;
+    await speaker.waitForLine(/"speaker started"/, 20_000);
+    return speaker;
+  }
+
+  /** Cuts a node off from the API server: its forwarder dies and every connection through it drops. */
+  async partition(node: LabNode): Promise<void> {
+    const forwarder = node.forwarder;
+    node.forwarder = undefined;
+    if (forwarder) {
+      forwarder.child.kill('SIGKILL');
+      await forwarder.exited;
+    }
+    this.bridge.cutConnections();
+  }
+
+  /** Reconnects a partitioned node. */
+  async heal(node: LabNode): Promise<void> {
+    node.forwarder ??= await this.bridge.attach(this.topo, node.host);
+  }
+
+  /** Creates a single-stack LoadBalancer Service on port 8080 and resolves with its IP. */
+  async createService(name: string, family: 'IPv4' | 'IPv6' = 'IPv4'): Promise<string> {
+    await kubeExpectOk(this.admin, '/api/v1/namespaces/default/services', {
+      method: 'POST',
+      body: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name, namespace: 'default' },
+        spec: { type: 'LoadBalancer', ipFamilies: [family], ipFamilyPolicy: 'SingleStack', ports: [{ port: 8080, protocol: 'TCP' }], selector: { app: name } },
+      },
+    });
+    type WithStatus = { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
+    const ip = await waitUntil(
+      async () => ((await kubeExpectOk(this.admin, `/api/v1/namespaces/default/services/${name}`)) as WithStatus).status?.loadBalancer?.ingress?.[0]?.ip,
+      (found) => found !== undefined,
+      30_000,
+      100,
+    );
+    if (ip === undefined) throw new Error(`${name} got no IP`);
+    return ip;
+  }
+
+  /** The nodes whose speaker Lease, renewed within 2 s (all clocks here are one), says they hold the VIP. */
+  async holders(address: string): Promise<string[]> {
+    const list = (await kubeExpectOk(this.admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
+    const fresh = list.items.filter((l) => l.spec?.holderIdentity && Date.now() - Date.parse(l.spec.renewTime ?? '') < 2000);
+    return fresh
+      .map(leaseRecordFrom)
+      .filter((r) => r !== undefined && r.held.has(address))
+      .map((r) => r?.node ?? '');
+  }
+
+  /** Waits until exactly one node (other than `not`) holds the VIP; explains in detail when none does. */
+  async waitForOwner(address: string, not?: string, timeoutMs = 20_000): Promise<LabNode> {
+    const owners = await waitUntil(() => this.holders(address), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
+    const node = this.nodes.find((n) => n.name === owners[0]);
+    if (node && owners.length === 1 && node.name !== not) return node;
+    const leases = (await kubeExpectOk(this.admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
+    const speakers = this.nodes.map((n) => `${n.name}: ${n.speaker?.lines.slice(-8).join('\n    ') ?? ''}`).join('\n  ');
+    throw new Error(`no single owner of ${address} (holders: ${owners.join(', ')})\nleases: ${JSON.stringify(leases.items.map((l) => [l.metadata.name, l.spec, l.metadata.annotations]))}\n  ${speakers}`);
+  }
+
+  /**
+   * Adds a router namespace on the switch (192.0.2.254, 2001:db8::254) running BIRD 2 in AS
+   * 64512, passive toward every node (AS 64513) over IPv4 and IPv6, with BFD at 100 ms x 3.
+   */
+  async addBird(): Promise<BgpRouter> {
+    const host = await this.topo.addHost('r');
+    await this.topo.link(host, 'eth0', this.sw, 'p-r', this.sw);
+    await this.topo.run(host, ['ip', 'addr', 'add', '192.0.2.254/24', 'dev', 'eth0']);
+    await this.topo.run(host, ['ip', 'addr', 'add', '2001:db8::254/64', 'dev', 'eth0', 'nodad']);
+    const peers = this.nodes.flatMap((_, i) => [`192.0.2.${i + 1}`, `2001:db8::${i + 1}`]).map((address) => ({ address, asn: 64513, bfd: true }));
+    return startRouter(this.topo, { kind: 'bird', host, routerId: '192.0.2.254', asn: 64512, peers, holdTime: 9, bfd: { intervalMs: 100, multiplier: 3 } });
+  }
+
+  /** Node by MAC address. */
+  nodeByMac(mac: string): LabNode | undefined {
+    return this.nodes.find((n) => n.mac === mac.toLowerCase());
+  }
+
+  /** Stops every process, removes every namespace this lab made, and stops the API server. */
+  async destroy(): Promise<void> {
+    await this.topo.destroy();
+    await this.bridge.close();
+    await this.api.stop();
+  }
+}
+
+/**
+ * A token of a ServiceAccount bound to a Pod of the speaker DaemonSet on `node`, as the
+ * kubelet would mount it: the API server then knows the node the caller runs on
+ * (userInfo.extra authentication.kubernetes.io/node-name), which the Lease admission policy
+ * checks. The Pod is only an object here; nothing runs it.
+ */
+export async function podBoundToken(admin: KubeCredentials, serviceAccount: string, node: string): Promise<string> {
+  const name = `${serviceAccount}-${node}`;
+  const pod = (await kubeExpectOk(admin, '/api/v1/namespaces/vipcast-system/pods', {
+    method: 'POST',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'vipcast-system', labels: { 'app.kubernetes.io/name': 'vipcast', 'app.kubernetes.io/component': 'speaker' } },
+      spec: { nodeName: node, serviceAccountName: serviceAccount, containers: [{ name: 'speaker', image: 'vipcast:lab' }] },
+    },
+  })) as { metadata: { uid: string } };
+  const answer = (await kubeExpectOk(admin, `/api/v1/namespaces/vipcast-system/serviceaccounts/${serviceAccount}/token`, {
+    method: 'POST',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid: pod.metadata.uid } } },
+  })) as { status?: { token?: string } };
+  if (!answer.status?.token) throw new Error(`TokenRequest for ${serviceAccount} on ${node} returned no token`);
+  return answer.status.token;
+}
+
+/** Registers a Node object whose Ready condition is True (there is no kubelet to do it). */
+export async function createReadyNode(admin: KubeCredentials, name: string, labels: Record<string, string> = {}): Promise<void> {
+  await kubeExpectOk(admin, '/api/v1/nodes', { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } } } });
+  await setNodeReady(admin, name, true);
+}
+
+/** Sets a Node's Ready condition. */
+export async function setNodeReady(admin: KubeCredentials, name: string, ready: boolean): Promise<void> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  await kubeExpectOk(admin, `/api/v1/nodes/${name}/status`, {
+    method: 'PATCH',
+    contentType: 'application/strategic-merge-patch+json',
+    body: { status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'Test', lastHeartbeatTime: now, lastTransitionTime: now }] } },
+  });
+}
+
+/**
+ * Counts the changes the API server reports on a collection for a while, by object name, from
+ * a watch: the server's own account of how often each object was written.
+ */
+export async function countWrites(
+  admin: KubeCredentials,
+  collection: string,
+  durationMs: number,
+  keyOf: (object: Record<string, unknown> & { metadata?: { name?: string } }) => string = (object) => object.metadata?.name ?? '',
+): Promise<Map<string, number>> {
+  const list = (await kubeExpectOk(admin, collection)) as { metadata: { resourceVersion: string } };
+  const counts = new Map<string, number>();
+  const url = new URL(`${collection}?watch=true&resourceVersion=${list.metadata.resourceVersion}&allowWatchBookmarks=false`, admin.server);
+  await new Promise<void>((resolve, reject) => {
+    const req = httpsRequest(url, { ca: admin.ca, ...(admin.cert ? { cert: admin.cert, key: admin.key } : {}), headers: admin.token ? { Authorization: `Bearer ${admin.token}` } : {} }, (res) => {
+      let partial = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          const event = JSON.parse(line) as { type: string; object: Record<string, unknown> & { metadata?: { name?: string } } };
+          if (event.type !== 'MODIFIED' && event.type !== 'ADDED') continue;
+          const name = keyOf(event.object);
+          counts.set(name, (counts.get(name) ?? 0) + 1);
+        }
+      });
+      res.on('error', () => resolve());
+    });
+    req.on('error', (error) => (req.destroyed ? resolve() : reject(error)));
+    req.end();
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, durationMs);
+  });
+  return counts;
+}
+
+/** One attempt of the client's probe. */
+export interface ProbeResult {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly answer: string;
+}
+
+/** The probe's attempts since `from` (ms since the epoch). */
+export function probeResults(probe: HostProcess, from: number): ProbeResult[] {
+  return probe.lines
+    .map((line) => /^(\d+) (ok|fail) (.*)$/.exec(line))
+    .filter((m) => m !== null)
+    .map((m) => ({ at: Number(m[1]), ok: m[2] === 'ok', answer: m[3] ?? '' }))
+    .filter((r) => r.at >= from);
+}
+
+/**
+ * Waits until the probe reached `node` five times in a row; returns the longest client-visible
+ * outage since `from` (from the last success before a run of failures to the next success) and
+ * when the node first answered.
+ */
+export async function outageUntilServedBy(probe: HostProcess, node: LabNode, from: number, timeoutMs = 20_000): Promise<{ outageMs: number; servedAfterMs: number }> {
+  const served = await waitUntil(
+    () => probeResults(probe, from),
+    (results) => results.slice(-5).length === 5 && results.slice(-5).every((r) => r.ok && r.answer === node.name),
+    timeoutMs,
+    50,
+  );
+  if (!served.slice(-5).every((r) => r.ok && r.answer === node.name)) {
+    const last = served.slice(-5).map((r) => `${r.ok ? 'ok' : 'fail'} ${r.answer}`).join('; ');
+    throw new Error(`the client did not reach ${node.name} within ${timeoutMs} ms; last attempts: ${last}`);
+  }
+  const firstNew = served.find((r) => r.ok && r.answer === node.name);
+  let outageMs = 0;
+  let lastOk = from;
+  let failing = false;
+  for (const r of served) {
+    if (!r.ok) failing = true;
+    else {
+      if (failing) outageMs = Math.max(outageMs, r.at - lastOk);
+      failing = false;
+      lastOk = r.at;
+    }
+  }
+  return { outageMs, servedAfterMs: (firstNew?.at ?? Number.NaN) - from };
+}
+
+/** Starts the client's probe of ADDRESS:8080 every 50 ms. */
+export function startProbe(lab: SpeakerLab, address: string): HostProcess {
+  return lab.topo.start(lab.client, [process.execPath, 'dist/test/e2e/agents/probe.js', address, '8080', '50', '300']);
+}
