@@ -49,26 +49,6 @@ async function waitForHops(prefix: string, expected: string[], timeoutMs = 30_00
   return Date.now() - started;
 }
 
-async function createService(name: string, family: 'IPv4' | 'IPv6', policy: 'Cluster' | 'Local' = 'Cluster'): Promise<string> {
-  await kubeExpectOk(lab.admin, '/api/v1/namespaces/default/services', {
-    method: 'POST',
-    body: {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name },
-      spec: { type: 'LoadBalancer', ipFamilies: [family], ipFamilyPolicy: 'SingleStack', externalTrafficPolicy: policy, ports: [{ port: 8080, protocol: 'TCP' }], selector: { app: name } },
-    },
-  });
-  const ip = await waitUntil(
-    async () => ((await kubeExpectOk(lab.admin, `/api/v1/namespaces/default/services/${name}`)) as { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } }).status?.loadBalancer?.ingress?.[0]?.ip,
-    (v) => v !== undefined,
-    30_000,
-    100,
-  );
-  if (ip === undefined) throw new Error(`${name} got no IP`);
-  return ip;
-}
-
 beforeAll(async () => {
   lab = await SpeakerLab.create(3, bgpConfig);
   bird = await lab.addBird();
@@ -83,19 +63,19 @@ afterAll(async () => {
 
 describe('speaker, BGP, end to end', () => {
   it('BIRD learns an IPv4 VIP from every node (ECMP), with the pool community', async () => {
-    const ip = await createService('web', 'IPv4');
+    const ip = await lab.createService('web', 'IPv4');
     await waitForHops(`${ip}/32`, ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
     const route = (await bird.routes()).get(`${ip}/32`);
     expect(route?.communities).toContain('64513:100');
   });
 
   it('BIRD learns an IPv6 VIP from every node over the IPv6 sessions', async () => {
-    const ip = await createService('web6', 'IPv6');
+    const ip = await lab.createService('web6', 'IPv6');
     await waitForHops(`${ip}/128`, ['2001:db8::1', '2001:db8::2', '2001:db8::3']);
   });
 
   it('with externalTrafficPolicy Local, only nodes with a ready endpoint announce', async () => {
-    const ip = await createService('local', 'IPv4', 'Local');
+    const ip = await lab.createService('local', 'IPv4', 'Local');
     await waitForHops(`${ip}/32`, []);
     await kubeExpectOk(lab.admin, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', {
       method: 'POST',

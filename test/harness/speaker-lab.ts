@@ -154,14 +154,14 @@ export class SpeakerLab {
   }
 
   /** Creates a single-stack LoadBalancer Service on port 8080 and resolves with its IP. */
-  async createService(name: string, family: 'IPv4' | 'IPv6' = 'IPv4'): Promise<string> {
+  async createService(name: string, family: 'IPv4' | 'IPv6' = 'IPv4', externalTrafficPolicy: 'Cluster' | 'Local' = 'Cluster'): Promise<string> {
     await kubeExpectOk(this.admin, '/api/v1/namespaces/default/services', {
       method: 'POST',
       body: {
         apiVersion: 'v1',
         kind: 'Service',
         metadata: { name, namespace: 'default' },
-        spec: { type: 'LoadBalancer', ipFamilies: [family], ipFamilyPolicy: 'SingleStack', ports: [{ port: 8080, protocol: 'TCP' }], selector: { app: name } },
+        spec: { type: 'LoadBalancer', ipFamilies: [family], ipFamilyPolicy: 'SingleStack', externalTrafficPolicy, ports: [{ port: 8080, protocol: 'TCP' }], selector: { app: name } },
       },
     });
     type WithStatus = { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
