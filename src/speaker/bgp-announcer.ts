@@ -61,8 +61,11 @@ export class SpeakerBgp implements BgpAnnouncer {
 
   async stop(): Promise<void> {
     const text = this.o.shutdownMessage ?? `vipcast speaker on ${this.o.node} stopping`;
-    await Promise.all([...this.#sessions.values()].map(({ session }) => session.stop(text)));
+    // One session failing to close cleanly must not keep the others from sending their Cease.
+    const results = await Promise.allSettled([...this.#sessions.values()].map(({ session }) => session.stop(text)));
     this.#sessions.clear();
+    const failed = results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []));
+    if (failed.length > 0) throw new AggregateError(failed, `${failed.length} BGP session(s) did not close cleanly`);
   }
 
   #sessionConfig(peer: Peer, config: Config): SessionConfig {

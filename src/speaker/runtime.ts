@@ -170,9 +170,20 @@ export class SpeakerRuntime {
 
   /** Planned stop: release layer-2 VIPs and the Lease, withdraw BGP routes, stop the caches. */
   async stop(): Promise<void> {
-    await this.ownership.stop();
-    await this.o.bgp?.stop();
-    for (const informer of this.#informers) informer.stop();
+    // Each step runs even if an earlier one fails: a failed Lease release must not leave BGP
+    // routes announced, nor the other way round.
+    const steps: [string, () => Promise<void> | void][] = [
+      ['release the layer-2 VIPs and the Lease', () => this.ownership.stop()],
+      ['withdraw the BGP routes', () => this.o.bgp?.stop()],
+      ['stop the caches', () => this.#informers.forEach((informer) => informer.stop())],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (error) {
+        this.o.log.error(`stopping: could not ${what}`, { error: String(error) });
+      }
+    }
     for (const link of this.#links.values()) link.close();
     this.#links.clear();
   }

@@ -116,7 +116,7 @@ describe('speaker, BGP, end to end', () => {
     const node = lab.nodes[2]!;
     const at = Date.now();
     node.speaker?.child.kill('SIGTERM');
-    expect(await node.speaker?.exited).toBe(0);
+    expect(await node.speaker?.exited, node.speaker?.stderr().slice(-2000)).toBe(0);
     const prefix = `${((await kubeExpectOk(lab.admin, '/api/v1/namespaces/default/services/web')) as { status: { loadBalancer: { ingress: { ip: string }[] } } }).status.loadBalancer.ingress[0]?.ip}/32`;
     await waitForHops(prefix, ['192.0.2.1', '192.0.2.2'], 5000);
     figures.push(`speaker SIGTERMed: its path gone from BIRD after ${Date.now() - at} ms`);
