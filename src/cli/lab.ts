@@ -1,0 +1,111 @@
+// `vipcast lab up|demo|down`: a whole vipcast installation on one Linux machine, no cluster
+// needed — a real API server on loopback, network namespaces for nodes, a client and a router,
+// and the real controller and speakers — plus a guided failover demo.
+import { parseArgs } from 'node:util';
+import { labDemo } from '../lab/lab-demo.js';
+import { labDown, removeEmptyDir } from '../lab/lab-down.js';
+import { acquireLock, labDir, type LabFamily, type LabMode } from '../lab/lab-state.js';
+import { labUp, nextSteps } from '../lab/lab-up.js';
+
+const help = `usage: vipcast lab up [--nodes N] [--mode layer2|bgp] [--family ipv4|ipv6|dual]
+       vipcast lab demo [same options, used when no lab runs yet]
+       vipcast lab down
+
+Runs vipcast on one Linux machine with no cluster (root needed): a real kube-apiserver and
+etcd on 127.0.0.1, network namespaces for the nodes, a client and (BGP mode) a BIRD router,
+vipcast's RBAC and an address pool applied, and "vipcast controller" plus one
+"vipcast speaker" per node running as they would in a cluster.
+
+  up     start the lab and leave it running; prints a kubeconfig to use with kubectl
+  demo   create a Service, show its IP and the client reaching it, lose the owning node
+         hard, show the takeover, the measured outage and the frames on the wire
+         (starts a lab first when none runs)
+  down   stop and remove everything the lab made, and only that
+
+options:
+  --nodes N        node namespaces (default 3, at most 9)
+  --mode M         layer2 (ARP/NDP, default) or bgp (BIRD router, ECMP, BFD)
+  --family F       the pool's addresses: ipv4 (default), ipv6 or dual
+
+The lab keeps its state in $VIPCAST_LAB_DIR (default /run/vipcast-lab).`;
+
+/** Runs `vipcast lab ...`; 0 on success (also when a lab already runs, or none runs for down). */
+export async function labCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        nodes: { type: 'string', default: '3' },
+        mode: { type: 'string', default: 'layer2' },
+        family: { type: 'string', default: 'ipv4' },
+      },
+    });
+  } catch (error) {
+    console.error(`vipcast lab: ${(error as Error).message}\n\n${help}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [action, ...extra] = positionals;
+  if (values.help || action === 'help') {
+    console.log(help);
+    return 0;
+  }
+  const nodes = Number(values.nodes);
+  const problems = [
+    ...(action === undefined || !['up', 'demo', 'down'].includes(action) || extra.length > 0 ? [`expected one of up, demo, down (got "${positionals.join(' ')}")`] : []),
+    ...(!Number.isInteger(nodes) || nodes < 1 || nodes > 9 ? [`--nodes must be 1 to 9 (got "${values.nodes}")`] : []),
+    ...(!['layer2', 'bgp'].includes(values.mode) ? [`--mode must be layer2 or bgp (got "${values.mode}")`] : []),
+    ...(!['ipv4', 'ipv6', 'dual'].includes(values.family) ? [`--family must be ipv4, ipv6 or dual (got "${values.family}")`] : []),
+  ];
+  if (problems.length > 0) {
+    console.error(`vipcast lab: ${problems.join('; ')}\n\n${help}`);
+    return 2;
+  }
+  if (process.platform !== 'linux') {
+    console.error(`vipcast lab: the lab needs Linux (network namespaces); this is ${process.platform}.`);
+    return 1;
+  }
+  if (process.getuid?.() !== 0) {
+    console.error(`vipcast lab: the lab needs root (namespaces, ARP/NDP): run it with sudo, e.g. "sudo node bin/vipcast.js lab ${action ?? 'up'}".`);
+    return 1;
+  }
+  const dir = labDir();
+  const lock = acquireLock(dir);
+  if ('heldBy' in lock) {
+    console.error(`vipcast lab: another "vipcast lab" command (PID ${lock.heldBy}) is working on the lab in ${dir}; wait for it to finish.`);
+    return 1;
+  }
+  const out = (line: string): void => console.log(line);
+  // Ctrl-C: let the step in progress finish its clean-up (the demo restores the node) rather than dying midway.
+  let interrupted = false;
+  const onSignal = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error('vipcast lab: interrupted; finishing the current step (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    const options = { dir, nodes, mode: values.mode as LabMode, family: values.family as LabFamily, out };
+    if (action === 'down') {
+      await labDown(dir, out);
+      return 0;
+    }
+    const up = await labUp({ ...options, forDemo: action === 'demo' });
+    if (!up.ok) return 1;
+    if (action === 'up') {
+      for (const line of nextSteps(up.state)) out(line);
+      return 0;
+    }
+    return (await labDemo(up.state, out, () => interrupted)) ? 0 : 1;
+  } catch (error) {
+    console.error(`vipcast lab: ${(error as Error).message}`);
+    return 1;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    lock.release();
+    if (action === 'down') removeEmptyDir(dir);
+  }
+}

@@ -1,0 +1,59 @@
+// The lab's BGP router in BGP mode: BIRD 2 in the router namespace, AS 64512, passive toward
+// every node (AS 64513) over IPv4 and IPv6 with single-hop BFD at 100 ms x 3, installing what
+// it learns into the router's kernel with ECMP, so the client behind it reaches the VIPs.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabLauncher } from './lab-launcher.js';
+import type { LabFamily, LabNodeState, LabProcessRecord } from './lab-state.js';
+import { labRouter } from './lab-topology.js';
+import { runHostCommand } from './netns.js';
+
+/** BIRD's protocol name for a neighbour address. */
+export function birdProtocol(address: string): string {
+  return `node_${address.replace(/[.:]/g, '_')}`;
+}
+
+/** BIRD's configuration for the lab. */
+export function labBirdConfig(nodes: readonly LabNodeState[], family: LabFamily): string {
+  const addresses = nodes.flatMap((n) => [...(family !== 'ipv6' ? [n.ipv4] : []), ...(family !== 'ipv4' ? [n.ipv6] : [])]);
+  const lines = [
+    `router id ${labRouter.ipv4};`,
+    'protocol device { scan time 1; }',
+    'protocol direct { ipv4; ipv6; }',
+    // ECMP: one kernel route with a next hop per node.
+    'protocol kernel { ipv4 { export all; }; merge paths on; }',
+    'protocol kernel { ipv6 { export all; }; merge paths on; }',
+    'protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }',
+  ];
+  for (const address of addresses) {
+    lines.push(
+      `protocol bgp ${birdProtocol(address)} {`,
+      `  local as ${labRouter.asn}; neighbor ${address} as ${labRouter.nodeAsn}; passive on;`,
+      '  hold time 9; keepalive time 3; error wait time 1, 2; bfd on;',
+      // RFC 8212: an eBGP session imports nothing without an explicit policy.
+      '  ipv4 { import all; export none; };',
+      '  ipv6 { import all; export none; };',
+      '}',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts BIRD in the router namespace; resolves with its record and control socket once it answers. */
+export async function startLabBird(launcher: LabLauncher, routerNs: string, dir: string, nodes: readonly LabNodeState[], family: LabFamily): Promise<{ record: LabProcessRecord; socket: string }> {
+  const conf = join(dir, 'bird.conf');
+  const socket = join(dir, 'bird.ctl');
+  await writeFile(conf, labBirdConfig(nodes, family));
+  const record = await launcher.start({ role: 'bird', ns: routerNs, argv: ['bird', '-f', '-c', conf, '-s', socket], marker: conf });
+  const deadline = Date.now() + 15_000;
+  while (!(await birdc(socket, ['show', 'status'])).includes('Daemon is up')) {
+    if (Date.now() > deadline) throw new Error(`BIRD did not come up; see ${record.log}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { record, socket };
+}
+
+/** Runs birdc against the lab's BIRD and returns its output (empty when BIRD does not answer). */
+export async function birdc(socket: string, args: readonly string[]): Promise<string> {
+  return (await runHostCommand(['birdc', '-s', socket, ...args], true)).stdout;
+}

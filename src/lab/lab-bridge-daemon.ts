@@ -1,0 +1,32 @@
+// Run detached on the host by `vipcast lab up`: serves a Unix socket whose connections it pipes
+// to the lab's API server on the host's loopback. The forwarders inside the lab's namespaces
+// (loopback-forward.js) connect to this socket, so the speakers and the controller reach the
+// API server with no traffic leaving loopback. The long-running twin of ApiBridge.
+//   node lab-bridge-daemon.js UNIX_PATH API_PORT
+import { rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+
+const [unixPath, portText] = process.argv.slice(2);
+const port = Number(portText);
+if (unixPath === undefined || !Number.isInteger(port)) {
+  console.error('usage: lab-bridge-daemon.js UNIX_PATH API_PORT');
+  process.exit(2);
+}
+rmSync(unixPath, { force: true });
+const server = createServer((inbound) => {
+  const outbound = connect(port, '127.0.0.1');
+  const close = (): void => {
+    inbound.destroy();
+    outbound.destroy();
+  };
+  inbound.on('error', close);
+  outbound.on('error', close);
+  inbound.pipe(outbound).pipe(inbound);
+});
+server.listen(unixPath, () => console.log(`bridging ${unixPath} -> 127.0.0.1:${port}`));
+const stop = (): void => {
+  rmSync(unixPath, { force: true });
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

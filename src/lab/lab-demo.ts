@@ -1,0 +1,314 @@
+// `vipcast lab demo`: the guided failover on a running lab. A LoadBalancer Service gets an
+// address from the controller; the client reaches it; the node serving it is lost hard (its
+// speaker SIGKILLed and its link unplugged, as when a machine dies); another node takes over;
+// the client's probe (a TCP connection every 50 ms) gives the outage it saw; then the node is
+// restored. The capture shows the ARP/NDP (layer 2) or BGP/BFD (BGP) frames of the story.
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubeExpectOk, kubeRequest, type KubeCredentials } from './kube-client.js';
+import { birdc } from './lab-bird.js';
+import { bgpLines, layer2Lines, malformedFrames } from './lab-frames.js';
+import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
+import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
+import { inNs, labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
+import { repositoryRoot } from './kube-binaries.js';
+import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
+import type { ServiceView } from '../speaker/desired.js';
+import { formatStatus, statusRows } from '../speaker/status-report.js';
+import { leaseRecordFrom, type SpeakerLeaseObject } from '../speaker/speaker-lease.js';
+
+const serviceName = 'demo';
+
+/** One attempt of the client's probe. */
+interface Attempt {
+  readonly at: number;
+  readonly ok: boolean;
+  readonly answer: string;
+}
+
+/** A probe run by the demo: its record and its attempts so far. */
+interface Probe {
+  readonly address: string;
+  readonly record: LabProcessRecord;
+  attempts(from?: number): Attempt[];
+}
+
+/** Reads the admin credentials from the lab's admin kubeconfig. */
+export function labAdmin(state: LabState): KubeCredentials {
+  const config = JSON.parse(readFileSync(state.adminKubeconfig, 'utf8')) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
+  };
+  const text = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
+  const cluster = config.clusters[0]?.cluster;
+  const user = config.users[0]?.user;
+  return { server: cluster?.server ?? state.apiUrl, ca: text(cluster?.['certificate-authority-data']), cert: text(user?.['client-certificate-data']), key: text(user?.['client-key-data']) };
+}
+
+/** Polls until `ok` holds or the time is up; returns the last value. */
+async function poll<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs: number, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (ok(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** The nodes whose speaker Lease, renewed within 2 s, says they answer for `address`. */
+async function holders(admin: KubeCredentials, address: string): Promise<string[]> {
+  const list = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
+  return list.items
+    .filter((l) => Date.now() - Date.parse(l.spec?.renewTime ?? '') < 2000)
+    .map(leaseRecordFrom)
+    .filter((r) => r !== undefined && r.held.has(address))
+    .map((r) => r?.node ?? '');
+}
+
+async function singleOwner(admin: KubeCredentials, address: string, not?: string, timeoutMs = 20_000): Promise<string> {
+  const owners = await poll(() => holders(admin, address), (h) => h.length === 1 && h[0] !== not, timeoutMs);
+  if (owners.length !== 1 || owners[0] === not) throw new Error(`no single node took ${address} within ${timeoutMs / 1000} s (holders: ${owners.join(', ') || 'none'})`);
+  return owners[0] ?? '';
+}
+
+/** Creates (or reuses) the demo Service and resolves with its addresses. */
+async function demoService(admin: KubeCredentials, state: LabState, out: (line: string) => void): Promise<string[]> {
+  const families = state.family === 'ipv4' ? ['IPv4'] : state.family === 'ipv6' ? ['IPv6'] : ['IPv4', 'IPv6'];
+  const created = await kubeRequest(admin, '/api/v1/namespaces/default/services?fieldManager=vipcast-lab', {
+    method: 'POST',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: serviceName, namespace: 'default' },
+      spec: { type: 'LoadBalancer', ipFamilies: families, ipFamilyPolicy: families.length === 2 ? 'RequireDualStack' : 'SingleStack', ports: [{ port: 8080, protocol: 'TCP' }], selector: { app: serviceName } },
+    },
+  });
+  if (created.status === 201) out(`demo: created Service default/${serviceName} (type LoadBalancer, port 8080, ${families.join(' + ')})`);
+  else if (created.status === 409) out(`demo: Service default/${serviceName} exists already; using it`);
+  else throw new Error(`creating Service ${serviceName} → ${created.status}: ${created.text.slice(0, 300)}`);
+  type WithStatus = { status?: { loadBalancer?: { ingress?: { ip?: string; ipMode?: string }[] } } };
+  const read = async (): Promise<string[]> =>
+    ((await kubeExpectOk(admin, `/api/v1/namespaces/default/services/${serviceName}`)) as WithStatus).status?.loadBalancer?.ingress?.map((i) => i.ip ?? '') ?? [];
+  const at = Date.now();
+  const ips = await poll(read, (found) => found.length === families.length, 30_000, 100);
+  if (ips.length !== families.length) throw new Error(`Service ${serviceName} got no address from the controller within 30 s (see the controller's log in ${join(state.dir, 'logs')})`);
+  out(`demo: the controller wrote status.loadBalancer.ingress = ${ips.join(', ')} (${Date.now() - at} ms after asking)`);
+  return ips;
+}
+
+function startProbe(launcher: LabLauncher, state: LabState, address: string): Promise<Probe> {
+  const { probe } = labPrograms();
+  return launcher.start({ role: `probe ${address}`, ns: state.clientNs, argv: [process.execPath, probe, address, '8080', '50', '300'], marker: probe }).then((record) => ({
+    address,
+    record,
+    attempts: (from = 0) =>
+      readFileSync(record.log, 'utf8')
+        .split('\n')
+        .map((line) => /^(\d+) (ok|fail) (.*)$/.exec(line))
+        .filter((m) => m !== null)
+        .map((m) => ({ at: Number(m[1]), ok: m[2] === 'ok', answer: m[3] ?? '' }))
+        .filter((a) => a.at >= from),
+  }));
+}
+
+/** Waits for five answers in a row (from `node` when given); the outage is the longest gap between answers since `from`. */
+async function outage(p: Probe, from: number, node?: string, timeoutMs = 20_000): Promise<{ outageMs: number; lastOld: number; firstNew: number }> {
+  const good = (a: Attempt): boolean => a.ok && a.at >= from && (node === undefined || a.answer === node);
+  const seen = await poll(() => p.attempts(from - 500), (list) => list.slice(-5).length === 5 && list.slice(-5).every(good), timeoutMs);
+  if (!seen.slice(-5).every(good)) throw new Error(`the client did not reach ${p.address}${node === undefined ? '' : ` on ${node}`} within ${timeoutMs / 1000} s; last attempts: ${seen.slice(-5).map((a) => `${a.ok ? 'ok' : 'fail'} ${a.answer}`).join('; ')}`);
+  let outageMs = 0;
+  let lastOk = from;
+  let failing = false;
+  let lastOld = from;
+  let firstNew = from;
+  for (const a of seen.filter((x) => x.at >= from - 500)) {
+    if (!a.ok) failing = true;
+    else {
+      if (failing && a.at - lastOk > outageMs) {
+        outageMs = a.at - lastOk;
+        lastOld = lastOk;
+        firstNew = a.at;
+      }
+      failing = false;
+      lastOk = a.at;
+    }
+  }
+  return { outageMs, lastOld, firstNew };
+}
+
+/** Brings every node back (link up, speaker running), in case an earlier demo was cut short. */
+async function healNodes(state: LabState, launcher: LabLauncher, out: (line: string) => void): Promise<void> {
+  for (const node of state.nodes) {
+    await plugIn(node, state.mode);
+    const record = state.processes.find((r) => r.role === `speaker ${node.name}`);
+    if (record !== undefined && isOurs(record)) continue;
+    out(`demo: ${node.name}'s speaker is not running; starting it`);
+    await restartSpeaker(state, launcher, node);
+  }
+}
+
+async function restartSpeaker(state: LabState, launcher: LabLauncher, node: LabNodeState): Promise<void> {
+  state.processes = state.processes.filter((r) => r.role !== `speaker ${node.name}`);
+  writeState(state.dir, state);
+  await launcher.start(speakerLaunch(node, join(state.dir, 'speaker.kubeconfig')));
+}
+
+const ms = (value: number): string => `${value >= 0 ? '+' : '-'}${(Math.abs(value) / 1000).toFixed(3)} s`;
+
+/** Runs the demo on a running lab; resolves true when every step worked. */
+export async function labDemo(state: LabState, out: (line: string) => void, interrupted: () => boolean = () => false): Promise<boolean> {
+  const admin = labAdmin(state);
+  const launcher = new DetachedLauncher(join(state.dir, 'logs'), repositoryRoot(), (record) => {
+    state.processes.push(record);
+    writeState(state.dir, state);
+  });
+  const transient: LabProcessRecord[] = [];
+  const names = new Map<string, string>();
+  for (const n of state.nodes) [n.mac, n.ipv4, n.ipv6].forEach((key) => names.set(key, n.name));
+  names.set((await inNs(state.clientNs, ['cat', '/sys/class/net/eth0/address'])).stdout.trim(), 'client');
+  names.set('192.0.2.254', 'router').set('2001:db8::254', 'router');
+  let victim: LabNodeState | undefined;
+  try {
+    out('');
+    // Fresh logs for this run's probes and capture.
+    for (const old of readdirSync(join(state.dir, 'logs')).filter((f) => /^(probe|capture)/.test(f))) rmSync(join(state.dir, 'logs', old), { force: true });
+    await healNodes(state, launcher, out);
+    const ips = await demoService(admin, state, out);
+    const capture = join(state.dir, 'demo', 'capture.pcap');
+    mkdirSync(join(state.dir, 'demo'), { recursive: true });
+    const port = state.mode === 'layer2' ? 'p-client' : 'p-r';
+    const tcpdump = await launcher.start({ role: 'capture', ns: state.switchNs, argv: ['tcpdump', '-U', '-K', '-n', '-i', port, '-w', capture, state.mode === 'layer2' ? 'arp or icmp6' : 'tcp port 179 or udp port 3784'], marker: capture, ready: /listening on/ });
+    transient.push(tcpdump);
+
+    const owners = new Map<string, string>();
+    if (state.mode === 'layer2') {
+      for (const ip of ips) owners.set(ip, await singleOwner(admin, ip));
+      for (const [ip, owner] of owners) out(`demo: ${owner} answers ARP/NDP for ${ip} (its speaker holds it in Lease vipcast-system/vipcast-speaker-${owner})`);
+    } else {
+      await bgpSettled(state, ips);
+      for (const ip of ips) out(`demo: BIRD's view of ${ip} before (one path per node, BFD Up with each):\n${indent(await birdRoute(state, ip))}`);
+    }
+    const probes = await Promise.all(ips.map((ip) => startProbe(launcher, state, ip)));
+    transient.push(...probes.map((p) => p.record));
+    for (const p of probes) {
+      await outage(p, Date.now(), owners.get(p.address));
+      const served = [...new Set(p.attempts().filter((a) => a.ok).map((a) => a.answer))].sort();
+      out(`demo: the client (${state.clientNs}) reaches ${p.address}:8080 — answered by ${served.join(', ')}`);
+    }
+    await showStatus(admin, out);
+    if (interrupted()) return false;
+
+    const first = probes[0];
+    const lastAnswer = first?.attempts().filter((a) => a.ok).at(-1)?.answer;
+    const lost = state.nodes.find((n) => n.name === (owners.get(ips[0] ?? '') ?? lastAnswer));
+    if (lost === undefined || first === undefined) throw new Error('found no node serving the Service');
+    victim = lost;
+    const speaker = state.processes.find((r) => r.role === `speaker ${lost.name}`);
+    out(`demo: losing ${lost.name} hard: its link unplugged and its speaker (PID ${speaker?.pid ?? '?'}) SIGKILLed (t = 0)`);
+    const at = Date.now();
+    // Unplugged first, so nothing the dying speaker's kernel sends (a TCP FIN) reaches anyone.
+    await inNs(lost.ns, ['ip', 'link', 'set', 'eth0', 'down']);
+    if (speaker !== undefined && isOurs(speaker)) signal(speaker.pid, 'SIGKILL');
+
+    const outages: number[] = [];
+    for (const p of probes) {
+      if (state.mode === 'layer2' && owners.get(p.address) !== lost.name) {
+        out(`demo: ${p.address} stays with ${owners.get(p.address) ?? '?'}`);
+        continue;
+      }
+      if (state.mode === 'layer2') {
+        const next = await singleOwner(admin, p.address, lost.name);
+        out(`demo: ${next} took over ${p.address} (in its Lease at ${ms(Date.now() - at)})`);
+        const o = await outage(p, at, next);
+        outages.push(o.outageMs);
+        out(`demo: client outage for ${p.address}: ${o.outageMs} ms (last answer before at ${ms(o.lastOld - at)}, first from ${next} at ${ms(o.firstNew - at)})`);
+      } else {
+        const gone = await poll(() => birdRoute(state, p.address), (text) => !text.includes(`via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `), 15_000);
+        out(`demo: BIRD dropped ${lost.name}'s path to ${p.address} at ${ms(Date.now() - at)}; its view now:\n${indent(gone)}`);
+        // Attempts are logged when they end (a timeout after 300 ms): wait for five good ones begun after the withdrawal.
+        await outage(p, Date.now());
+        const since = p.attempts(at);
+        const failed = since.filter((a) => !a.ok);
+        const failingMs = (failed.at(-1)?.at ?? at) - at;
+        outages.push(failingMs);
+        out(`demo: client outage for ${p.address}: ${failingMs} ms (${failed.length} of ${since.length} connections since the loss failed: those ECMP sent to ${lost.name}, until BFD took its path away; the others were served throughout)`);
+      }
+    }
+
+    out(`demo: restoring ${lost.name}: link up, speaker restarted`);
+    await plugIn(lost, state.mode);
+    await restartSpeaker(state, launcher, lost);
+    if (state.mode === 'layer2') {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      for (const ip of ips) out(`demo: ${ip} is answered by ${(await holders(admin, ip)).join(', ') || 'nobody'} (an address does not move back when a node returns)`);
+      await showStatus(admin, out);
+    } else {
+      for (const ip of ips) {
+        const back = await poll(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
+        out(`demo: ${lost.name} announces ${ip} again; BIRD's view:\n${indent(back)}`);
+      }
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await stopProcesses([tcpdump], 3000);
+    const lines = state.mode === 'layer2' ? await layer2Lines(capture, ips, at, names) : await bgpLines(capture, at, names);
+    out(`demo: frames captured on the switch port of the ${state.mode === 'layer2' ? 'client (ARP/NDP about the Service\'s addresses' : 'router (BGP without KEEPALIVEs, BFD not Up'}), decoded by tshark, times from the loss:`);
+    for (const line of lines.slice(-40)) out(`  ${line}`);
+    if (lines.length > 40) out(`  (${lines.length - 40} earlier frames left out)`);
+    const malformed = await malformedFrames(capture);
+    out(malformed === '' ? 'demo: tshark found no malformed frame' : `demo: tshark found malformed frames:\n${malformed}`);
+    out('');
+    out(`demo: done. Failover outage seen by the client: ${outages.map((o) => `${o} ms`).join(', ')} (the speaker benchmark, bench/speaker.ts, measures the same hard loss over many trials).`);
+    out(`demo: the Service stays; delete it with "kubectl delete service ${serviceName}" (KUBECONFIG=${state.adminKubeconfig}), or take the lab down with "vipcast lab down".`);
+    return malformed === '';
+  } catch (error) {
+    out(`vipcast lab demo: ${(error as Error).message}`);
+    if (victim !== undefined) await healNodes(state, launcher, out).catch(() => undefined);
+    return false;
+  } finally {
+    await stopProcesses(transient, 3000);
+    state.processes = state.processes.filter((r) => !transient.includes(r));
+    writeState(state.dir, state);
+  }
+}
+
+/** Prints the table `vipcast status` would print for the lab. */
+async function showStatus(admin: KubeCredentials, out: (line: string) => void): Promise<void> {
+  const [services, leases, configMap] = await Promise.all([
+    kubeExpectOk(admin, '/api/v1/services') as Promise<{ items?: ServiceView[] }>,
+    kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases') as Promise<{ items?: SpeakerLeaseObject[] }>,
+    kubeExpectOk(admin, '/api/v1/namespaces/vipcast-system/configmaps/vipcast-config') as Promise<ConfigMapObject>,
+  ]);
+  const verdict = configFromConfigMap(configMap);
+  const rows = statusRows(services.items ?? [], leases.items ?? [], verdict.ok ? verdict.config : undefined, Date.now());
+  out('demo: vipcast status says:');
+  for (const line of formatStatus(rows).split('\n')) out(`    ${line}`);
+}
+
+/** Waits until BIRD has a path from every node for each address and BFD is Up with each node. */
+async function bgpSettled(state: LabState, ips: readonly string[]): Promise<void> {
+  const peers = state.nodes.flatMap((n) => [...(state.family !== 'ipv6' ? [n.ipv4] : []), ...(state.family !== 'ipv4' ? [n.ipv6] : [])]);
+  const settled = async (): Promise<boolean> => {
+    const bfd = await birdc(state.birdSocket ?? '', ['show', 'bfd', 'sessions']);
+    const up = peers.every((peer) => new RegExp(`^${peer.replace(/[.]/g, '\\.')}\\s+\\S+\\s+Up`, 'm').test(bfd));
+    const routes = await Promise.all(ips.map((ip) => birdRoute(state, ip)));
+    return up && routes.every((text) => (text.match(/via /g) ?? []).length === state.nodes.length);
+  };
+  if (!(await poll(settled, (ok) => ok, 30_000, 200))) throw new Error(`BIRD did not get a path and a BFD session Up from every node within 30 s; see "birdc -s ${state.birdSocket ?? ''} show protocols all"`);
+}
+
+async function birdRoute(state: LabState, ip: string): Promise<string> {
+  const text = await birdc(state.birdSocket ?? '', ['show', 'route', 'for', ip]);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/^BIRD|^Table/.test(line))
+    .join('\n');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+

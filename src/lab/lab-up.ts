@@ -1,0 +1,172 @@
+// `vipcast lab up`: a real kube-apiserver and etcd on loopback, namespaces for the nodes, a
+// client (and a BIRD router in BGP mode), vipcast's RBAC and an address pool applied, and the
+// controller and one speaker per node running as they would in a cluster, each a detached
+// process recorded in the state file so `lab down` can remove exactly what was made.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { pinnedVersions, repositoryRoot } from './kube-binaries.js';
+import { serviceAccountToken, startLabApiServer, writeLabKubeconfig } from './lab-apiserver.js';
+import { startLabBird } from './lab-bird.js';
+import { removeLab } from './lab-down.js';
+import { DetachedLauncher } from './lab-launcher.js';
+import { applyPoolConfig, applyRbac, registerReadyNode } from './lab-manifests.js';
+import { checkLabPrerequisites } from './lab-prerequisites.js';
+import { isOurs, readState, writeState, type LabFamily, type LabMode, type LabState } from './lab-state.js';
+import { LabTopology, labApiPort, labPoolConfig, labPrograms } from './lab-topology.js';
+
+/** What `lab up` builds. */
+export interface LabUpOptions {
+  readonly dir: string;
+  /** Called by `lab demo`: a running lab is simply used. */
+  readonly forDemo?: boolean;
+  readonly nodes: number;
+  readonly mode: LabMode;
+  readonly family: LabFamily;
+  /** Where progress and results go, one line at a time. */
+  readonly out: (line: string) => void;
+}
+
+/** The outcome of `up`: whether a lab runs now, and whether this call started it. */
+export type LabUpResult = { readonly ok: true; readonly state: LabState; readonly started: boolean } | { readonly ok: false };
+
+/** True when any recorded process of the lab still runs. */
+export function labRunning(state: LabState | undefined): boolean {
+  return state !== undefined && state.processes.some(isOurs);
+}
+
+/** Brings a lab up (the caller holds the lock). A lab already running is left as it is. */
+export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
+  const { out, dir } = options;
+  const previous = readState(dir);
+  if (labRunning(previous) && previous !== undefined) {
+    if (options.forDemo === true && previous.complete) {
+      out(`lab: using the running lab (started ${previous.createdAt}; ${previous.nodes.length} nodes, ${previous.mode}, ${previous.family})`);
+      return { ok: true, state: previous, started: false };
+    }
+    out(`A lab is already running (started ${previous.createdAt}; ${previous.nodes.length} nodes, ${previous.mode}, ${previous.family}); state in ${dir}.`);
+    if (!previous.complete) out('It did not finish starting: run "vipcast lab down", then "vipcast lab up" again.');
+    if (previous.mode !== options.mode || previous.family !== options.family || previous.nodes.length !== options.nodes) {
+      out(`It differs from what was asked (${options.nodes} nodes, ${options.mode}, ${options.family}): run "vipcast lab down" first to get that one.`);
+    }
+    return { ok: true, state: previous, started: false };
+  }
+  const { problems, binaries } = await checkLabPrerequisites(options.mode);
+  if (problems.length > 0 || binaries === undefined) {
+    out(`vipcast lab: cannot start the lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    return { ok: false };
+  }
+  if (previous !== undefined) {
+    out('A lab recorded here is no longer running; removing what is left of it.');
+    await removeLab(previous, () => undefined);
+  }
+
+  const started = performance.now();
+  const id = randomBytes(3).toString('hex').slice(0, 4);
+  const prefix = `vlab${id}`;
+  const state: LabState = {
+    version: 1,
+    id,
+    createdAt: new Date().toISOString(),
+    mode: options.mode,
+    family: options.family,
+    dir,
+    apiUrl: '',
+    adminKubeconfig: join(dir, 'admin.kubeconfig'),
+    namespaces: [],
+    switchNs: `${prefix}-sw`,
+    clientNs: `${prefix}-client`,
+    controllerNs: `${prefix}-ctl`,
+    ...(options.mode === 'bgp' ? { routerNs: `${prefix}-r`, birdSocket: join(dir, 'bird.ctl') } : {}),
+    nodes: [],
+    poolConfig: labPoolConfig(options.mode, options.family),
+    files: ['logs', 'apiserver', 'api.sock', 'admin.kubeconfig', 'speaker.kubeconfig', 'controller.kubeconfig', 'bird.conf', 'bird.ctl', 'demo'].map((f) => join(dir, f)),
+    processes: [],
+    complete: false,
+  };
+  writeState(dir, state);
+  const launcher = new DetachedLauncher(join(dir, 'logs'), repositoryRoot(), (record) => {
+    state.processes.push(record);
+    writeState(dir, state);
+  });
+  const step = async <T>(what: string, run: () => Promise<T>, done: (value: T, seconds: string) => string = (_, s) => `done in ${s} s`): Promise<T> => {
+    const at = performance.now();
+    out(`lab: ${what} ...`);
+    const value = await run();
+    out(`lab:   ${done(value, ((performance.now() - at) / 1000).toFixed(1))}`);
+    return value;
+  };
+  try {
+    const versions = pinnedVersions();
+    const api = await step(`starting kube-apiserver ${versions.kube} and etcd ${versions.etcd} on 127.0.0.1`, () => startLabApiServer(launcher, binaries, join(dir, 'apiserver')), (a, s) => `ready at ${a.url} in ${s} s`);
+    state.apiUrl = api.url;
+    writeState(dir, state);
+    const socket = join(dir, 'api.sock');
+    await launcher.start({ role: 'api-bridge', argv: [process.execPath, labPrograms().bridge, socket, String(api.port)], marker: labPrograms().bridge, ready: /^bridging/ });
+
+    const nodeWord = options.nodes === 1 ? 'node' : 'nodes';
+    const topology = await step(`creating namespaces ${prefix}-*: a switch, ${options.nodes} ${nodeWord}, a client, the controller's${options.mode === 'bgp' ? ', a router' : ''}`, () =>
+      LabTopology.build({
+        prefix,
+        nodes: options.nodes,
+        mode: options.mode,
+        onNamespace: (ns) => {
+          state.namespaces.push(ns);
+          writeState(dir, state);
+        },
+      }),
+    );
+    state.nodes = topology.nodes;
+    writeState(dir, state);
+    await topology.startSupport(launcher, socket);
+
+    const kubeconfigs = await step('applying RBAC from manifests/vipcast.yaml, the address pool ConfigMap and Ready Node objects', async () => {
+      await applyRbac(api.admin, join(repositoryRoot(), 'manifests', 'vipcast.yaml'));
+      await applyPoolConfig(api.admin, state.poolConfig);
+      for (const node of topology.nodes) await registerReadyNode(api.admin, node.name, [node.ipv4, node.ipv6]);
+      await writeLabKubeconfig(api.admin, state.adminKubeconfig);
+      const inNamespace = async (account: string, file: string): Promise<string> =>
+        writeLabKubeconfig({ server: `https://127.0.0.1:${labApiPort}`, ca: api.admin.ca, token: await serviceAccountToken(api.admin, 'vipcast-system', account) }, join(dir, file));
+      return { speaker: await inNamespace('vipcast-speaker', 'speaker.kubeconfig'), controller: await inNamespace('vipcast-controller', 'controller.kubeconfig') };
+    });
+
+    if (options.mode === 'bgp' && topology.routerNs !== undefined) {
+      await step('starting BIRD 2 in the router namespace (AS 64512, BFD 100 ms x 3)', () => startLabBird(launcher, topology.routerNs ?? '', dir, topology.nodes, options.family));
+    }
+    await step('starting vipcast controller and one vipcast speaker per node', async () => {
+      await topology.startController(launcher, kubeconfigs.controller);
+      await Promise.all(topology.nodes.map((node) => topology.startSpeaker(launcher, node, kubeconfigs.speaker)));
+    });
+    state.complete = true;
+    writeState(dir, state);
+    out(`lab: up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    return { ok: true, state, started: true };
+  } catch (error) {
+    out(`vipcast lab: starting the lab failed: ${(error as Error).message}`);
+    out('lab: removing what was made ...');
+    await removeLab(state, out);
+    return { ok: false };
+  }
+}
+
+/** What to tell the user once a lab runs. */
+export function nextSteps(state: LabState): string[] {
+  const prefix = `vlab${state.id}`;
+  const nodes = state.nodes.map((n) => `${n.name} ${n.ns} ${n.ipv4} ${n.mac}`);
+  return [
+    '',
+    `The lab is running: ${state.nodes.length} nodes, ${state.mode}, ${state.family}; kube-apiserver at ${state.apiUrl}.`,
+    `  nodes: ${nodes.join('\n         ')}`,
+    `  client: ${state.clientNs}${state.routerNs === undefined ? '' : `, router (BIRD): ${state.routerNs}`}`,
+    `  logs: ${join(state.dir, 'logs')}`,
+    '',
+    'Use it with kubectl or vipcast status:',
+    `  export KUBECONFIG=${state.adminKubeconfig}`,
+    '  kubectl create service loadbalancer web --tcp=8080:8080',
+    '  node bin/vipcast.js status',
+    '',
+    'Try next:',
+    '  sudo node bin/vipcast.js lab demo    # a Service gets an IP, its node is lost, another takes over',
+    `  sudo ip netns exec ${prefix}-client ip neigh    # who the client thinks owns each address`,
+    '  sudo node bin/vipcast.js lab down    # removes everything the lab made',
+  ];
+}
