@@ -1,10 +1,11 @@
 // `vipcast lab up|demo|down`: a whole vipcast installation on one Linux machine, no cluster
 // needed — a real API server on loopback, network namespaces for nodes, a client and a router,
 // and the real controller and speakers — plus a guided failover demo.
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { labDemo } from '../lab/lab-demo.js';
 import { labDown, removeEmptyDir } from '../lab/lab-down.js';
-import { acquireLock, labDir, type LabFamily, type LabMode } from '../lab/lab-state.js';
+import { acquireLock, labDir, stateFile, type LabFamily, type LabMode } from '../lab/lab-state.js';
 import { labUp, nextSteps } from '../lab/lab-up.js';
 
 const help = `usage: vipcast lab up [--nodes N] [--mode layer2|bgp] [--family ipv4|ipv6|dual]
@@ -38,9 +39,9 @@ export async function labCommand(args: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         help: { type: 'boolean', short: 'h' },
-        nodes: { type: 'string', default: '3' },
-        mode: { type: 'string', default: 'layer2' },
-        family: { type: 'string', default: 'ipv4' },
+        nodes: { type: 'string' },
+        mode: { type: 'string' },
+        family: { type: 'string' },
       },
     });
   } catch (error) {
@@ -53,12 +54,15 @@ export async function labCommand(args: string[]): Promise<number> {
     console.log(help);
     return 0;
   }
-  const nodes = Number(values.nodes);
+  // Options left out take their defaults, and `demo` then uses whatever lab runs.
+  const asked = { nodes: values.nodes !== undefined, mode: values.mode !== undefined, family: values.family !== undefined };
+  const wanted = { nodes: values.nodes ?? '3', mode: values.mode ?? 'layer2', family: values.family ?? 'ipv4' };
+  const nodes = Number(wanted.nodes);
   const problems = [
     ...(action === undefined || !['up', 'demo', 'down'].includes(action) || extra.length > 0 ? [`expected one of up, demo, down (got "${positionals.join(' ')}")`] : []),
-    ...(!Number.isInteger(nodes) || nodes < 1 || nodes > 9 ? [`--nodes must be 1 to 9 (got "${values.nodes}")`] : []),
-    ...(!['layer2', 'bgp'].includes(values.mode) ? [`--mode must be layer2 or bgp (got "${values.mode}")`] : []),
-    ...(!['ipv4', 'ipv6', 'dual'].includes(values.family) ? [`--family must be ipv4, ipv6 or dual (got "${values.family}")`] : []),
+    ...(!Number.isInteger(nodes) || nodes < 1 || nodes > 9 ? [`--nodes must be 1 to 9 (got "${wanted.nodes}")`] : []),
+    ...(!['layer2', 'bgp'].includes(wanted.mode) ? [`--mode must be layer2 or bgp (got "${wanted.mode}")`] : []),
+    ...(!['ipv4', 'ipv6', 'dual'].includes(wanted.family) ? [`--family must be ipv4, ipv6 or dual (got "${wanted.family}")`] : []),
   ];
   if (problems.length > 0) {
     console.error(`vipcast lab: ${problems.join('; ')}\n\n${help}`);
@@ -88,7 +92,7 @@ export async function labCommand(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   try {
-    const options = { dir, nodes, mode: values.mode as LabMode, family: values.family as LabFamily, out };
+    const options = { dir, nodes, mode: wanted.mode as LabMode, family: wanted.family as LabFamily, asked, out };
     if (action === 'down') {
       await labDown(dir, out);
       return 0;
@@ -106,6 +110,7 @@ export async function labCommand(args: string[]): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSignal);
     lock.release();
-    if (action === 'down') removeEmptyDir(dir);
+    // No lab here now (taken down, or failed to start): leave no empty directory behind.
+    if (!existsSync(stateFile(dir))) removeEmptyDir(dir);
   }
 }

@@ -4,6 +4,7 @@ import { bgpAnnounceCommand } from './bgp-announce.js';
 import { checkConfigCommand } from './check-config.js';
 import { controlPlaneCommand } from './control-plane.js';
 import { controllerCommand } from './controller.js';
+import { labCommand } from './lab.js';
 import { manifestCommand } from './manifest.js';
 import { speakerCommand } from './speaker.js';
 import { statusCommand } from './status.js';
@@ -18,6 +19,7 @@ const commands: Record<string, { run: Command; summary: string }> = {
   'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
   'control-plane': { run: controlPlaneCommand, summary: 'hold the control-plane VIP while this node leads (kubeadm static Pod)' },
   controller: { run: controllerCommand, summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
+  lab: { run: labCommand, summary: 'lab up|demo|down: a whole vipcast on this Linux machine, no cluster, and a failover demo' },
   manifest: { run: manifestCommand, summary: 'manifest control-plane: print the static Pod for /etc/kubernetes/manifests/' },
   speaker: { run: speakerCommand, summary: 'announce LoadBalancer IPs from this node (the DaemonSet)' },
   status: { run: statusCommand, summary: 'show each LoadBalancer IP, its pool and mode, and who announces it' },

@@ -11,26 +11,20 @@ import { bgpLines, layer2Lines, malformedFrames } from './lab-frames.js';
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
 import { inNs, labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
+import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { repositoryRoot } from './kube-binaries.js';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
 import type { ServiceView } from '../speaker/desired.js';
 import { formatStatus, statusRows } from '../speaker/status-report.js';
-import { leaseRecordFrom, type SpeakerLeaseObject } from '../speaker/speaker-lease.js';
+import { defaultSpeakerLeaseTiming, leaseRecordFrom, type SpeakerLeaseObject } from '../speaker/speaker-lease.js';
 
 const serviceName = 'demo';
-
-/** One attempt of the client's probe. */
-interface Attempt {
-  readonly at: number;
-  readonly ok: boolean;
-  readonly answer: string;
-}
 
 /** A probe run by the demo: its record and its attempts so far. */
 interface Probe {
   readonly address: string;
   readonly record: LabProcessRecord;
-  attempts(from?: number): Attempt[];
+  attempts(from?: number): ProbeAttempt[];
 }
 
 /** Reads the admin credentials from the lab's admin kubeconfig. */
@@ -101,39 +95,15 @@ function startProbe(launcher: LabLauncher, state: LabState, address: string): Pr
   return launcher.start({ role: `probe ${address}`, ns: state.clientNs, argv: [process.execPath, probe, address, '8080', '50', '300'], marker: probe }).then((record) => ({
     address,
     record,
-    attempts: (from = 0) =>
-      readFileSync(record.log, 'utf8')
-        .split('\n')
-        .map((line) => /^(\d+) (ok|fail) (.*)$/.exec(line))
-        .filter((m) => m !== null)
-        .map((m) => ({ at: Number(m[1]), ok: m[2] === 'ok', answer: m[3] ?? '' }))
-        .filter((a) => a.at >= from),
+    attempts: (from = 0) => parseProbeLines(readFileSync(record.log, 'utf8').split('\n'), from),
   }));
 }
 
-/** Waits for five answers in a row (from `node` when given); the outage is the longest gap between answers since `from`. */
-async function outage(p: Probe, from: number, node?: string, timeoutMs = 20_000): Promise<{ outageMs: number; lastOld: number; firstNew: number }> {
-  const good = (a: Attempt): boolean => a.ok && a.at >= from && (node === undefined || a.answer === node);
-  const seen = await poll(() => p.attempts(from - 500), (list) => list.slice(-5).length === 5 && list.slice(-5).every(good), timeoutMs);
-  if (!seen.slice(-5).every(good)) throw new Error(`the client did not reach ${p.address}${node === undefined ? '' : ` on ${node}`} within ${timeoutMs / 1000} s; last attempts: ${seen.slice(-5).map((a) => `${a.ok ? 'ok' : 'fail'} ${a.answer}`).join('; ')}`);
-  let outageMs = 0;
-  let lastOk = from;
-  let failing = false;
-  let lastOld = from;
-  let firstNew = from;
-  for (const a of seen.filter((x) => x.at >= from - 500)) {
-    if (!a.ok) failing = true;
-    else {
-      if (failing && a.at - lastOk > outageMs) {
-        outageMs = a.at - lastOk;
-        lastOld = lastOk;
-        firstNew = a.at;
-      }
-      failing = false;
-      lastOk = a.at;
-    }
-  }
-  return { outageMs, lastOld, firstNew };
+/** Waits for five answers in a row (from `node` when given); then measures the outage since `from` as the speaker benchmark does. */
+async function outage(p: Probe, from: number, node?: string, timeoutMs = 20_000): Promise<ReturnType<typeof clientOutage>> {
+  const seen = await poll(() => p.attempts(from), (list) => servedSteadily(list, node), timeoutMs);
+  if (!servedSteadily(seen, node)) throw new Error(`the client did not reach ${p.address}${node === undefined ? '' : ` on ${node}`} within ${timeoutMs / 1000} s; last attempts: ${seen.slice(-5).map((a) => `${a.ok ? 'ok' : 'fail'} ${a.answer}`).join('; ')}`);
+  return clientOutage(seen, from, node);
 }
 
 /** Brings every node back (link up, speaker running), in case an earlier demo was cut short. */
@@ -210,29 +180,15 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     await inNs(lost.ns, ['ip', 'link', 'set', 'eth0', 'down']);
     if (speaker !== undefined && isOurs(speaker)) signal(speaker.pid, 'SIGKILL');
 
-    const outages: number[] = [];
-    for (const p of probes) {
-      if (state.mode === 'layer2' && owners.get(p.address) !== lost.name) {
-        out(`demo: ${p.address} stays with ${owners.get(p.address) ?? '?'}`);
-        continue;
-      }
-      if (state.mode === 'layer2') {
-        const next = await singleOwner(admin, p.address, lost.name);
-        out(`demo: ${next} took over ${p.address} (in its Lease at ${ms(Date.now() - at)})`);
-        const o = await outage(p, at, next);
-        outages.push(o.outageMs);
-        out(`demo: client outage for ${p.address}: ${o.outageMs} ms (last answer before at ${ms(o.lastOld - at)}, first from ${next} at ${ms(o.firstNew - at)})`);
-      } else {
-        const gone = await poll(() => birdRoute(state, p.address), (text) => !text.includes(`via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `), 15_000);
-        out(`demo: BIRD dropped ${lost.name}'s path to ${p.address} at ${ms(Date.now() - at)}; its view now:\n${indent(gone)}`);
-        // Attempts are logged when they end (a timeout after 300 ms): wait for five good ones begun after the withdrawal.
-        await outage(p, Date.now());
-        const since = p.attempts(at);
-        const failed = since.filter((a) => !a.ok);
-        const failingMs = (failed.at(-1)?.at ?? at) - at;
-        outages.push(failingMs);
-        out(`demo: client outage for ${p.address}: ${failingMs} ms (${failed.length} of ${since.length} connections since the loss failed: those ECMP sent to ${lost.name}, until BFD took its path away; the others were served throughout)`);
-      }
+    // Each address is followed at once (in parallel), so every time printed is when it happened.
+    const followed = await Promise.all(probes.map((p) => followFailover(state, admin, p, owners.get(p.address), lost, at)));
+    for (const { lines } of followed) for (const line of lines) out(line);
+    const outages = followed.flatMap((f) => (f.outageMs === undefined ? [] : [f.outageMs]));
+    if (state.mode === 'layer2') {
+      const t = defaultSpeakerLeaseTiming;
+      out(`demo: expected with the speaker's default timings: ${((t.durationMs - t.renewIntervalMs) / 1000).toFixed(1)} to ${(t.durationMs / 1000).toFixed(1)} s and a little: the other nodes take over when ${lost.name}'s Lease (${t.durationMs / 1000} s) lapses, counted from the last renewal they saw (renewals every ${t.renewIntervalMs / 1000} s)`);
+    } else {
+      out('demo: expected: about 300 ms, the BFD detection time (100 ms x 3), after which BIRD takes the lost node\'s paths away');
     }
 
     out(`demo: restoring ${lost.name}: link up, speaker restarted`);
@@ -258,7 +214,7 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     const malformed = await malformedFrames(capture);
     out(malformed === '' ? 'demo: tshark found no malformed frame' : `demo: tshark found malformed frames:\n${malformed}`);
     out('');
-    out(`demo: done. Failover outage seen by the client: ${outages.map((o) => `${o} ms`).join(', ')} (the speaker benchmark, bench/speaker.ts, measures the same hard loss over many trials).`);
+    out(`demo: done. Failover outage seen by the client: ${outages.map((o) => `${o} ms`).join(', ')}. "npm run bench lab" repeats this demo and sets its outages beside the speaker benchmark's hard-loss trials.`);
     out(`demo: the Service stays; delete it with "kubectl delete service ${serviceName}" (KUBECONFIG=${state.adminKubeconfig}), or take the lab down with "vipcast lab down".`);
     return malformed === '';
   } catch (error) {
@@ -270,6 +226,37 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     state.processes = state.processes.filter((r) => !transient.includes(r));
     writeState(state.dir, state);
   }
+}
+
+/** Follows one address through the loss of `lost` at `at`: who took over, and the client's outage. */
+async function followFailover(state: LabState, admin: KubeCredentials, p: Probe, owner: string | undefined, lost: LabNodeState, at: number): Promise<{ lines: string[]; outageMs?: number }> {
+  if (state.mode === 'layer2') {
+    if (owner !== lost.name) return { lines: [`demo: ${p.address} stays with ${owner ?? '?'}`] };
+    const next = await singleOwner(admin, p.address, lost.name);
+    const inLease = Date.now() - at;
+    const o = await outage(p, at, next);
+    return {
+      outageMs: o.outageMs,
+      lines: [
+        `demo: ${next} took over ${p.address} (its Lease said so at ${ms(inLease)})`,
+        `demo: client outage for ${p.address}: ${o.outageMs} ms (no answer from ${ms(o.lastAnswerAt - at)} to ${ms(o.nextAnswerAt - at)}, the first from ${next})`,
+      ],
+    };
+  }
+  const gone = await poll(() => birdRoute(state, p.address), (text) => !text.includes(`via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `), 15_000);
+  const droppedAt = Date.now() - at;
+  // An attempt is logged when it ends (a timeout after 300 ms): wait for five good ones begun after the withdrawal.
+  await outage(p, Date.now());
+  const since = p.attempts(at);
+  const failed = since.filter((a) => !a.ok);
+  const failingMs = (failed.at(-1)?.at ?? at) - at;
+  return {
+    outageMs: failingMs,
+    lines: [
+      `demo: BIRD dropped ${lost.name}'s path to ${p.address} at ${ms(droppedAt)}; its view now:\n${indent(gone)}`,
+      `demo: client outage for ${p.address}: ${failingMs} ms (${failed.length} of ${since.length} connections since the loss failed: those ECMP sent to ${lost.name}, until BFD took its path away; the others were served throughout)`,
+    ],
+  };
 }
 
 /** Prints the table `vipcast status` would print for the lab. */

@@ -12,6 +12,8 @@ import { DetachedLauncher } from './lab-launcher.js';
 import { applyPoolConfig, applyRbac, registerReadyNode } from './lab-manifests.js';
 import { checkLabPrerequisites } from './lab-prerequisites.js';
 import { isOurs, readState, writeState, type LabFamily, type LabMode, type LabState } from './lab-state.js';
+import { kubeExpectOk, type KubeCredentials } from './kube-client.js';
+import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
 import { LabTopology, labApiPort, labPoolConfig, labPrograms } from './lab-topology.js';
 
 /** What `lab up` builds. */
@@ -22,6 +24,8 @@ export interface LabUpOptions {
   readonly nodes: number;
   readonly mode: LabMode;
   readonly family: LabFamily;
+  /** Which of nodes, mode and family the user gave (a demo on a running lab checks only those). */
+  readonly asked?: { readonly nodes: boolean; readonly mode: boolean; readonly family: boolean };
   /** Where progress and results go, one line at a time. */
   readonly out: (line: string) => void;
 }
@@ -39,15 +43,24 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
   const { out, dir } = options;
   const previous = readState(dir);
   if (labRunning(previous) && previous !== undefined) {
+    const asked = options.asked ?? { nodes: true, mode: true, family: true };
+    const differs = [
+      ...(asked.nodes && previous.nodes.length !== options.nodes ? [`${options.nodes} nodes`] : []),
+      ...(asked.mode && previous.mode !== options.mode ? [options.mode] : []),
+      ...(asked.family && previous.family !== options.family ? [options.family] : []),
+    ];
+    const running = `${previous.nodes.length} nodes, ${previous.mode}, ${previous.family}`;
     if (options.forDemo === true && previous.complete) {
-      out(`lab: using the running lab (started ${previous.createdAt}; ${previous.nodes.length} nodes, ${previous.mode}, ${previous.family})`);
+      if (differs.length > 0) {
+        out(`vipcast lab demo: the running lab has ${running}, not ${differs.join(', ')}. Run "vipcast lab down" first for a lab with those, or "vipcast lab demo" without options to use this one.`);
+        return { ok: false };
+      }
+      out(`lab: using the running lab (started ${previous.createdAt}; ${running})`);
       return { ok: true, state: previous, started: false };
     }
-    out(`A lab is already running (started ${previous.createdAt}; ${previous.nodes.length} nodes, ${previous.mode}, ${previous.family}); state in ${dir}.`);
+    out(`A lab is already running (started ${previous.createdAt}; ${running}); state in ${dir}. Nothing changed.`);
     if (!previous.complete) out('It did not finish starting: run "vipcast lab down", then "vipcast lab up" again.');
-    if (previous.mode !== options.mode || previous.family !== options.family || previous.nodes.length !== options.nodes) {
-      out(`It differs from what was asked (${options.nodes} nodes, ${options.mode}, ${options.family}): run "vipcast lab down" first to get that one.`);
-    }
+    else if (differs.length > 0) out(`It differs from what was asked (${differs.join(', ')}): run "vipcast lab down" first to get that one.`);
     return { ok: true, state: previous, started: false };
   }
   const { problems, binaries } = await checkLabPrerequisites(options.mode);
@@ -135,6 +148,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     await step('starting vipcast controller and one vipcast speaker per node', async () => {
       await topology.startController(launcher, kubeconfigs.controller);
       await Promise.all(topology.nodes.map((node) => topology.startSpeaker(launcher, node, kubeconfigs.speaker)));
+      await speakersHoldLeases(api.admin, topology.nodes.map((n) => n.name));
     });
     state.complete = true;
     writeState(dir, state);
@@ -146,6 +160,20 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     await removeLab(state, out);
     return { ok: false };
   }
+}
+
+/** Resolves once every node's speaker holds its Lease (it then takes part in elections). */
+async function speakersHoldLeases(admin: KubeCredentials, nodes: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let missing = [...nodes];
+  while (Date.now() < deadline) {
+    const list = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
+    const holding = new Set(list.items.map((lease) => lease.spec?.holderIdentity ?? ''));
+    missing = nodes.filter((node) => !holding.has(node));
+    if (missing.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see their logs`);
 }
 
 /** What to tell the user once a lab runs. */

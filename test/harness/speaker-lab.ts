@@ -12,6 +12,7 @@ import { startApiServer, type TestApiServer } from './apiserver.js';
 import { kubeExpectOk, type KubeCredentials } from './kube-client.js';
 import { Topology, waitUntil, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
+import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../src/lab/probe-log.js';
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
 
 /** The pool the lab's ConfigMap defines: 192.0.2.100-192.0.2.115 and 2001:db8::100-2001:db8::10f. */
@@ -303,53 +304,29 @@ export async function countWrites(
 }
 
 /** One attempt of the client's probe. */
-export interface ProbeResult {
-  readonly at: number;
-  readonly ok: boolean;
-  readonly answer: string;
-}
+export type ProbeResult = ProbeAttempt;
 
 /** The probe's attempts since `from` (ms since the epoch). */
 export function probeResults(probe: HostProcess, from: number): ProbeResult[] {
-  return probe.lines
-    .map((line) => /^(\d+) (ok|fail) (.*)$/.exec(line))
-    .filter((m) => m !== null)
-    .map((m) => ({ at: Number(m[1]), ok: m[2] === 'ok', answer: m[3] ?? '' }))
-    .filter((r) => r.at >= from);
+  return parseProbeLines(probe.lines, from);
 }
 
 /**
  * Waits until the probe reached `node` five times in a row; returns the longest client-visible
- * outage since `from` (from the last success before a run of failures to the next success) and
- * when the node first answered.
+ * outage since `from` (src/lab/probe-log.ts, which the lab demo uses too) and when the node
+ * first answered.
  */
 export async function outageUntilServedBy(probe: HostProcess, node: LabNode, from: number, timeoutMs = 20_000): Promise<{ outageMs: number; servedAfterMs: number }> {
-  const served = await waitUntil(
-    () => probeResults(probe, from),
-    (results) => results.slice(-5).length === 5 && results.slice(-5).every((r) => r.ok && r.answer === node.name),
-    timeoutMs,
-    50,
-  );
-  if (!served.slice(-5).every((r) => r.ok && r.answer === node.name)) {
+  const served = await waitUntil(() => probeResults(probe, from), (results) => servedSteadily(results, node.name), timeoutMs, 50);
+  if (!servedSteadily(served, node.name)) {
     const last = served.slice(-5).map((r) => `${r.ok ? 'ok' : 'fail'} ${r.answer}`).join('; ');
     throw new Error(`the client did not reach ${node.name} within ${timeoutMs} ms; last attempts: ${last}`);
   }
-  const firstNew = served.find((r) => r.ok && r.answer === node.name);
-  let outageMs = 0;
-  let lastOk = from;
-  let failing = false;
-  for (const r of served) {
-    if (!r.ok) failing = true;
-    else {
-      if (failing) outageMs = Math.max(outageMs, r.at - lastOk);
-      failing = false;
-      lastOk = r.at;
-    }
-  }
-  return { outageMs, servedAfterMs: (firstNew?.at ?? Number.NaN) - from };
+  const { outageMs, servedAfterMs } = clientOutage(served, from, node.name);
+  return { outageMs, servedAfterMs };
 }
 
 /** Starts the client's probe of ADDRESS:8080 every 50 ms. */
 export function startProbe(lab: SpeakerLab, address: string): HostProcess {
-  return lab.topo.start(lab.client, [process.execPath, 'dist/test/e2e/agents/probe.js', address, '8080', '50', '300']);
+  return lab.topo.start(lab.client, [process.execPath, 'dist/src/lab/lab-probe.js', address, '8080', '50', '300']);
 }
