@@ -27,12 +27,12 @@ async function restore(lab: SpeakerLab, node: LabNode): Promise<void> {
   if (!node.speaker || node.speaker.child.exitCode !== null || node.speaker.child.signalCode !== null) await lab.startSpeaker(node);
 }
 
-async function failover(lab: SpeakerLab, vip: string, kind: 'hard' | 'planned' | 'partition'): Promise<{ outage: number[]; served: number[] }> {
+async function failover(lab: SpeakerLab, vip: string, kind: 'hard' | 'planned' | 'partition', count = trials): Promise<{ outage: number[]; served: number[] }> {
   const outage: number[] = [];
   const served: number[] = [];
   const probe = startProbe(lab, vip);
   try {
-    for (let i = 0; i < trials; i++) {
+    for (let i = 0; i < count; i++) {
       const owner = await lab.waitForOwner(vip);
       await outageUntilServedBy(probe, owner, Date.now() - 200);
       const at = Date.now();
@@ -110,6 +110,18 @@ async function compareWithKubeVip(results: ReadonlyMap<string, { outage: number[
     console.log(`    vipcast/kube-vip: hard-loss outage p50 ${ratio(oursHard.p50, hard.p50)}, p95 ${ratio(oursHard.p95, hard.p95)}; SIGTERM handover p95 ${ratio(oursMoved.p95, moved.p95)}`);
   }
   return oursHard.p95 <= distribution(kubeVip.tuned.hardLossMs).p95;
+}
+
+/** The client outages of `count` hard losses (SIGKILL + unplug) in a fresh 3-node lab. */
+export async function hardLossOutages(count: number): Promise<number[]> {
+  const lab = await SpeakerLab.create(3);
+  try {
+    await lab.startController();
+    await Promise.all(lab.nodes.map((node) => lab.startSpeaker(node)));
+    return (await failover(lab, await lab.createService('bench'), 'hard', count)).outage;
+  } finally {
+    await lab.destroy();
+  }
 }
 
 /** Runs the speaker benchmark; true when every target was met. */

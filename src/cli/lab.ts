@@ -60,7 +60,7 @@ export async function labCommand(args: string[]): Promise<number> {
   const nodes = Number(wanted.nodes);
   const problems = [
     ...(action === undefined || !['up', 'demo', 'down'].includes(action) || extra.length > 0 ? [`expected one of up, demo, down (got "${positionals.join(' ')}")`] : []),
-    ...(!Number.isInteger(nodes) || nodes < 1 || nodes > 9 ? [`--nodes must be 1 to 9 (got "${wanted.nodes}")`] : []),
+    ...(!/^[1-9]$/.test(wanted.nodes) ? [`--nodes must be 1 to 9 (got "${wanted.nodes}")`] : []),
     ...(!['layer2', 'bgp'].includes(wanted.mode) ? [`--mode must be layer2 or bgp (got "${wanted.mode}")`] : []),
     ...(!['ipv4', 'ipv6', 'dual'].includes(wanted.family) ? [`--family must be ipv4, ipv6 or dual (got "${wanted.family}")`] : []),
   ];
@@ -103,7 +103,10 @@ export async function labCommand(args: string[]): Promise<number> {
       for (const line of nextSteps(up.state)) out(line);
       return 0;
     }
-    return (await labDemo(up.state, out, () => interrupted)) ? 0 : 1;
+    const shown = await labDemo(up.state, out, () => interrupted);
+    // A lab the demo started stays up for the user to explore: say how.
+    if (up.started) for (const line of nextSteps(up.state)) out(line);
+    return shown ? 0 : 1;
   } catch (error) {
     console.error(`vipcast lab: ${(error as Error).message}`);
     return 1;

@@ -83,7 +83,8 @@ export function describeBgp(fields: FrameFields, zeroMs: number, names: Readonly
     if (type === '2' && detail === '') detail = 'no prefixes (End-of-RIB or an IPv6 change)';
     return `${at}  BGP ${(bgpTypes[type] ?? type).padEnd(12)} ${from} -> ${to}${detail === '' ? '' : `  ${detail}`}`;
   }
-  const state = bfdStates[String(Number(fields['bfd.sta'] ?? ''))] ?? '?';
+  const sta = fields['bfd.sta'] ?? '';
+  const state = sta === '' ? '?' : (bfdStates[String(Number(sta))] ?? '?');
   return `${at}  BFD ${state.padEnd(12)} ${from} -> ${to}`;
 }
 

@@ -3,7 +3,8 @@
 // controller and one speaker per node running as they would in a cluster, each a detached
 // process recorded in the state file so `lab down` can remove exactly what was made.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { pinnedVersions, repositoryRoot } from './kube-binaries.js';
 import { serviceAccountToken, startLabApiServer, writeLabKubeconfig } from './lab-apiserver.js';
 import { startLabBird } from './lab-bird.js';
@@ -176,6 +177,11 @@ async function speakersHoldLeases(admin: KubeCredentials, nodes: readonly string
   throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see their logs`);
 }
 
+/** True when a program is on the PATH. */
+function onPath(program: string): boolean {
+  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
+}
+
 /** What to tell the user once a lab runs. */
 export function nextSteps(state: LabState): string[] {
   const prefix = `vlab${state.id}`;
@@ -187,10 +193,11 @@ export function nextSteps(state: LabState): string[] {
     `  client: ${state.clientNs}${state.routerNs === undefined ? '' : `, router (BIRD): ${state.routerNs}`}`,
     `  logs: ${join(state.dir, 'logs')}`,
     '',
-    'Use it with kubectl or vipcast status:',
+    `Use it with kubectl${onPath('kubectl') ? '' : ' (not installed here; vipcast status reads the same API)'} or vipcast status:`,
     `  export KUBECONFIG=${state.adminKubeconfig}`,
     '  kubectl create service loadbalancer web --tcp=8080:8080',
-    '  node bin/vipcast.js status',
+    '  node bin/vipcast.js status    # each LoadBalancer IP and the node announcing it',
+    `  sudo ip netns exec ${state.clientNs} bash -c 'cat < /dev/tcp/IP/8080'    # the client asks; the serving node says its name`,
     '',
     'Try next:',
     '  sudo node bin/vipcast.js lab demo    # a Service gets an IP, its node is lost, another takes over',

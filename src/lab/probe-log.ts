@@ -16,12 +16,14 @@ export interface ProbeAttempt {
 export function parseProbeLines(lines: Iterable<string>, from = Number.NEGATIVE_INFINITY): ProbeAttempt[] {
   const attempts: ProbeAttempt[] = [];
   for (const line of lines) {
-    const match = /^(\d+) (ok|fail) ?(.*)$/.exec(line);
+    const match = /^(\d+) (ok|fail)(?: (.*))?$/.exec(line);
     if (match === null) continue;
     const at = Number(match[1]);
     if (at >= from) attempts.push({ at, ok: match[2] === 'ok', answer: match[3] ?? '' });
   }
-  return attempts;
+  // An attempt is printed when it ends (a timeout 300 ms later) but stamped with when it
+  // began: put them back in the order they began.
+  return attempts.sort((a, b) => a.at - b.at);
 }
 
 /** True when the last `run` attempts all succeeded (answered by `by`, when given). */
@@ -34,7 +36,8 @@ export function servedSteadily(attempts: readonly ProbeAttempt[], by?: string, r
 export interface ClientOutage {
   /**
    * The longest stretch without an answer since the event: from the last success before a run
-   * of failures (or the event itself) to the next success. 0 when no attempt failed.
+   * of failures (or the event itself) to the next success. 0 when no failure was followed by
+   * a success: callers first wait for the client to be served again.
    */
   readonly outageMs: number;
   /** When that stretch began and ended (ms since the epoch). */
