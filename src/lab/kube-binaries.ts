@@ -86,3 +86,13 @@ function isExecutable(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * The kubectl scripts/build-kube builds for lab users (`VIPCAST_KUBECTL` when set), or
+ * undefined when it has not been built.
+ */
+export function builtKubectl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const configured = env['VIPCAST_KUBECTL'];
+  const path = configured !== undefined && configured !== '' ? configured : join(cacheRoot(env), 'kube', pinnedVersions().kube, 'kubectl');
+  return isExecutable(path) ? path : undefined;
+}

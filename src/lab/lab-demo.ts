@@ -11,6 +11,7 @@ import { bgpLines, layer2Lines, malformedFrames } from './lab-frames.js';
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
 import { inNs, labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
+import { waitUntil } from './netns.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { repositoryRoot } from './kube-binaries.js';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
@@ -39,16 +40,6 @@ export function labAdmin(state: LabState): KubeCredentials {
   return { server: cluster?.server ?? state.apiUrl, ca: text(cluster?.['certificate-authority-data']), cert: text(user?.['client-certificate-data']), key: text(user?.['client-key-data']) };
 }
 
-/** Polls until `ok` holds or the time is up; returns the last value. */
-async function poll<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs: number, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 /** The nodes whose speaker Lease, renewed within 2 s, says they answer for `address`. */
 async function holders(admin: KubeCredentials, address: string): Promise<string[]> {
   const list = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
@@ -60,7 +51,7 @@ async function holders(admin: KubeCredentials, address: string): Promise<string[
 }
 
 async function singleOwner(admin: KubeCredentials, address: string, not?: string, timeoutMs = 20_000): Promise<string> {
-  const owners = await poll(() => holders(admin, address), (h) => h.length === 1 && h[0] !== not, timeoutMs);
+  const owners = await waitUntil(() => holders(admin, address), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
   if (owners.length !== 1 || owners[0] === not) throw new Error(`no single node took ${address} within ${timeoutMs / 1000} s (holders: ${owners.join(', ') || 'none'})`);
   return owners[0] ?? '';
 }
@@ -84,7 +75,7 @@ async function demoService(admin: KubeCredentials, state: LabState, out: (line: 
   const read = async (): Promise<string[]> =>
     ((await kubeExpectOk(admin, `/api/v1/namespaces/default/services/${serviceName}`)) as WithStatus).status?.loadBalancer?.ingress?.map((i) => i.ip ?? '') ?? [];
   const at = Date.now();
-  const ips = await poll(read, (found) => found.length === families.length, 30_000, 100);
+  const ips = await waitUntil(read, (found) => found.length === families.length, 30_000, 100);
   if (ips.length !== families.length) throw new Error(`Service ${serviceName} got no address from the controller within 30 s (see the controller's log in ${join(state.dir, 'logs')})`);
   out(`demo: the controller wrote status.loadBalancer.ingress = ${ips.join(', ')} (${Date.now() - at} ms after asking)`);
   return ips;
@@ -101,7 +92,7 @@ function startProbe(launcher: LabLauncher, state: LabState, address: string): Pr
 
 /** Waits for five answers in a row (from `node` when given); then measures the outage since `from` as the speaker benchmark does. */
 async function outage(p: Probe, from: number, node?: string, timeoutMs = 20_000): Promise<ReturnType<typeof clientOutage>> {
-  const seen = await poll(() => p.attempts(from), (list) => servedSteadily(list, node), timeoutMs);
+  const seen = await waitUntil(() => p.attempts(from), (list) => servedSteadily(list, node), timeoutMs, 50);
   if (!servedSteadily(seen, node)) throw new Error(`the client did not reach ${p.address}${node === undefined ? '' : ` on ${node}`} within ${timeoutMs / 1000} s; last attempts: ${seen.slice(-5).map((a) => `${a.ok ? 'ok' : 'fail'} ${a.answer}`).join('; ')}`);
   return clientOutage(seen, from, node);
 }
@@ -127,6 +118,10 @@ const ms = (value: number): string => `${value >= 0 ? '+' : '-'}${(Math.abs(valu
 
 /** Runs the demo on a running lab; resolves true when every step worked. */
 export async function labDemo(state: LabState, out: (line: string) => void, interrupted: () => boolean = () => false): Promise<boolean> {
+  if (state.nodes.length < 2) {
+    out(`vipcast lab demo: the running lab has ${state.nodes.length} node; a failover needs another to take over. Run "vipcast lab down", then "vipcast lab demo" (3 nodes by default).`);
+    return false;
+  }
   const admin = labAdmin(state);
   const launcher = new DetachedLauncher(join(state.dir, 'logs'), repositoryRoot(), (record) => {
     state.processes.push(record);
@@ -149,6 +144,8 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     const port = state.mode === 'layer2' ? 'p-client' : 'p-r';
     const tcpdump = await launcher.start({ role: 'capture', ns: state.switchNs, argv: ['tcpdump', '-U', '-K', '-n', '-i', port, '-w', capture, state.mode === 'layer2' ? 'arp or icmp6' : 'tcp port 179 or udp port 3784'], marker: capture, ready: /listening on/ });
     transient.push(tcpdump);
+    // The client forgets who had the addresses, so the capture starts with its question and the owner's answer.
+    if (state.mode === 'layer2') for (const ip of ips) await inNs(state.clientNs, ['ip', 'neigh', 'flush', 'to', ip], true);
 
     const owners = new Map<string, string>();
     if (state.mode === 'layer2') {
@@ -200,7 +197,7 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
       await showStatus(admin, out);
     } else {
       for (const ip of ips) {
-        const back = await poll(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
+        const back = await waitUntil(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
         out(`demo: ${lost.name} announces ${ip} again; BIRD's view:\n${indent(back)}`);
       }
     }
@@ -243,7 +240,7 @@ async function followFailover(state: LabState, admin: KubeCredentials, p: Probe,
       ],
     };
   }
-  const gone = await poll(() => birdRoute(state, p.address), (text) => !text.includes(`via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `), 15_000);
+  const gone = await waitUntil(() => birdRoute(state, p.address), (text) => !text.includes(`via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `), 15_000, 50);
   const droppedAt = Date.now() - at;
   // An attempt is logged when it ends (a timeout after 300 ms): wait for five good ones begun after the withdrawal.
   await outage(p, Date.now());
@@ -281,7 +278,7 @@ async function bgpSettled(state: LabState, ips: readonly string[]): Promise<void
     const routes = await Promise.all(ips.map((ip) => birdRoute(state, ip)));
     return up && routes.every((text) => (text.match(/via /g) ?? []).length === state.nodes.length);
   };
-  if (!(await poll(settled, (ok) => ok, 30_000, 200))) throw new Error(`BIRD did not get a path and a BFD session Up from every node within 30 s; see "birdc -s ${state.birdSocket ?? ''} show protocols all"`);
+  if (!(await waitUntil(settled, (ok) => ok, 30_000, 200))) throw new Error(`BIRD did not get a path and a BFD session Up from every node within 30 s; see "birdc -s ${state.birdSocket ?? ''} show protocols all"`);
 }
 
 async function birdRoute(state: LabState, ip: string): Promise<string> {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { pinnedVersions, repositoryRoot } from './kube-binaries.js';
+import { builtKubectl, pinnedVersions, repositoryRoot } from './kube-binaries.js';
 import { serviceAccountToken, startLabApiServer, writeLabKubeconfig } from './lab-apiserver.js';
 import { startLabBird } from './lab-bird.js';
 import { removeLab } from './lab-down.js';
@@ -50,7 +50,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       ...(asked.mode && previous.mode !== options.mode ? [options.mode] : []),
       ...(asked.family && previous.family !== options.family ? [options.family] : []),
     ];
-    const running = `${previous.nodes.length} nodes, ${previous.mode}, ${previous.family}`;
+    const running = describeLab(previous);
     if (options.forDemo === true && previous.complete) {
       if (differs.length > 0) {
         out(`vipcast lab demo: the running lab has ${running}, not ${differs.join(', ')}. Run "vipcast lab down" first for a lab with those, or "vipcast lab demo" without options to use this one.`);
@@ -177,6 +177,18 @@ async function speakersHoldLeases(admin: KubeCredentials, nodes: readonly string
   throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see their logs`);
 }
 
+/** "3 nodes, layer2, ipv4". */
+function describeLab(state: LabState): string {
+  return `${state.nodes.length} node${state.nodes.length === 1 ? '' : 's'}, ${state.mode}, ${state.family}`;
+}
+
+/** How to get a kubectl when none is on the PATH: the one scripts/build-kube built, if any. */
+function kubectlHint(): string[] {
+  if (onPath('kubectl')) return [];
+  const built = builtKubectl();
+  return [built === undefined ? '  # no kubectl here: "npm run setup" builds one; vipcast status reads the same API' : `  alias kubectl=${built}    # the kubectl "npm run setup" built`];
+}
+
 /** True when a program is on the PATH. */
 function onPath(program: string): boolean {
   return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
@@ -188,13 +200,14 @@ export function nextSteps(state: LabState): string[] {
   const nodes = state.nodes.map((n) => `${n.name} ${n.ns} ${n.ipv4} ${n.mac}`);
   return [
     '',
-    `The lab is running: ${state.nodes.length} nodes, ${state.mode}, ${state.family}; kube-apiserver at ${state.apiUrl}.`,
+    `The lab is running: ${describeLab(state)}; kube-apiserver at ${state.apiUrl}.`,
     `  nodes: ${nodes.join('\n         ')}`,
     `  client: ${state.clientNs}${state.routerNs === undefined ? '' : `, router (BIRD): ${state.routerNs}`}`,
     `  logs: ${join(state.dir, 'logs')}`,
     '',
-    `Use it with kubectl${onPath('kubectl') ? '' : ' (not installed here; vipcast status reads the same API)'} or vipcast status:`,
+    'Use it with kubectl or vipcast status:',
     `  export KUBECONFIG=${state.adminKubeconfig}`,
+    ...kubectlHint(),
     '  kubectl create service loadbalancer web --tcp=8080:8080',
     '  node bin/vipcast.js status    # each LoadBalancer IP and the node announcing it',
     `  sudo ip netns exec ${state.clientNs} bash -c 'cat < /dev/tcp/IP/8080'    # the client asks; the serving node says its name`,

@@ -2,6 +2,7 @@
 // etcd binaries, BIRD, and the netlink addon. A missing one fails the tier with the fix.
 import { existsSync } from 'node:fs';
 import checkWirePrerequisites from '../wire/global-setup.js';
+import { builtKubectl } from '../../src/lab/kube-binaries.js';
 import { findKubeBinaries } from '../harness/kube-binaries.js';
 import { runHostCommand } from '../harness/netns.js';
 
@@ -14,6 +15,7 @@ export default async function checkE2ePrerequisites(): Promise<void> {
   } catch (error) {
     problems.push((error as Error).message);
   }
+  if (builtKubectl() === undefined) problems.push('the kubectl scripts/build-kube builds for the lab test is missing');
   for (const command of ['bird', 'birdc']) {
     if ((await runHostCommand(['sh', '-c', `command -v ${command}`], true)).code !== 0) problems.push(`${command} is missing`);
   }

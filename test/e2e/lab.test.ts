@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
-import { runHostCommand } from '../harness/netns.js';
+import { runHostCommand, waitUntil } from '../harness/netns.js';
+import { builtKubectl } from '../../src/lab/kube-binaries.js';
 import { labAdmin } from '../../src/lab/lab-demo.js';
 import { isOurs, type LabState } from '../../src/lab/lab-state.js';
 
@@ -101,6 +102,28 @@ describe('vipcast lab (layer 2, IPv4, 3 nodes)', () => {
     // Every speaker holds its Lease.
     const leases = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: { metadata: { name: string } }[] };
     expect(leases.items.map((l) => l.metadata.name)).toEqual(expect.arrayContaining(['vipcast-speaker-node-1', 'vipcast-speaker-node-2', 'vipcast-speaker-node-3']));
+  });
+
+  it('the steps it printed work: the kubectl setup built creates a Service, vipcast status shows who announces it, the client reaches it', async () => {
+    const kubectl = builtKubectl();
+    if (kubectl === undefined) throw new Error('no kubectl built by scripts/build-kube: run "npm run setup"');
+    const env = { KUBECONFIG: join(dir, 'admin.kubeconfig') };
+    const created = await run([kubectl, 'create', 'service', 'loadbalancer', 'web', '--tcp=8080:8080'], env);
+    expect(created.code, created.out).toBe(0);
+    const ingress = (): Promise<string> => run([kubectl, 'get', 'service', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'], env).then((r) => r.out.trim());
+    const ip = await waitUntil(ingress, (found) => /^192\.0\.2\.\d+$/.test(found), 20_000, 100);
+    expect(ip).toMatch(/^192\.0\.2\.\d+$/);
+    const status = await waitUntil(
+      () => run([process.execPath, 'bin/vipcast.js', 'status'], env),
+      (r) => new RegExp(`${ip.replace(/[.]/g, '\\.')} +default/web +lab +layer2 +node-\\d`).test(r.out),
+      20_000,
+      200,
+    );
+    expect(status.out).toMatch(new RegExp(`${ip.replace(/[.]/g, '\\.')} +default/web +lab +layer2 +node-\\d`));
+    const announcer = new RegExp(`default/web +lab +layer2 +(node-\\d)`).exec(status.out)?.[1];
+    const reached = await run(['ip', 'netns', 'exec', state().clientNs, 'bash', '-c', `cat < /dev/tcp/${ip}/8080`]);
+    expect(reached.out.trim()).toBe(announcer);
+    expect((await run([kubectl, 'delete', 'service', 'web'], env)).code).toBe(0);
   });
 
   it('a second up says a lab is running, changes nothing and exits 0', async () => {
