@@ -69,7 +69,7 @@ export async function labCommand(args: string[]): Promise<number> {
     return 2;
   }
   if (process.platform !== 'linux') {
-    console.error(`vipcast lab: the lab needs Linux (network namespaces); this is ${process.platform}.`);
+    console.error(`vipcast lab: the lab needs Linux (network namespaces); this is ${process.platform}. Run it on a Linux machine or in a Linux VM, as root.`);
     return 1;
   }
   if (process.getuid?.() !== 0) {

@@ -115,16 +115,7 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
     processes.push(
-      launch('etcd', binaries.etcd, dir, [
-        '--name=vipcast-test',
-        `--data-dir=${join(dir, 'etcd-data')}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=vipcast-test=${peerUrl}`,
-        '--unsafe-no-fsync',
-      ]),
+      launch('etcd', binaries.etcd, dir, etcdArgs('vipcast-test', dir, etcdUrl, peerUrl)),
     );
     processes.push(launch('kube-apiserver', binaries.apiserver, dir, apiserverArgs(pki, dir, etcdUrl, securePort, options)));
     const url = `https://127.0.0.1:${securePort}`;
@@ -160,7 +151,22 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
   }
 }
 
-function apiserverArgs(pki: TestPki, dir: string, etcdUrl: string, port: number, options: ApiServerOptions): string[] {
+/** etcd's flags: one member on loopback, its data in `dir`, no fsync (data here is disposable). */
+export function etcdArgs(name: string, dir: string, etcdUrl: string, peerUrl: string): string[] {
+  return [
+    `--name=${name}`,
+    `--data-dir=${join(dir, 'etcd-data')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=${name}=${peerUrl}`,
+    '--unsafe-no-fsync',
+  ];
+}
+
+/** kube-apiserver's flags: on 127.0.0.1, RBAC, this PKI, no controller-manager or kubelets behind it. */
+export function apiserverArgs(pki: TestPki, dir: string, etcdUrl: string, port: number, options: ApiServerOptions): string[] {
   return [
     `--etcd-servers=${etcdUrl}`,
     '--bind-address=127.0.0.1',

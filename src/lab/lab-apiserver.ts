@@ -1,10 +1,10 @@
 // The lab's Kubernetes API: etcd and kube-apiserver started detached on the host's loopback
 // (they outlive `lab up`), with a PKI, an admin kubeconfig and ServiceAccount tokens.
-// Same flags as the test harness's API server (src/lab/apiserver.ts), which instead ties
-// both processes to the process that started them.
+// The flags are the test harness's (src/lab/apiserver.ts), which instead ties both processes
+// to the process that started them.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from './apiserver.js';
+import { apiserverArgs, etcdArgs, freePort } from './apiserver.js';
 import { createTestPki } from './certs.js';
 import type { KubeBinaries } from './kube-binaries.js';
 import { kubeExpectOk, kubeRequest, type KubeCredentials } from './kube-client.js';
@@ -33,32 +33,11 @@ export async function startLabApiServer(launcher: LabLauncher, binaries: KubeBin
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const peerUrl = `http://127.0.0.1:${peerPort}`;
   const started = performance.now();
-  await launcher.start({
-    role: 'etcd',
-    marker: binaries.etcd,
-    argv: [
-      binaries.etcd, '--name=vipcast-lab', `--data-dir=${join(dir, 'etcd-data')}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=vipcast-lab=${peerUrl}`, '--unsafe-no-fsync',
-    ],
-  });
+  await launcher.start({ role: 'etcd', marker: binaries.etcd, argv: [binaries.etcd, ...etcdArgs('vipcast-lab', dir, etcdUrl, peerUrl)] });
   const apiserver = await launcher.start({
     role: 'kube-apiserver',
     marker: binaries.apiserver,
-    argv: [
-      binaries.apiserver,
-      `--etcd-servers=${etcdUrl}`, '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1',
-      `--secure-port=${port}`, `--cert-dir=${join(dir, 'apiserver-certs')}`,
-      `--tls-cert-file=${pki.serving.certFile}`, `--tls-private-key-file=${pki.serving.keyFile}`,
-      `--client-ca-file=${pki.ca.certFile}`, '--authorization-mode=RBAC',
-      '--service-cluster-ip-range=10.0.0.0/20,fd00:10::/112',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.serviceAccountPublicKeyFile}`,
-      `--service-account-signing-key-file=${pki.serviceAccountKeyFile}`,
-      // No controller-manager and no kubelets run in the lab (see src/lab/apiserver.ts).
-      '--disable-admission-plugins=ServiceAccount', '--endpoint-reconciler-type=none',
-    ],
+    argv: [binaries.apiserver, ...apiserverArgs(pki, dir, etcdUrl, port, { serviceClusterIpRange: '10.0.0.0/20,fd00:10::/112' })],
   });
   const url = `https://127.0.0.1:${port}`;
   const admin: KubeCredentials = { server: url, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
