@@ -126,6 +126,9 @@ export class Layer2Ownership {
 
   #armExpiry(): void {
     clearTimeout(this.#expiryTimer);
+    // A renewal that was in flight when stop() began must not arm it again: after a planned
+    // stop nothing may keep the process alive (it once held the exit for the 1.6 s validity).
+    if (this.#stopped) return;
     const wait = this.lease.own.validUntil - this.clock();
     this.#expiryTimer = setTimeout(() => this.#enforceValidity(), Math.max(0, wait) + 1);
   }
