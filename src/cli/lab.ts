@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { labDemo } from '../lab/lab-demo.js';
 import { labDown, removeEmptyDir } from '../lab/lab-down.js';
 import { acquireLock, labDir, stateFile, type LabFamily, type LabMode } from '../lab/lab-state.js';
+import { hostProblem } from '../lab/lab-prerequisites.js';
 import { labUp, nextSteps } from '../lab/lab-up.js';
 
 const help = `usage: vipcast lab up [--nodes N] [--mode layer2|bgp] [--family ipv4|ipv6|dual]
@@ -68,12 +69,9 @@ export async function labCommand(args: string[]): Promise<number> {
     console.error(`vipcast lab: ${problems.join('; ')}\n\n${help}`);
     return 2;
   }
-  if (process.platform !== 'linux') {
-    console.error(`vipcast lab: the lab needs Linux (network namespaces); this is ${process.platform}. Run it on a Linux machine or in a Linux VM, as root.`);
-    return 1;
-  }
-  if (process.getuid?.() !== 0) {
-    console.error(`vipcast lab: the lab needs root (namespaces, ARP/NDP): run it with sudo, e.g. "sudo node bin/vipcast.js lab ${action ?? 'up'}".`);
+  const host = hostProblem(process.platform, process.getuid?.(), action);
+  if (host !== undefined) {
+    console.error(`vipcast lab: ${host}`);
     return 1;
   }
   const dir = labDir();
@@ -88,16 +86,13 @@ export async function labCommand(args: string[]): Promise<number> {
   const onSignal = (): void => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    console.error('vipcast lab: interrupted; finishing the current step (Ctrl-C again to quit at once)');
+    console.error('vipcast lab: interrupted; stopping after the current step (Ctrl-C again to quit at once)');
   };
   process.on('SIGINT', onSignal);
   try {
     const options = { dir, nodes, mode: wanted.mode as LabMode, family: wanted.family as LabFamily, asked, out };
-    if (action === 'down') {
-      await labDown(dir, out);
-      return 0;
-    }
-    const up = await labUp({ ...options, forDemo: action === 'demo' });
+    if (action === 'down') return (await labDown(dir, out)) ? 0 : 1;
+    const up = await labUp({ ...options, forDemo: action === 'demo', interrupted: () => interrupted });
     if (!up.ok) return 1;
     if (action === 'up') {
       for (const line of nextSteps(up.state)) out(line);

@@ -44,10 +44,18 @@ export function labAdmin(state: LabState): KubeCredentials {
 async function holders(admin: KubeCredentials, address: string): Promise<string[]> {
   const list = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
   return list.items
-    .filter((l) => Date.now() - Date.parse(l.spec?.renewTime ?? '') < 2000)
-    .map(leaseRecordFrom)
-    .filter((r) => r !== undefined && r.held.has(address))
-    .map((r) => r?.node ?? '');
+    .map((lease) => ({ lease, record: leaseRecordFrom(lease) }))
+    .filter(({ lease, record }) => record !== undefined && record.held.has(address) && Date.now() - Date.parse(lease.spec?.renewTime ?? '') < record.durationMs)
+    .map(({ record }) => record?.node ?? '');
+}
+
+/** Whether the node's speaker holds its own Lease, renewed within its duration. */
+async function holdsLease(admin: KubeCredentials, node: string): Promise<boolean> {
+  const answer = await kubeRequest(admin, `/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases/vipcast-speaker-${node}`);
+  if (answer.status !== 200) return false;
+  const lease = JSON.parse(answer.text) as SpeakerLeaseObject;
+  const record = leaseRecordFrom(lease);
+  return record !== undefined && record.holderIdentity === node && Date.now() - Date.parse(lease.spec?.renewTime ?? '') < record.durationMs;
 }
 
 async function singleOwner(admin: KubeCredentials, address: string, not?: string, timeoutMs = 20_000): Promise<string> {
@@ -123,11 +131,13 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     return false;
   }
   const admin = labAdmin(state);
+  // The probe and the capture live only as long as this demo, even if starting one fails.
+  const transient: LabProcessRecord[] = [];
   const launcher = new DetachedLauncher(join(state.dir, 'logs'), repositoryRoot(), (record) => {
     state.processes.push(record);
+    if (/^(probe|capture)/.test(record.role)) transient.push(record);
     writeState(state.dir, state);
   });
-  const transient: LabProcessRecord[] = [];
   const names = new Map<string, string>();
   for (const n of state.nodes) [n.mac, n.ipv4, n.ipv6].forEach((key) => names.set(key, n.name));
   names.set((await inNs(state.clientNs, ['cat', '/sys/class/net/eth0/address'])).stdout.trim(), 'client');
@@ -135,7 +145,11 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
   let victim: LabNodeState | undefined;
   try {
     out('');
-    // Fresh logs for this run's probes and capture.
+    // A demo cut short may have left its probe and capture: stop them, then start fresh logs.
+    const leftover = state.processes.filter((r) => /^(probe|capture)/.test(r.role));
+    await stopProcesses(leftover, 3000);
+    state.processes = state.processes.filter((r) => !leftover.includes(r));
+    writeState(state.dir, state);
     for (const old of readdirSync(join(state.dir, 'logs')).filter((f) => /^(probe|capture)/.test(f))) rmSync(join(state.dir, 'logs', old), { force: true });
     await healNodes(state, launcher, out);
     const ips = await demoService(admin, state, out);
@@ -143,7 +157,6 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     mkdirSync(join(state.dir, 'demo'), { recursive: true });
     const port = state.mode === 'layer2' ? 'p-client' : 'p-r';
     const tcpdump = await launcher.start({ role: 'capture', ns: state.switchNs, argv: ['tcpdump', '-U', '-K', '-n', '-i', port, '-w', capture, state.mode === 'layer2' ? 'arp or icmp6' : 'tcp port 179 or udp port 3784'], marker: capture, ready: /listening on/ });
-    transient.push(tcpdump);
     // The client forgets who had the addresses, so the capture starts with its question and the owner's answer.
     if (state.mode === 'layer2') for (const ip of ips) await inNs(state.clientNs, ['ip', 'neigh', 'flush', 'to', ip], true);
 
@@ -156,7 +169,6 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
       for (const ip of ips) out(`demo: BIRD's view of ${ip} before (one path per node, BFD Up with each):\n${indent(await birdRoute(state, ip))}`);
     }
     const probes = await Promise.all(ips.map((ip) => startProbe(launcher, state, ip)));
-    transient.push(...probes.map((p) => p.record));
     for (const p of probes) {
       await outage(p, Date.now(), owners.get(p.address));
       const served = [...new Set(p.attempts().filter((a) => a.ok).map((a) => a.answer))].sort();
@@ -192,16 +204,19 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     await plugIn(lost, state.mode);
     await restartSpeaker(state, launcher, lost);
     if (state.mode === 'layer2') {
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // Once its speaker holds its Lease again, the returning node takes part in elections.
+      if (!(await waitUntil(() => holdsLease(admin, lost.name), (held) => held, 20_000, 100))) throw new Error(`${lost.name}'s restarted speaker holds no Lease after 20 s; see logs/speaker-${lost.name}.log`);
       for (const ip of ips) out(`demo: ${ip} is answered by ${(await holders(admin, ip)).join(', ') || 'nobody'} (an address does not move back when a node returns)`);
       await showStatus(admin, out);
     } else {
       for (const ip of ips) {
         const back = await waitUntil(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
+        if ((back.match(/via /g) ?? []).length !== state.nodes.length) throw new Error(`BIRD has no path to ${ip} from the restored ${lost.name} after 20 s; see logs/speaker-${lost.name}.log`);
         out(`demo: ${lost.name} announces ${ip} again; BIRD's view:\n${indent(back)}`);
       }
     }
 
+    // A second more on the wire: the new owner's announcements keep coming, once a second.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await stopProcesses([tcpdump], 3000);
     const lines = state.mode === 'layer2' ? await layer2Lines(capture, ips, at, names) : await bgpLines(capture, at, names);
@@ -211,7 +226,8 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     const malformed = await malformedFrames(capture);
     out(malformed === '' ? 'demo: tshark found no malformed frame' : `demo: tshark found malformed frames:\n${malformed}`);
     out('');
-    out(`demo: done. Failover outage seen by the client: ${outages.map((o) => `${o} ms`).join(', ')}. "npm run bench lab" repeats this demo and sets its outages beside the speaker benchmark's hard-loss trials.`);
+    const compare = state.mode === 'layer2' ? ' "npm run bench lab" repeats this demo and sets its outages beside the speaker benchmark\'s hard-loss trials.' : '';
+    out(`demo: done. Failover outage seen by the client: ${outages.map((o) => `${o} ms`).join(', ')}.${compare}`);
     out(`demo: the Service stays; delete it with "kubectl delete service ${serviceName}" (KUBECONFIG=${state.adminKubeconfig}), or take the lab down with "vipcast lab down".`);
     return malformed === '';
   } catch (error) {
@@ -240,7 +256,9 @@ async function followFailover(state: LabState, admin: KubeCredentials, p: Probe,
       ],
     };
   }
-  const gone = await waitUntil(() => birdRoute(state, p.address), (text) => !text.includes(`via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `), 15_000, 50);
+  const lostPath = `via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `;
+  const gone = await waitUntil(() => birdRoute(state, p.address), (text) => !text.includes(lostPath), 15_000, 50);
+  if (gone.includes(lostPath)) throw new Error(`BIRD still routes ${p.address} to ${lost.name} 15 s after its loss; see "birdc -s ${state.birdSocket ?? ''} show protocols"`);
   const droppedAt = Date.now() - at;
   // An attempt is logged when it ends (a timeout after 300 ms): wait for five good ones begun after the withdrawal.
   await outage(p, Date.now());

@@ -13,7 +13,7 @@ const bgpFields = ['frame.time_epoch', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst
 export type FrameFields = Record<string, string>;
 
 /** Runs tshark on a capture with a display filter and returns the named fields of each frame. */
-export async function tsharkFields(file: string, filter: string, fields: readonly string[]): Promise<FrameFields[]> {
+async function tsharkFields(file: string, filter: string, fields: readonly string[]): Promise<FrameFields[]> {
   const { stdout } = await runHostCommand(['tshark', '-r', file, '-Y', filter, '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=f', ...fields.flatMap((f) => ['-e', f])]);
   return stdout
     .split('\n')

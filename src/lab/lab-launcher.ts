@@ -62,7 +62,7 @@ export class DetachedLauncher implements LabLauncher {
 }
 
 /** Resolves once a line of the process's log matches; rejects if it exits first or time runs out. */
-export async function waitForLogLine(record: LabProcessRecord, pattern: RegExp, timeoutMs: number, fromOffset = 0): Promise<string> {
+async function waitForLogLine(record: LabProcessRecord, pattern: RegExp, timeoutMs: number, fromOffset = 0): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const line = readLog(record.log, fromOffset).split('\n').find((l) => pattern.test(l));

@@ -24,7 +24,7 @@ const collections: Record<string, { plural: string; clusterScoped: boolean }> = 
 };
 
 /** The kinds of manifests/vipcast.yaml the lab applies. */
-export const labManifestKinds: readonly string[] = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+const labManifestKinds: readonly string[] = ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
 
 /** Server-side applies one object as `kubectl apply --server-side` would. */
 async function apply(admin: KubeCredentials, object: ManifestObject): Promise<void> {

@@ -2,10 +2,9 @@
 // system programs, the compiled build and native addon, and the kube-apiserver and etcd that
 // scripts/build-kube caches. Every problem is reported at once, each with its fix.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { findKubeBinaries, repositoryRoot, type KubeBinaries } from './kube-binaries.js';
 import type { LabMode } from './lab-state.js';
-import { runHostCommand } from './netns.js';
 
 /** A system program the lab runs, and the Debian package that has it. */
 interface Program {
@@ -31,16 +30,24 @@ export interface LabPrerequisites {
   readonly binaries?: KubeBinaries;
 }
 
+/** Why the lab cannot run on this host at all (not Linux, not root), with the fix; undefined when it can. */
+export function hostProblem(platform: NodeJS.Platform = process.platform, uid: number | undefined = process.getuid?.(), action = 'up'): string | undefined {
+  if (platform !== 'linux') return `the lab needs Linux (network namespaces); this is ${platform}. Run it on a Linux machine or in a Linux VM, as root.`;
+  if (uid !== 0) return `the lab needs root (it creates network namespaces and sends ARP/NDP): run it with sudo, e.g. "sudo node bin/vipcast.js lab ${action}".`;
+  return undefined;
+}
+
+/** True when a program is on the PATH. */
+export function onPath(program: string, path: string = process.env['PATH'] ?? ''): boolean {
+  return path.split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
+}
+
 /** Checks everything `lab up` in this mode needs; problems are sentences ending in their fix. */
-export async function checkLabPrerequisites(mode: LabMode, platform: NodeJS.Platform = process.platform, uid: number | undefined = process.getuid?.()): Promise<LabPrerequisites> {
-  if (platform !== 'linux') return { problems: [`the lab needs Linux (network namespaces); this is ${platform}. Run it on a Linux machine or VM.`] };
+export function checkLabPrerequisites(mode: LabMode, platform: NodeJS.Platform = process.platform, uid: number | undefined = process.getuid?.()): LabPrerequisites {
+  const host = hostProblem(platform, uid);
+  if (host !== undefined) return { problems: [host] };
   const problems: string[] = [];
-  if (uid !== 0) problems.push('the lab needs root (it creates network namespaces and sends ARP/NDP): run it with sudo, e.g. "sudo node bin/vipcast.js lab up".');
-  const missing: Program[] = [];
-  for (const program of [...programs, ...(mode === 'bgp' ? bgpPrograms : [])]) {
-    const found = await runHostCommand(['sh', '-c', `command -v ${program.command}`], true);
-    if (found.code !== 0) missing.push(program);
-  }
+  const missing = [...programs, ...(mode === 'bgp' ? bgpPrograms : [])].filter((program) => !onPath(program.command));
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((p) => p.pkg))].join(' ');
     problems.push(`missing ${missing.map((p) => `${p.command} (${p.why})`).join(', ')}: run "npm run setup", or "sudo apt-get install ${packages}".`);

@@ -1,7 +1,7 @@
 // The lab's state directory and state file. `vipcast lab up` records there every process it
 // started (PID, kernel start time and command, so a reused PID is never mistaken for ours),
 // every namespace it created and every file it wrote; `lab down` removes exactly that.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Layer-2 (ARP/NDP) or BGP announcements. */
@@ -85,8 +85,14 @@ export function stateFile(dir: string): string {
 export function readState(dir: string): LabState | undefined {
   const file = stateFile(dir);
   if (!existsSync(file)) return undefined;
-  const state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
-  if (state.version !== 1) throw new Error(`${file} was written by another vipcast version; remove ${dir} by hand`);
+  const byHand = `stop the processes and delete the namespaces it lists (ip netns list | grep vlab), then remove ${dir}`;
+  let state: LabState;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  } catch (error) {
+    throw new Error(`${file} cannot be read (${(error as Error).message}): ${byHand}`, { cause: error });
+  }
+  if (state.version !== 1) throw new Error(`${file} was written by another vipcast version: ${byHand}`);
   return state;
 }
 
@@ -153,25 +159,30 @@ export function signal(pid: number, name: NodeJS.Signals): void {
 
 /**
  * Takes the lab's lock (one `up`, `demo` or `down` at a time changes a lab). Resolves with a
- * release function, or with the PID of the live command holding it. A lock left by a
- * command that died is taken over.
+ * release function, or with the PID of the live command holding it. The lock file appears
+ * whole (a hard link to a file written first), so nobody reads it half-written. A lock left
+ * by a command that died is taken over.
  */
 export function acquireLock(dir: string): { release: () => void } | { heldBy: number } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeFileSync(fd, `${process.pid} ${processStartTicks(process.pid) ?? 0}\n`);
-      closeSync(fd);
-      return { release: () => rmSync(file, { force: true }) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const mine = join(dir, `lock.${process.pid}`);
+  writeFileSync(mine, `${process.pid} ${processStartTicks(process.pid) ?? 0}\n`, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(mine, file);
+        return { release: () => rmSync(file, { force: true }) };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
       const [pidText, ticksText] = readFileSync(file, 'utf8').trim().split(' ');
       const pid = Number(pidText);
       if (pid > 0 && processStartTicks(pid) === Number(ticksText)) return { heldBy: pid };
       rmSync(file, { force: true });
     }
+  } finally {
+    rmSync(mine, { force: true });
   }
-  throw new Error(`could not take the lock ${file}`);
+  throw new Error(`could not take the lock ${file}; if no "vipcast lab" command runs, delete it and try again`);
 }

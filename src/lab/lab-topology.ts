@@ -6,20 +6,19 @@
 // through a LabLauncher, so the same class serves a detached lab (`vipcast lab up`) and
 // attached ones.
 import { join } from 'node:path';
+import { namespaceApiPort } from './api-bridge.js';
 import { repositoryRoot } from './kube-binaries.js';
 import type { LabLauncher } from './lab-launcher.js';
 import type { LabFamily, LabMode, LabNodeState, LabProcessRecord } from './lab-state.js';
 import { runHostCommand, type RunResult } from './netns.js';
-
-/** The port the forwarders listen on inside each namespace (the API server's cert names 127.0.0.1). */
-export const labApiPort = 6443;
 
 /** The router's addresses and ASNs in BGP mode. */
 export const labRouter = { ipv4: '192.0.2.254', ipv6: '2001:db8::254', asn: 64512, nodeAsn: 64513 } as const;
 
 /** The client's addresses: on the switch (layer 2), or behind the router (BGP). */
 export function clientAddresses(mode: LabMode): { ipv4: string; ipv6: string } {
-  return mode === 'layer2' ? { ipv4: '192.0.2.9', ipv6: '2001:db8::9' } : { ipv4: '203.0.113.9', ipv6: '2001:db8:9::9' };
+  // Layer 2: on the switch, clear of the nodes (.1-.9) and of the pools' local routes.
+  return mode === 'layer2' ? { ipv4: '192.0.2.200', ipv6: '2001:db8::200' } : { ipv4: '203.0.113.9', ipv6: '2001:db8:9::9' };
 }
 
 /** The address-pool config the lab's ConfigMap holds for a mode and family. */
@@ -75,7 +74,6 @@ export function labPrograms(root: string = repositoryRoot()): { vipcast: string;
 /** The lab's namespaces and links; programs run through a LabLauncher. */
 export class LabTopology {
   private constructor(
-    readonly options: LabTopologyOptions,
     readonly switchNs: string,
     readonly clientNs: string,
     readonly controllerNs: string,
@@ -83,18 +81,16 @@ export class LabTopology {
     readonly nodes: LabNodeState[],
   ) {}
 
-  /** Every namespace, in creation order. */
-  get namespaces(): string[] {
-    return [this.switchNs, ...(this.routerNs === undefined ? [] : [this.routerNs]), this.clientNs, this.controllerNs, ...this.nodes.map((n) => n.ns)];
-  }
-
   /** Builds every namespace, link, address and route. */
   static async build(options: LabTopologyOptions): Promise<LabTopology> {
     const ns = (name: string): string => `${options.prefix}-${name}`;
     const addHost = async (name: string): Promise<string> => {
       const host = ns(name);
-      await runHostCommand(['ip', 'netns', 'add', host]);
+      // Recorded before it exists, so an interrupted `ip netns add` cannot leave one unrecorded;
+      // a name that exists already is another's and is never recorded.
+      if ((await existingNamespaces([host])).length > 0) throw new Error(`namespace ${host} exists already`);
       options.onNamespace?.(host);
+      await runHostCommand(['ip', 'netns', 'add', host]);
       await inNs(host, ['ip', 'link', 'set', 'lo', 'up']);
       // Addresses usable at once: no IPv6 duplicate-address detection.
       await inNs(host, ['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
@@ -157,7 +153,7 @@ export class LabTopology {
       if (routerNs !== undefined) await routeToClient(host);
       nodes.push(node);
     }
-    return new LabTopology(options, switchNs, clientNs, controllerNs, routerNs, nodes);
+    return new LabTopology(switchNs, clientNs, controllerNs, routerNs, nodes);
   }
 
   /** Starts each node's echo server and, in nodes and the controller's namespace, a forwarder to the API bridge socket. */
@@ -166,7 +162,7 @@ export class LabTopology {
     await Promise.all([
       ...this.nodes.map((node) => launcher.start({ role: `echo ${node.name}`, ns: node.ns, argv: [process.execPath, programs.echo, node.name], marker: programs.echo, ready: /^listening/ })),
       ...[...this.nodes.map((n) => [n.name, n.ns] as const), ['controller', this.controllerNs] as const].map(([name, ns]) =>
-        launcher.start({ role: `forwarder ${name}`, ns, argv: [process.execPath, programs.forwarder, String(labApiPort), bridgeSocket], marker: programs.forwarder, ready: /^forwarding/ }),
+        launcher.start({ role: `forwarder ${name}`, ns, argv: [process.execPath, programs.forwarder, String(namespaceApiPort), bridgeSocket], marker: programs.forwarder, ready: /^forwarding/ }),
       ),
     ]);
   }
@@ -186,11 +182,6 @@ export class LabTopology {
   /** Starts `vipcast speaker` as a node, with default timings; resolves once it has started. */
   startSpeaker(launcher: LabLauncher, node: LabNodeState, kubeconfig: string): Promise<LabProcessRecord> {
     return launcher.start(speakerLaunch(node, kubeconfig));
-  }
-
-  /** Deletes every namespace this topology made. */
-  async remove(): Promise<void> {
-    await removeNamespaces(this.namespaces);
   }
 }
 
@@ -223,9 +214,15 @@ export function inNs(ns: string, argv: readonly string[], allowFailure = false):
   return runHostCommand(['ip', 'netns', 'exec', ns, ...argv], allowFailure);
 }
 
+/** Those of `names` that exist as network namespaces now. */
+export async function existingNamespaces(names: readonly string[]): Promise<string[]> {
+  const existing = new Set((await runHostCommand(['ip', 'netns', 'list'], true)).stdout.split('\n').map((line) => line.split(' ')[0] ?? ''));
+  return names.filter((ns) => existing.has(ns));
+}
+
 /** Deletes namespaces that exist among `names` (deleting one also deletes its veth ends). */
 export async function removeNamespaces(names: readonly string[]): Promise<string[]> {
-  const existing = new Set((await runHostCommand(['ip', 'netns', 'list'], true)).stdout.split('\n').map((line) => line.split(' ')[0] ?? ''));
+  const existing = new Set(await existingNamespaces(names));
   const removed: string[] = [];
   for (const ns of [...names].reverse()) {
     if (!existing.has(ns)) continue;

@@ -3,19 +3,20 @@
 // controller and one speaker per node running as they would in a cluster, each a detached
 // process recorded in the state file so `lab down` can remove exactly what was made.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { builtKubectl, pinnedVersions, repositoryRoot } from './kube-binaries.js';
 import { serviceAccountToken, startLabApiServer, writeLabKubeconfig } from './lab-apiserver.js';
 import { startLabBird } from './lab-bird.js';
 import { removeLab } from './lab-down.js';
 import { DetachedLauncher } from './lab-launcher.js';
 import { applyPoolConfig, applyRbac, registerReadyNode } from './lab-manifests.js';
-import { checkLabPrerequisites } from './lab-prerequisites.js';
+import { checkLabPrerequisites, onPath } from './lab-prerequisites.js';
 import { isOurs, readState, writeState, type LabFamily, type LabMode, type LabState } from './lab-state.js';
 import { kubeExpectOk, type KubeCredentials } from './kube-client.js';
 import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
-import { LabTopology, labApiPort, labPoolConfig, labPrograms } from './lab-topology.js';
+import { LabTopology, labPoolConfig, labPrograms } from './lab-topology.js';
+import { namespaceApiPort } from './api-bridge.js';
 
 /** What `lab up` builds. */
 export interface LabUpOptions {
@@ -29,21 +30,23 @@ export interface LabUpOptions {
   readonly asked?: { readonly nodes: boolean; readonly mode: boolean; readonly family: boolean };
   /** Where progress and results go, one line at a time. */
   readonly out: (line: string) => void;
+  /** True once the user pressed Ctrl-C: no further step starts, and what was made is removed. */
+  readonly interrupted?: () => boolean;
 }
 
 /** The outcome of `up`: whether a lab runs now, and whether this call started it. */
 export type LabUpResult = { readonly ok: true; readonly state: LabState; readonly started: boolean } | { readonly ok: false };
 
-/** True when any recorded process of the lab still runs. */
-export function labRunning(state: LabState | undefined): boolean {
-  return state !== undefined && state.processes.some(isOurs);
+/** The recorded processes of a lab that are no longer running. */
+function deadProcesses(state: LabState): string[] {
+  return state.processes.filter((record) => !isOurs(record)).map((record) => record.role);
 }
 
 /** Brings a lab up (the caller holds the lock). A lab already running is left as it is. */
 export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
   const { out, dir } = options;
   const previous = readState(dir);
-  if (labRunning(previous) && previous !== undefined) {
+  if (previous !== undefined && previous.processes.some(isOurs)) {
     const asked = options.asked ?? { nodes: true, mode: true, family: true };
     const differs = [
       ...(asked.nodes && previous.nodes.length !== options.nodes ? [`${options.nodes} nodes`] : []),
@@ -51,7 +54,12 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       ...(asked.family && previous.family !== options.family ? [options.family] : []),
     ];
     const running = describeLab(previous);
-    if (options.forDemo === true && previous.complete) {
+    const dead = deadProcesses(previous);
+    if (options.forDemo === true && (!previous.complete || dead.length > 0)) {
+      out(`vipcast lab demo: the lab in ${dir} ${previous.complete ? `has lost ${dead.join(', ')}` : 'did not finish starting'}: run "vipcast lab down", then "vipcast lab demo" again.`);
+      return { ok: false };
+    }
+    if (options.forDemo === true) {
       if (differs.length > 0) {
         out(`vipcast lab demo: the running lab has ${running}, not ${differs.join(', ')}. Run "vipcast lab down" first for a lab with those, or "vipcast lab demo" without options to use this one.`);
         return { ok: false };
@@ -61,21 +69,28 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     }
     out(`A lab is already running (started ${previous.createdAt}; ${running}); state in ${dir}. Nothing changed.`);
     if (!previous.complete) out('It did not finish starting: run "vipcast lab down", then "vipcast lab up" again.');
+    else if (dead.length > 0) out(`These of its processes have died: ${dead.join(', ')}. Run "vipcast lab down", then "vipcast lab up" again.`);
     else if (differs.length > 0) out(`It differs from what was asked (${differs.join(', ')}): run "vipcast lab down" first to get that one.`);
     return { ok: true, state: previous, started: false };
   }
-  const { problems, binaries } = await checkLabPrerequisites(options.mode);
+  const { problems, binaries } = checkLabPrerequisites(options.mode);
   if (problems.length > 0 || binaries === undefined) {
     out(`vipcast lab: cannot start the lab:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     return { ok: false };
   }
   if (previous !== undefined) {
     out('A lab recorded here is no longer running; removing what is left of it.');
-    await removeLab(previous, () => undefined);
+    await removeLab(previous, out);
+  }
+  // The lab deletes what it records by name in this directory: it must not share it with anything else.
+  const strangers = readdirSync(dir).filter((name) => !['lock', 'state.json'].includes(name));
+  if (strangers.length > 0) {
+    out(`vipcast lab: ${dir} holds other files (${strangers.slice(0, 5).join(', ')}); set VIPCAST_LAB_DIR to a new or empty directory for the lab.`);
+    return { ok: false };
   }
 
   const started = performance.now();
-  const id = randomBytes(3).toString('hex').slice(0, 4);
+  const id = randomBytes(4).toString('hex');
   const prefix = `vlab${id}`;
   const state: LabState = {
     version: 1,
@@ -103,6 +118,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
     writeState(dir, state);
   });
   const step = async <T>(what: string, run: () => Promise<T>, done: (value: T, seconds: string) => string = (_, s) => `done in ${s} s`): Promise<T> => {
+    if (options.interrupted?.() === true) throw new Error('interrupted');
     const at = performance.now();
     out(`lab: ${what} ...`);
     const value = await run();
@@ -139,7 +155,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       for (const node of topology.nodes) await registerReadyNode(api.admin, node.name, [node.ipv4, node.ipv6]);
       await writeLabKubeconfig(api.admin, state.adminKubeconfig);
       const inNamespace = async (account: string, file: string): Promise<string> =>
-        writeLabKubeconfig({ server: `https://127.0.0.1:${labApiPort}`, ca: api.admin.ca, token: await serviceAccountToken(api.admin, 'vipcast-system', account) }, join(dir, file));
+        writeLabKubeconfig({ server: `https://127.0.0.1:${namespaceApiPort}`, ca: api.admin.ca, token: await serviceAccountToken(api.admin, 'vipcast-system', account) }, join(dir, file));
       return { speaker: await inNamespace('vipcast-speaker', 'speaker.kubeconfig'), controller: await inNamespace('vipcast-controller', 'controller.kubeconfig') };
     });
 
@@ -174,7 +190,7 @@ async function speakersHoldLeases(admin: KubeCredentials, nodes: readonly string
     if (missing.length === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see their logs`);
+  throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see ${missing.map((node) => `logs/speaker-${node}.log`).join(', ')} in the lab's directory`);
 }
 
 /** "3 nodes, layer2, ipv4". */
@@ -182,21 +198,30 @@ function describeLab(state: LabState): string {
   return `${state.nodes.length} node${state.nodes.length === 1 ? '' : 's'}, ${state.mode}, ${state.family}`;
 }
 
-/** How to get a kubectl when none is on the PATH: the one scripts/build-kube built, if any. */
-function kubectlHint(): string[] {
-  if (onPath('kubectl')) return [];
-  const built = builtKubectl();
-  return [built === undefined ? '  # no kubectl here: "npm run setup" builds one; vipcast status reads the same API' : `  alias kubectl=${built}    # the kubectl "npm run setup" built`];
-}
-
-/** True when a program is on the PATH. */
-function onPath(program: string): boolean {
-  return (process.env['PATH'] ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
+/** How to get `kubectl` when none is on the PATH: the one scripts/build-kube built, if any. */
+function kubectlHint(kubectl: string | undefined): string[] {
+  if (kubectl === 'kubectl') return [];
+  return [kubectl === undefined ? '  # no kubectl here: "npm run setup" builds one; vipcast status reads the same API' : `  alias kubectl=${kubectl}    # the kubectl "npm run setup" built`];
 }
 
 /** What to tell the user once a lab runs. */
-export function nextSteps(state: LabState): string[] {
+export function nextSteps(state: LabState, env: NodeJS.ProcessEnv = process.env): string[] {
   const prefix = `vlab${state.id}`;
+  // Run through sudo, the user's own shell cannot read root's kubeconfig (or root's ~/.cache):
+  // then every command says sudo and names the kubeconfig.
+  const sudo = env['SUDO_UID'] !== undefined && env['SUDO_UID'] !== '';
+  const kubectl = onPath('kubectl') ? 'kubectl' : builtKubectl();
+  const use = sudo
+    ? [
+        ...(kubectl === undefined ? ['  # no kubectl here: "npm run setup" builds one; vipcast status reads the same API'] : [`  sudo ${kubectl} --kubeconfig ${state.adminKubeconfig} create service loadbalancer web --tcp=8080:8080`]),
+        `  sudo node bin/vipcast.js status --kubeconfig ${state.adminKubeconfig}    # each LoadBalancer IP and the node announcing it`,
+      ]
+    : [
+        `  export KUBECONFIG=${state.adminKubeconfig}`,
+        ...kubectlHint(kubectl),
+        '  kubectl create service loadbalancer web --tcp=8080:8080',
+        '  node bin/vipcast.js status    # each LoadBalancer IP and the node announcing it',
+      ];
   const nodes = state.nodes.map((n) => `${n.name} ${n.ns} ${n.ipv4} ${n.mac}`);
   return [
     '',
@@ -206,10 +231,7 @@ export function nextSteps(state: LabState): string[] {
     `  logs: ${join(state.dir, 'logs')}`,
     '',
     'Use it with kubectl or vipcast status:',
-    `  export KUBECONFIG=${state.adminKubeconfig}`,
-    ...kubectlHint(),
-    '  kubectl create service loadbalancer web --tcp=8080:8080',
-    '  node bin/vipcast.js status    # each LoadBalancer IP and the node announcing it',
+    ...use,
     `  sudo ip netns exec ${state.clientNs} bash -c 'cat < /dev/tcp/IP/8080'    # the client asks; the serving node says its name`,
     '',
     'Try next:',

@@ -4,7 +4,7 @@
 // API server really has the RBAC and Ready nodes, the speaker's token is really limited, the
 // lab outlives `up`, and `down` leaves none of the recorded processes or namespaces behind.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,6 +67,19 @@ describe('vipcast lab refuses to start, saying how to fix it', () => {
     expect(refused.out).toContain('"sudo apt-get install tcpdump tshark"');
     expect(refused.out).toContain('npm run setup');
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('vipcast lab refuses a state directory that is not its own', () => {
+  it('up in a directory holding other files changes nothing and names the fix', async () => {
+    const shared = mkdtempSync(join(tmpdir(), 'vipcast-lab-shared-'));
+    writeFileSync(join(shared, 'logs'), 'a file of someone else');
+    const refused = await run([process.execPath, 'bin/vipcast.js', 'lab', 'up'], { VIPCAST_LAB_DIR: shared });
+    expect(refused.code, refused.out).toBe(1);
+    expect(refused.out).toContain(`${shared} holds other files (logs); set VIPCAST_LAB_DIR to a new or empty directory`);
+    expect(readFileSync(join(shared, 'logs'), 'utf8')).toBe('a file of someone else');
+    expect(readdirSync(shared).sort()).toEqual(['logs']);
+    rmSync(shared, { recursive: true, force: true });
   });
 });
 

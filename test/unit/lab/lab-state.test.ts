@@ -84,7 +84,12 @@ describe('the state file', () => {
 
   it('refuses a state written by another version, naming the directory to remove', () => {
     writeFileSync(stateFile(dir), JSON.stringify({ ...sampleState(dir), version: 2 }));
-    expect(() => readState(dir)).toThrow(`remove ${dir} by hand`);
+    expect(() => readState(dir)).toThrow(`written by another vipcast version: stop the processes and delete the namespaces it lists (ip netns list | grep vlab), then remove ${dir}`);
+  });
+
+  it('says what to do by hand with a state file it cannot parse', () => {
+    writeFileSync(stateFile(dir), '{ not json');
+    expect(() => readState(dir)).toThrow(/state\.json cannot be read \(.*\): stop the processes and delete the namespaces it lists/);
   });
 });
 

@@ -103,7 +103,7 @@ describe('labPoolConfig', () => {
 describe('clientAddresses', () => {
   it('puts the client on the switch in layer-2 mode, outside the pools', () => {
     const client = clientAddresses('layer2');
-    expect(client).toEqual({ ipv4: '192.0.2.9', ipv6: '2001:db8::9' });
+    expect(client).toEqual({ ipv4: '192.0.2.200', ipv6: '2001:db8::200' });
     for (const text of [client.ipv4, client.ipv6]) {
       const address = parseAddress(text);
       expect(address).toBeDefined();
