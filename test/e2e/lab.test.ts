@@ -3,7 +3,7 @@
 // so a lab a person runs on this machine is never touched. Checked beyond the output: the
 // API server really has the RBAC and Ready nodes, the speaker's token is really limited, the
 // lab outlives `up`, and `down` leaves none of the recorded processes or namespaces behind.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +80,35 @@ describe('vipcast lab refuses a state directory that is not its own', () => {
     expect(readFileSync(join(shared, 'logs'), 'utf8')).toBe('a file of someone else');
     expect(readdirSync(shared).sort()).toEqual(['logs']);
     rmSync(shared, { recursive: true, force: true });
+  });
+});
+
+describe('Ctrl-C during vipcast lab up', () => {
+  it('stops after the current step and removes what was made', async () => {
+    const child = spawn(process.execPath, ['bin/vipcast.js', 'lab', 'up'], { env: { ...process.env, VIPCAST_LAB_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let made: string[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const interruptAt = new Promise<void>((resolve) => {
+      const read = (chunk: Buffer): void => {
+        out += chunk.toString();
+        // Interrupted while the namespaces are being made: some exist, more are coming.
+        if (out.includes('lab: creating namespaces')) resolve();
+      };
+      child.stdout.on('data', read);
+      child.stderr.on('data', read);
+    });
+    await Promise.race([interruptAt, exited]);
+    if (existsSync(join(dir, 'state.json'))) made = state().namespaces;
+    child.kill('SIGINT');
+    expect(await exited, out).toBe(1);
+    expect(out).toContain('interrupted; stopping after the current step');
+    expect(out).toContain('starting the lab failed: interrupted');
+    expect(out).toContain('removing what was made');
+    expect(existsSync(dir), out).toBe(false);
+    const recorded = /creating namespaces (vlab[0-9a-f]+)-\*/.exec(out)?.[1];
+    expect(recorded).toBeDefined();
+    expect((await namespaces()).filter((ns) => ns.startsWith(`${recorded ?? 'none'}-`) || made.includes(ns))).toEqual([]);
   });
 });
 
