@@ -11,13 +11,14 @@ import { bgpLines, layer2Lines, malformedFrames } from './lab-frames.js';
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
 import { inNs, labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
+import { holders, holdsLease } from './lab-leases.js';
 import { waitUntil } from './netns.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { repositoryRoot } from './kube-binaries.js';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
 import type { ServiceView } from '../speaker/desired.js';
 import { formatStatus, statusRows } from '../speaker/status-report.js';
-import { defaultSpeakerLeaseTiming, leaseRecordFrom, type SpeakerLeaseObject } from '../speaker/speaker-lease.js';
+import { defaultSpeakerLeaseTiming, type SpeakerLeaseObject } from '../speaker/speaker-lease.js';
 
 const serviceName = 'demo';
 
@@ -38,24 +39,6 @@ export function labAdmin(state: LabState): KubeCredentials {
   const cluster = config.clusters[0]?.cluster;
   const user = config.users[0]?.user;
   return { server: cluster?.server ?? state.apiUrl, ca: text(cluster?.['certificate-authority-data']), cert: text(user?.['client-certificate-data']), key: text(user?.['client-key-data']) };
-}
-
-/** The nodes whose speaker Lease, renewed within 2 s, says they answer for `address`. */
-async function holders(admin: KubeCredentials, address: string): Promise<string[]> {
-  const list = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
-  return list.items
-    .map((lease) => ({ lease, record: leaseRecordFrom(lease) }))
-    .filter(({ lease, record }) => record !== undefined && record.held.has(address) && Date.now() - Date.parse(lease.spec?.renewTime ?? '') < record.durationMs)
-    .map(({ record }) => record?.node ?? '');
-}
-
-/** Whether the node's speaker holds its own Lease, renewed within its duration. */
-async function holdsLease(admin: KubeCredentials, node: string): Promise<boolean> {
-  const answer = await kubeRequest(admin, `/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases/vipcast-speaker-${node}`);
-  if (answer.status !== 200) return false;
-  const lease = JSON.parse(answer.text) as SpeakerLeaseObject;
-  const record = leaseRecordFrom(lease);
-  return record !== undefined && record.holderIdentity === node && Date.now() - Date.parse(lease.spec?.renewTime ?? '') < record.durationMs;
 }
 
 async function singleOwner(admin: KubeCredentials, address: string, not?: string, timeoutMs = 20_000): Promise<string> {

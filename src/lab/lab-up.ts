@@ -13,8 +13,9 @@ import { DetachedLauncher } from './lab-launcher.js';
 import { applyPoolConfig, applyRbac, registerReadyNode } from './lab-manifests.js';
 import { checkLabPrerequisites, onPath } from './lab-prerequisites.js';
 import { isOurs, readState, writeState, type LabFamily, type LabMode, type LabState } from './lab-state.js';
-import { kubeExpectOk, type KubeCredentials } from './kube-client.js';
-import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
+import type { KubeCredentials } from './kube-client.js';
+import { holdsLease } from './lab-leases.js';
+import { waitUntil } from './netns.js';
 import { LabTopology, labPoolConfig, labPrograms } from './lab-topology.js';
 import { namespaceApiPort } from './api-bridge.js';
 
@@ -80,7 +81,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
   }
   if (previous !== undefined) {
     out('A lab recorded here is no longer running; removing what is left of it.');
-    await removeLab(previous, out);
+    if ((await removeLab(previous, out)).left.length > 0) return { ok: false };
   }
   // The lab deletes what it records by name in this directory: it must not share it with anything else.
   const strangers = readdirSync(dir).filter((name) => !['lock', 'state.json'].includes(name));
@@ -181,15 +182,9 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
 
 /** Resolves once every node's speaker holds its Lease (it then takes part in elections). */
 async function speakersHoldLeases(admin: KubeCredentials, nodes: readonly string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let missing = [...nodes];
-  while (Date.now() < deadline) {
-    const list = (await kubeExpectOk(admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
-    const holding = new Set(list.items.map((lease) => lease.spec?.holderIdentity ?? ''));
-    missing = nodes.filter((node) => !holding.has(node));
-    if (missing.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const lacking = async (): Promise<string[]> => (await Promise.all(nodes.map(async (node) => ((await holdsLease(admin, node)) ? [] : [node])))).flat();
+  const missing = await waitUntil(lacking, (left) => left.length === 0, timeoutMs, 100);
+  if (missing.length === 0) return;
   throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see ${missing.map((node) => `logs/speaker-${node}.log`).join(', ')} in the lab's directory`);
 }
 
