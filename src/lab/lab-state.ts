@@ -161,7 +161,8 @@ export function signal(pid: number, name: NodeJS.Signals): void {
  * Takes the lab's lock (one `up`, `demo` or `down` at a time changes a lab). Resolves with a
  * release function, or with the PID of the live command holding it. The lock file appears
  * whole (a hard link to a file written first), so nobody reads it half-written. A lock left
- * by a command that died is taken over.
+ * by a command that died is taken over; two commands taking over the same dead lock at the
+ * same instant could both proceed, which interactive use makes unlikely enough to accept.
  */
 export function acquireLock(dir: string): { release: () => void } | { heldBy: number } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
