@@ -13,7 +13,7 @@ import { percentile } from './machine.js';
 import { namespaceApiPort } from '../test/harness/api-bridge.js';
 import { createHaLab, grantAdmins, holdersByIpAddr, HA_VIP, startApiServer, waitApiReady, type ControlPlaneNode, type HaLab } from '../test/harness/ha-lab.js';
 import { outageOnceServed, startProbe } from '../test/harness/ha-witnesses.js';
-import { kubeExpectOk } from '../test/harness/kube-client.js';
+import { kubeExpectOk, writeKubeconfig } from '../test/harness/kube-client.js';
 import {
   controlPlaneModeEnv,
   findKubeVip,
@@ -27,7 +27,6 @@ import {
 } from '../test/harness/kube-vip.js';
 import { waitUntil, type HostProcess } from '../test/harness/netns.js';
 import { outageUntilServedBy, probeResults, SpeakerLab, startProbe as startConnectProbe, type LabNode } from '../test/harness/speaker-lab.js';
-import { writeKubeconfigFor } from '../test/k8s/cluster-helpers.js';
 
 /** Client-visible outages (ms) of one kube-vip configuration in the Service lab. */
 export interface KubeVipLayer2Figures {
@@ -132,7 +131,7 @@ async function prepareServiceLab(lab: SpeakerLab): Promise<string> {
   const { namespace, name } = KUBE_VIP_SERVICE_ACCOUNT;
   const credentials = await lab.api.serviceAccountToken(namespace, name);
   for (const object of kubeVipRbacObjects()) await kubeExpectOk(lab.admin, object.path, { method: 'POST', body: object.body });
-  const kubeconfig = await writeKubeconfigFor({ ...credentials, server: `https://127.0.0.1:${namespaceApiPort}` }, join(lab.topo.dir, 'kube-vip.kubeconfig'));
+  const kubeconfig = await writeKubeconfig({ ...credentials, server: `https://127.0.0.1:${namespaceApiPort}` }, join(lab.topo.dir, 'kube-vip.kubeconfig'));
   // kube-vip takes the address from this annotation (no controller allocates one here).
   await kubeExpectOk(lab.admin, '/api/v1/namespaces/default/services', {
     method: 'POST',

@@ -2,15 +2,16 @@
 // loopback ports the OS hands out, in a temporary directory that stop() removes. This is
 // the same arrangement as controller-runtime's envtest, written for vipcast's tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { openSync, closeSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestPki, issueClientCert, type TestPki } from './certs.js';
 import { findKubeBinaries, type KubeBinaries } from './kube-binaries.js';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from './kube-client.js';
+import { tail } from './lab-launcher.js';
+import { kubeRequest, serviceAccountToken, writeKubeconfig, type KubeCredentials } from './kube-client.js';
 
 /** Options for {@link startApiServer}; every field has a default suited to tests. */
 export interface ApiServerOptions {
@@ -120,7 +121,10 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
     processes.push(launch('kube-apiserver', binaries.apiserver, dir, apiserverArgs(pki, dir, etcdUrl, securePort, options)));
     const url = `https://127.0.0.1:${securePort}`;
     const admin: KubeCredentials = { server: url, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
-    await waitReady(admin, processes, options.readyTimeoutMs ?? 60_000);
+    await waitApiReady(admin, options.readyTimeoutMs ?? 60_000, () => {
+      const dead = processes.find((p) => !running(p.child));
+      return dead && `${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode ?? 'failed to spawn'})`;
+    });
     const readyAfterMs = Math.round(performance.now() - started);
     const [etcd, apiserver] = processes;
     return {
@@ -132,8 +136,8 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
       dir,
       pids: { etcd: etcd?.child.pid ?? 0, apiserver: apiserver?.child.pid ?? 0 },
       readyAfterMs,
-      writeKubeconfig: (path) => writeKubeconfig(admin, path ?? join(dir, 'admin.kubeconfig')),
-      serviceAccountToken: (namespace, name) => serviceAccountToken(admin, namespace, name),
+      writeKubeconfig: (path) => writeKubeconfig(admin, path ?? join(dir, 'admin.kubeconfig'), { cluster: 'vipcast-test', user: 'admin' }),
+      serviceAccountToken: (namespace, name) => createServiceAccountToken(admin, namespace, name),
       serviceAccountCert: async (namespace, name) => {
         const pair = await issueClientCert(join(dir, 'pki'), pki.ca, `sa-${namespace}-${name}`, {
           user: `system:serviceaccount:${namespace}:${name}`,
@@ -144,7 +148,7 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
       stop,
     };
   } catch (error) {
-    const logs = processes.map((p) => `--- last ${LOG_TAIL_LINES} lines of the ${p.name} log:\n${logTail(p.logFile)}`);
+    const logs = processes.map((p) => `--- last ${LOG_TAIL_LINES} lines of the ${p.name} log:\n${tail(p.logFile, LOG_TAIL_LINES) || '(no log)'}`);
     await stop();
     const message = error instanceof Error ? error.message : String(error);
     throw new Error([`starting kube-apiserver and etcd failed: ${message}`, ...logs].join('\n'), { cause: error });
@@ -218,21 +222,23 @@ async function terminate(p: Managed, graceMs: number): Promise<void> {
   }
 }
 
-async function distinctPorts(count: number): Promise<number[]> {
+/** `count` free TCP ports on 127.0.0.1, all different. */
+export async function distinctPorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freePort());
   return [...ports];
 }
 
-async function waitReady(admin: KubeCredentials, processes: readonly Managed[], timeoutMs: number): Promise<void> {
+/**
+ * Polls `/readyz` until it answers 200. `exited` is asked before each try; when it names a
+ * process that has died, the wait ends with that.
+ */
+export async function waitApiReady(admin: KubeCredentials, timeoutMs: number, exited: () => string | undefined): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let last = 'no answer yet';
   while (performance.now() < deadline) {
-    const dead = processes.find((p) => !running(p.child));
-    if (dead !== undefined) {
-      const how = dead.child.exitCode ?? dead.child.signalCode ?? 'failed to spawn';
-      throw new Error(`${dead.name} exited (${how}) before the apiserver was ready`);
-    }
+    const dead = exited();
+    if (dead !== undefined) throw new Error(`${dead} before the API server was ready`);
     try {
       const response = await kubeRequest(admin, '/readyz', { timeoutMs: 2_000 });
       if (response.status === 200) return;
@@ -242,30 +248,7 @@ async function waitReady(admin: KubeCredentials, processes: readonly Managed[], 
     }
     await sleep(100);
   }
-  throw new Error(`/readyz not 200 within ${timeoutMs} ms (${last})`);
-}
-
-function logTail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function writeKubeconfig(admin: KubeCredentials, path: string): Promise<string> {
-  const b64 = (pem: string | undefined): string => Buffer.from(pem ?? '').toString('base64');
-  // JSON is valid YAML, and kubectl and client libraries read either.
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'vipcast-test', cluster: { server: admin.server, 'certificate-authority-data': b64(admin.ca) } }],
-    users: [{ name: 'admin', user: { 'client-certificate-data': b64(admin.cert), 'client-key-data': b64(admin.key) } }],
-    contexts: [{ name: 'vipcast-test', context: { cluster: 'vipcast-test', user: 'admin' } }],
-    'current-context': 'vipcast-test',
-  };
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return path;
+  throw new Error(`/readyz not 200 within ${timeoutMs / 1000} s (${last})`);
 }
 
 async function createIfAbsent(admin: KubeCredentials, path: string, body: unknown): Promise<void> {
@@ -275,15 +258,8 @@ async function createIfAbsent(admin: KubeCredentials, path: string, body: unknow
   }
 }
 
-async function serviceAccountToken(admin: KubeCredentials, namespace: string, name: string): Promise<KubeCredentials> {
+async function createServiceAccountToken(admin: KubeCredentials, namespace: string, name: string): Promise<KubeCredentials> {
   await createIfAbsent(admin, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts`;
-  await createIfAbsent(admin, base, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
-  const answer = await kubeExpectOk(admin, `${base}/${encodeURIComponent(name)}/token`, {
-    method: 'POST',
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
-  });
-  const token = (answer as { status?: { token?: unknown } } | undefined)?.status?.token;
-  if (typeof token !== 'string' || token === '') throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
-  return { server: admin.server, ca: admin.ca, token };
+  await createIfAbsent(admin, `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name } });
+  return { server: admin.server, ca: admin.ca, token: await serviceAccountToken(admin, namespace, name, 3600) };
 }

@@ -1,6 +1,7 @@
 // The smallest HTTPS client the k8s tests need: one JSON request to the apiserver with a
 // client certificate or a bearer token. Tests use it instead of a client library so that
 // what goes over the wire is exactly what the test wrote.
+import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 
 /** How to reach the apiserver and who to be there. */
@@ -100,4 +101,38 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Writes a kubeconfig for some credentials (JSON, which kubectl and client libraries read as
+ * YAML) and resolves with its path. `cluster` names the cluster and context, `user` the user.
+ */
+export async function writeKubeconfig(credentials: KubeCredentials, path: string, names: { cluster?: string; user?: string } = {}): Promise<string> {
+  const b64 = (pem: string | undefined): string => Buffer.from(pem ?? '').toString('base64');
+  const cluster = names.cluster ?? 'vipcast';
+  const user = names.user ?? cluster;
+  const secret: Record<string, string> =
+    credentials.token !== undefined ? { token: credentials.token } : { 'client-certificate-data': b64(credentials.cert), 'client-key-data': b64(credentials.key) };
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: cluster, cluster: { server: credentials.server, 'certificate-authority-data': b64(credentials.ca) } }],
+    users: [{ name: user, user: secret }],
+    contexts: [{ name: cluster, context: { cluster, user } }],
+    'current-context': cluster,
+  };
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return path;
+}
+
+/** A TokenRequest token for a ServiceAccount (which must exist), valid for `seconds`. */
+export async function serviceAccountToken(admin: KubeCredentials, namespace: string, name: string, seconds: number): Promise<string> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/serviceaccounts/${encodeURIComponent(name)}/token`;
+  const answer = await kubeExpectOk(admin, path, {
+    method: 'POST',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: seconds } },
+  });
+  const token = (answer as { status?: { token?: unknown } } | undefined)?.status?.token;
+  if (typeof token !== 'string' || token === '') throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
+  return token;
 }

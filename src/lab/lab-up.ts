@@ -6,18 +6,23 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtKubectl, pinnedVersions, repositoryRoot } from './kube-binaries.js';
-import { serviceAccountToken, startLabApiServer, writeLabKubeconfig } from './lab-apiserver.js';
+import { startLabApiServer } from './lab-apiserver.js';
 import { startLabBird } from './lab-bird.js';
 import { removeLab } from './lab-down.js';
 import { DetachedLauncher } from './lab-launcher.js';
 import { applyPoolConfig, applyRbac, registerReadyNode } from './lab-manifests.js';
 import { checkLabPrerequisites, onPath } from './lab-prerequisites.js';
 import { isOurs, readState, writeState, type LabFamily, type LabMode, type LabState } from './lab-state.js';
-import type { KubeCredentials } from './kube-client.js';
+import { serviceAccountToken, writeKubeconfig, type KubeCredentials } from './kube-client.js';
 import { holdsLease } from './lab-leases.js';
 import { waitUntil } from './netns.js';
 import { LabTopology, labPoolConfig, labPrograms } from './lab-topology.js';
 import { namespaceApiPort } from './api-bridge.js';
+
+/** Names the cluster, context and user in the lab's kubeconfigs. */
+const LAB_KUBECONFIG = { cluster: 'vipcast-lab' };
+/** The components' ServiceAccount tokens last a year: a lab outlives no such span. */
+const TOKEN_SECONDS = 365 * 24 * 3600;
 
 /** What `lab up` builds. */
 export interface LabUpOptions {
@@ -154,9 +159,9 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
       await applyRbac(api.admin, join(repositoryRoot(), 'manifests', 'vipcast.yaml'));
       await applyPoolConfig(api.admin, state.poolConfig);
       for (const node of topology.nodes) await registerReadyNode(api.admin, node.name, [node.ipv4, node.ipv6]);
-      await writeLabKubeconfig(api.admin, state.adminKubeconfig);
+      await writeKubeconfig(api.admin, state.adminKubeconfig, LAB_KUBECONFIG);
       const inNamespace = async (account: string, file: string): Promise<string> =>
-        writeLabKubeconfig({ server: `https://127.0.0.1:${namespaceApiPort}`, ca: api.admin.ca, token: await serviceAccountToken(api.admin, 'vipcast-system', account) }, join(dir, file));
+        writeKubeconfig({ server: `https://127.0.0.1:${namespaceApiPort}`, ca: api.admin.ca, token: await serviceAccountToken(api.admin, 'vipcast-system', account, TOKEN_SECONDS) }, join(dir, file), LAB_KUBECONFIG);
       return { speaker: await inNamespace('vipcast-speaker', 'speaker.kubeconfig'), controller: await inNamespace('vipcast-controller', 'controller.kubeconfig') };
     });
 

@@ -12,6 +12,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createCa, issueClientCert, type CertPair } from './certs.js';
 import { cacheRoot, findKubeBinaries, pinnedVersions, type KubeBinaries } from './kube-binaries.js';
+import { writeKubeconfig } from './kube-client.js';
 import { Topology, waitUntil, type Host, type HostProcess } from './netns.js';
 
 const run = promisify(execFile);
@@ -124,18 +125,8 @@ async function servingCert(dir: string, ca: CertPair, name: string, ip: string):
 }
 
 /** A kubeconfig whose server is the VIP, as kubeadm writes them (the agent ignores the server). */
-async function writeKubeconfig(path: string, ca: CertPair, pair: CertPair, user: string): Promise<string> {
-  const b64 = (text: string): string => Buffer.from(text).toString('base64');
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'lab', cluster: { server: `https://${HA_VIP}:${API_PORT}`, 'certificate-authority-data': b64(ca.cert) } }],
-    users: [{ name: user, user: { 'client-certificate-data': b64(pair.cert), 'client-key-data': b64(pair.key) } }],
-    contexts: [{ name: 'lab', context: { cluster: 'lab', user } }],
-    'current-context': 'lab',
-  };
-  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return path;
+function writeVipKubeconfig(path: string, ca: CertPair, pair: CertPair, user: string): Promise<string> {
+  return writeKubeconfig({ server: `https://${HA_VIP}:${API_PORT}`, ca: ca.cert, cert: pair.cert, key: pair.key }, path, { cluster: 'lab', user });
 }
 
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
@@ -206,8 +197,8 @@ export async function createHaLab(): Promise<HaLab> {
         ip,
         mac,
         socket: join(topo.dir, `${name}.sock`),
-        adminKubeconfig: await writeKubeconfig(join(nodeDir, 'admin.conf'), ca, adminPair, 'kubernetes-admin'),
-        superAdminKubeconfig: await writeKubeconfig(join(nodeDir, 'super-admin.conf'), ca, superPair, 'kubernetes-super-admin'),
+        adminKubeconfig: await writeVipKubeconfig(join(nodeDir, 'admin.conf'), ca, adminPair, 'kubernetes-admin'),
+        superAdminKubeconfig: await writeVipKubeconfig(join(nodeDir, 'super-admin.conf'), ca, superPair, 'kubernetes-super-admin'),
         apiserver: undefined,
         agent: undefined,
       });

@@ -6,10 +6,10 @@
 // its lo, and a TCP responder on port 8080 answers with the node's name.
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { installManifests, writeKubeconfigFor } from '../k8s/cluster-helpers.js';
+import { installManifests } from '../k8s/cluster-helpers.js';
 import { ApiBridge, namespaceApiPort } from '../../src/lab/api-bridge.js';
 import { startApiServer, type TestApiServer } from './apiserver.js';
-import { kubeExpectOk, type KubeCredentials } from './kube-client.js';
+import { kubeExpectOk, writeKubeconfig, type KubeCredentials } from './kube-client.js';
 import { Topology, waitUntil, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../src/lab/probe-log.js';
@@ -106,9 +106,9 @@ export class SpeakerLab {
       const speakerKubeconfigs = new Map<string, string>();
       for (const node of nodes) {
         const token = await podBoundToken(api.admin, 'vipcast-speaker', node.name);
-        speakerKubeconfigs.set(node.name, await writeKubeconfigFor(inNamespace({ server: api.admin.server, ca: api.admin.ca, token }), join(topo.dir, `speaker-${node.name}.kubeconfig`)));
+        speakerKubeconfigs.set(node.name, await writeKubeconfig(inNamespace({ server: api.admin.server, ca: api.admin.ca, token }), join(topo.dir, `speaker-${node.name}.kubeconfig`)));
       }
-      const controllerKubeconfig = await writeKubeconfigFor(inNamespace(await api.serviceAccountToken('vipcast-system', 'vipcast-controller')), join(topo.dir, 'controller.kubeconfig'));
+      const controllerKubeconfig = await writeKubeconfig(inNamespace(await api.serviceAccountToken('vipcast-system', 'vipcast-controller')), join(topo.dir, 'controller.kubeconfig'));
       return new SpeakerLab(api, topo, bridge, sw, client, controllerHost, nodes, speakerKubeconfigs, controllerKubeconfig);
     } catch (error) {
       await topo?.destroy();

@@ -2,7 +2,7 @@
 // dry-run first), run the controller agent as a child process with ServiceAccount
 // credentials, and poll for conditions with a deadline.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
@@ -89,25 +89,6 @@ export async function installManifests(admin: KubeCredentials, files: readonly s
   problems = refused(await Promise.all(others.map((o) => applyObject(admin, o, false))));
   if (problems.length > 0) throw new Error(`apply refused:\n${problems.join('\n')}`);
   return dryRuns;
-}
-
-/** Writes a kubeconfig for some credentials (token or client certificate) and returns its path. */
-export async function writeKubeconfigFor(credentials: KubeCredentials, path: string): Promise<string> {
-  const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
-  const user: Record<string, string> =
-    credentials.token !== undefined
-      ? { token: credentials.token }
-      : { 'client-certificate-data': b64(credentials.cert ?? ''), 'client-key-data': b64(credentials.key ?? '') };
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: credentials.server, 'certificate-authority-data': b64(credentials.ca) } }],
-    users: [{ name: 'user', user }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: 'user' } }],
-    'current-context': 'test',
-  };
-  await writeFile(path, JSON.stringify(config), { mode: 0o600 });
-  return path;
 }
 
 /** A controller process started by a test. */

@@ -2,8 +2,8 @@
 // over when the leader is frozen (as if partitioned), killed, or stopped; a frozen leader
 // that wakes up after losing the Lease writes nothing and exits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk } from '../harness/kube-client.js';
-import { startController, stopController, waitFor, writeKubeconfigFor, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, writeKubeconfig } from '../harness/kube-client.js';
+import { startController, stopController, waitFor, type ControllerProcess } from './cluster-helpers.js';
 import { join } from 'node:path';
 import { createService, ensureNamespace, getService, ingressIps, waitForIngress, type TestEvent } from './services.js';
 import { startTcpProxy } from './tcp-proxy.js';
@@ -148,7 +148,7 @@ describe('two controller replicas', () => {
     // Replica E reaches the API server only through a proxy the test can cut.
     const proxy = await startTcpProxy(Number(new URL(server.url).port));
     try {
-      const viaProxy = await writeKubeconfigFor({ ...controllerCredentials, server: `https://127.0.0.1:${proxy.port}` }, join(server.dir, 'proxied.kubeconfig'));
+      const viaProxy = await writeKubeconfig({ ...controllerCredentials, server: `https://127.0.0.1:${proxy.port}` }, join(server.dir, 'proxied.kubeconfig'));
       const e = startController([`--kubeconfig=${viaProxy}`, ...fastLease, '--identity=replica-e']);
       started.push(e);
       await waitReady(e);

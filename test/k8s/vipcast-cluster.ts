@@ -3,8 +3,8 @@
 // own ServiceAccount, so every test exercises exactly the rights the manifests grant.
 import { join } from 'node:path';
 import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { kubeExpectOk, type KubeCredentials } from '../harness/kube-client.js';
-import { installManifests, startController, waitFor, writeKubeconfigFor, type ApplyOutcome, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, writeKubeconfig, type KubeCredentials } from '../harness/kube-client.js';
+import { installManifests, startController, waitFor, type ApplyOutcome, type ControllerProcess } from './cluster-helpers.js';
 
 /** The manifest files an operator applies, in order. */
 export const manifestFiles = ['manifests/vipcast.yaml', 'manifests/config-example.yaml'] as const;
@@ -51,7 +51,7 @@ export async function startVipcastClusterOn(server: TestApiServer, config: strin
   };
   await putConfig(config);
   const controllerCredentials = await server.serviceAccountToken('vipcast-system', 'vipcast-controller');
-  const controllerKubeconfig = await writeKubeconfigFor(controllerCredentials, join(server.dir, 'controller.kubeconfig'));
+  const controllerKubeconfig = await writeKubeconfig(controllerCredentials, join(server.dir, 'controller.kubeconfig'));
   return {
     server,
     admin: server.admin,
