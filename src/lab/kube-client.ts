@@ -1,8 +1,10 @@
 // The smallest HTTPS client the k8s tests need: one JSON request to the apiserver with a
 // client certificate or a bearer token. Tests use it instead of a client library so that
 // what goes over the wire is exactly what the test wrote.
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { parse } from 'yaml';
 
 /** How to reach the apiserver and who to be there. */
 export interface KubeCredentials {
@@ -123,6 +125,29 @@ export async function writeKubeconfig(credentials: KubeCredentials, path: string
   };
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return path;
+}
+
+/** Reads the credentials of a kubeconfig's current context: the inverse of writeKubeconfig. */
+export function readKubeconfig(path: string): KubeCredentials {
+  type Fields = Partial<Record<string, string>>;
+  const config = parse(readFileSync(path, 'utf8')) as {
+    'current-context'?: string;
+    contexts?: { name: string; context?: { cluster?: string; user?: string } }[];
+    clusters?: { name: string; cluster?: Fields }[];
+    users?: { name: string; user?: Fields }[];
+  };
+  const context = config.contexts?.find((c) => c.name === config['current-context'])?.context;
+  const cluster = config.clusters?.find((c) => c.name === context?.cluster)?.cluster;
+  const user = config.users?.find((u) => u.name === context?.user)?.user;
+  const server = cluster?.['server'];
+  if (server === undefined || user === undefined) throw new Error(`${path}: no server and user for the current context (${config['current-context'] ?? 'none'})`);
+  const pem = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
+  const token = user['token'];
+  return {
+    server,
+    ca: pem(cluster?.['certificate-authority-data']),
+    ...(token !== undefined ? { token } : { cert: pem(user['client-certificate-data']), key: pem(user['client-key-data']) }),
+  };
 }
 
 /** A TokenRequest token for a ServiceAccount (which must exist), valid for `seconds`. */

@@ -5,7 +5,7 @@
 // restored. The capture shows the ARP/NDP (layer 2) or BGP/BFD (BGP) frames of the story.
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from './kube-client.js';
+import { kubeExpectOk, kubeRequest, readKubeconfig, type KubeCredentials } from './kube-client.js';
 import { birdc } from './lab-bird.js';
 import { bgpLines, layer2Lines, malformedFrames } from './lab-frames.js';
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
@@ -27,18 +27,6 @@ interface Probe {
   readonly address: string;
   readonly record: LabProcessRecord;
   attempts(from?: number): ProbeAttempt[];
-}
-
-/** Reads the admin credentials from the lab's admin kubeconfig. */
-export function labAdmin(state: LabState): KubeCredentials {
-  const config = JSON.parse(readFileSync(state.adminKubeconfig, 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const text = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
-  const cluster = config.clusters[0]?.cluster;
-  const user = config.users[0]?.user;
-  return { server: cluster?.server ?? state.apiUrl, ca: text(cluster?.['certificate-authority-data']), cert: text(user?.['client-certificate-data']), key: text(user?.['client-key-data']) };
 }
 
 async function singleOwner(admin: KubeCredentials, address: string, not?: string, timeoutMs = 20_000): Promise<string> {
@@ -113,7 +101,7 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     out(`vipcast lab demo: the running lab has ${state.nodes.length} node; a failover needs another to take over. Run "vipcast lab down", then "vipcast lab demo" (3 nodes by default).`);
     return false;
   }
-  const admin = labAdmin(state);
+  const admin = readKubeconfig(state.adminKubeconfig);
   // The probe and the capture live only as long as this demo, even if starting one fails.
   const transient: LabProcessRecord[] = [];
   const launcher = new DetachedLauncher(join(state.dir, 'logs'), repositoryRoot(), (record) => {

@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
+import { kubeExpectOk, kubeRequest, readKubeconfig } from '../harness/kube-client.js';
 import { runHostCommand, waitUntil } from '../harness/netns.js';
 import { builtKubectl } from '../../src/lab/kube-binaries.js';
-import { labAdmin } from '../../src/lab/lab-demo.js';
 import { isOurs, type LabState } from '../../src/lab/lab-state.js';
 
 const exec = promisify(execFile);
@@ -130,7 +129,7 @@ describe('vipcast lab (layer 2, IPv4, 3 nodes)', () => {
     expect(roles).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'api-bridge', 'controller', 'speaker node-1', 'speaker node-2', 'speaker node-3']));
     expect(await namespaces()).toEqual(expect.arrayContaining(made.namespaces));
 
-    const admin = labAdmin(made);
+    const admin = readKubeconfig(made.adminKubeconfig);
     const nodes = (await kubeExpectOk(admin, '/api/v1/nodes')) as { items: { metadata: { name: string }; status: { conditions: { type: string; status: string }[] } }[] };
     expect(nodes.items.map((n) => [n.metadata.name, n.status.conditions.find((c) => c.type === 'Ready')?.status])).toEqual([['node-1', 'True'], ['node-2', 'True'], ['node-3', 'True']]);
     await kubeExpectOk(admin, '/apis/rbac.authorization.k8s.io/v1/clusterroles/vipcast-speaker');
