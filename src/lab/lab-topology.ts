@@ -10,7 +10,7 @@ import { namespaceApiPort } from './api-bridge.js';
 import { repositoryRoot } from './kube-binaries.js';
 import type { LabLauncher } from './lab-launcher.js';
 import type { LabFamily, LabMode, LabNodeState, LabProcessRecord } from './lab-state.js';
-import { runHostCommand, type RunResult } from './netns.js';
+import { addBridge, addNamespace, inNs, linkNamespaces, runHostCommand } from './netns.js';
 
 /** The router's addresses and ASNs in BGP mode. */
 export const labRouter = { ipv4: '192.0.2.254', ipv6: '2001:db8::254', asn: 64512, nodeAsn: 64513 } as const;
@@ -90,25 +90,15 @@ export class LabTopology {
       // a name that exists already is another's and is never recorded.
       if ((await existingNamespaces([host])).length > 0) throw new Error(`namespace ${host} exists already`);
       options.onNamespace?.(host);
-      await runHostCommand(['ip', 'netns', 'add', host]);
-      await inNs(host, ['ip', 'link', 'set', 'lo', 'up']);
-      // Addresses usable at once: no IPv6 duplicate-address detection.
-      await inNs(host, ['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+      await addNamespace(host);
       return host;
     };
-    const link = async (a: string, aName: string, b: string, bName: string): Promise<string> => {
-      await runHostCommand(['ip', 'link', 'add', aName, 'netns', a, 'type', 'veth', 'peer', 'name', bName, 'netns', b]);
-      if (b === switchNs) await inNs(b, ['ip', 'link', 'set', bName, 'master', 'br0']);
-      await inNs(a, ['ip', 'link', 'set', aName, 'up']);
-      await inNs(b, ['ip', 'link', 'set', bName, 'up']);
-      return (await inNs(a, ['cat', `/sys/class/net/${aName}/address`])).stdout.trim();
-    };
+    const link = async (a: string, aName: string, b: string, bName: string): Promise<string> => (await linkNamespaces(a, aName, b, bName, switchNs)).a;
     const address = (host: string, dev: string, v4: string, v6: string): Promise<unknown> =>
       Promise.all([inNs(host, ['ip', 'addr', 'add', v4, 'dev', dev]), inNs(host, ['ip', 'addr', 'add', v6, 'dev', dev, 'nodad'])]);
 
     const switchNs = await addHost('sw');
-    await inNs(switchNs, ['ip', 'link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0', 'mcast_snooping', '0']);
-    await inNs(switchNs, ['ip', 'link', 'set', 'br0', 'up']);
+    await addBridge(switchNs);
 
     let routerNs: string | undefined;
     const client = clientAddresses(options.mode);
@@ -207,11 +197,6 @@ export function speakerLaunch(node: LabNodeState, kubeconfig: string): { role: s
     marker: vipcast,
     ready: /"speaker started"/,
   };
-}
-
-/** Runs a command inside a namespace to completion; throws on failure unless allowed. */
-export function inNs(ns: string, argv: readonly string[], allowFailure = false): Promise<RunResult> {
-  return runHostCommand(['ip', 'netns', 'exec', ns, ...argv], allowFailure);
 }
 
 /** Those of `names` that exist as network namespaces now. */

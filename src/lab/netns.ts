@@ -106,6 +106,41 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Runs a command inside a namespace to completion; throws on a non-zero exit unless allowed. */
+export function inNs(ns: string, argv: readonly string[], allowFailure = false): Promise<RunResult> {
+  return runHostCommand(['ip', 'netns', 'exec', ns, ...argv], allowFailure);
+}
+
+/** Creates a namespace with loopback up and IPv6 duplicate-address detection off. */
+export async function addNamespace(ns: string): Promise<void> {
+  await runHostCommand(['ip', 'netns', 'add', ns]);
+  await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+  await inNs(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+}
+
+/** Makes a namespace a switch: a bridge br0 that forwards at once and floods all multicast. */
+export async function addBridge(ns: string): Promise<void> {
+  await inNs(ns, ['ip', 'link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0', 'mcast_snooping', '0']);
+  await inNs(ns, ['ip', 'link', 'set', 'br0', 'up']);
+}
+
+/**
+ * Joins two namespaces with a veth pair named aName in a and bName in b, both up. An end in
+ * `bridgeNs` is put into its br0. Resolves with the MAC of each end.
+ */
+export async function linkNamespaces(a: string, aName: string, b: string, bName: string, bridgeNs?: string): Promise<{ a: string; b: string }> {
+  await runHostCommand(['ip', 'link', 'add', aName, 'netns', a, 'type', 'veth', 'peer', 'name', bName, 'netns', b]);
+  for (const [ns, name] of [[a, aName], [b, bName]] as const) {
+    if (ns === bridgeNs) await inNs(ns, ['ip', 'link', 'set', name, 'master', 'br0']);
+    await inNs(ns, ['ip', 'link', 'set', name, 'up']);
+  }
+  return { a: await macOf(a, aName), b: await macOf(b, bName) };
+}
+
+async function macOf(ns: string, name: string): Promise<string> {
+  return (await inNs(ns, ['cat', `/sys/class/net/${name}/address`])).stdout.trim();
+}
+
 /** A set of hosts and links; create with Topology.create, always finish with destroy(). */
 export class Topology {
   private readonly hosts: Host[] = [];
@@ -128,18 +163,16 @@ export class Topology {
   /** Adds a host: a namespace with loopback up and IPv6 duplicate-address detection off. */
   async addHost(name: string): Promise<Host> {
     const host: Host = { name, ns: `${this.prefix}-${name}` };
-    await runHostCommand(['ip', 'netns', 'add', host.ns]);
+    // Recorded first, so that destroy() removes it even if setting it up fails half-way.
     this.hosts.push(host);
-    await this.run(host, ['ip', 'link', 'set', 'lo', 'up']);
-    await this.run(host, ['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
+    await addNamespace(host.ns);
     return host;
   }
 
   /** Adds a switch: a host whose bridge br0 joins every link connected to it. */
   async addSwitch(name: string): Promise<Host> {
     const host = await this.addHost(name);
-    await this.run(host, ['ip', 'link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0']);
-    await this.run(host, ['ip', 'link', 'set', 'br0', 'up']);
+    await addBridge(host.ns);
     return host;
   }
 
@@ -147,24 +180,18 @@ export class Topology {
    * Joins two hosts with a veth pair named aName in a and bName in b, both up. A switch's
    * end is put into its bridge. Returns the MAC of each end.
    */
-  async link(a: Host, aName: string, b: Host, bName: string, switchHost?: Host): Promise<{ a: string; b: string }> {
-    await runHostCommand(['ip', 'link', 'add', aName, 'netns', a.ns, 'type', 'veth', 'peer', 'name', bName, 'netns', b.ns]);
-    for (const [host, name] of [[a, aName], [b, bName]] as const) {
-      if (host === switchHost) await this.run(host, ['ip', 'link', 'set', name, 'master', 'br0']);
-      await this.run(host, ['ip', 'link', 'set', name, 'up']);
-    }
-    return { a: await this.macOf(a, aName), b: await this.macOf(b, bName) };
+  link(a: Host, aName: string, b: Host, bName: string, switchHost?: Host): Promise<{ a: string; b: string }> {
+    return linkNamespaces(a.ns, aName, b.ns, bName, switchHost?.ns);
   }
 
   /** The hardware address of an interface in a host. */
-  async macOf(host: Host, name: string): Promise<string> {
-    const { stdout } = await this.run(host, ['cat', `/sys/class/net/${name}/address`]);
-    return stdout.trim();
+  macOf(host: Host, name: string): Promise<string> {
+    return macOf(host.ns, name);
   }
 
   /** Runs a command inside a host to completion; throws on a non-zero exit unless allowed. */
   run(host: Host, argv: readonly string[], allowFailure = false): Promise<RunResult> {
-    return runHostCommand(['ip', 'netns', 'exec', host.ns, ...argv], allowFailure);
+    return inNs(host.ns, argv, allowFailure);
   }
 
   /** Starts a long-running process inside a host; destroy() ends it if the test does not. */
