@@ -2,10 +2,11 @@
 // host's loopback: the test process serves a Unix socket that connects to the API server, and
 // an agent in each namespace listens on that namespace's loopback and pipes into the socket.
 // All traffic stays on loopback interfaces.
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { repositoryRoot } from './kube-binaries.js';
 import type { Host, HostProcess, Topology } from './netns.js';
+import { pipeServer } from './pipe-server.js';
 
 /** The compiled forwarder (from dist/ also when this module runs from source, as in tests). */
 const forwarderScript = join(repositoryRoot(), 'dist', 'src', 'lab', 'loopback-forward.js');
@@ -25,18 +26,13 @@ export class ApiBridge {
   static async open(topo: Topology, apiPort: number): Promise<ApiBridge> {
     const path = join(topo.dir, 'api.sock');
     const sockets = new Set<Socket>();
-    const server = createServer((inbound) => {
-      const outbound = connect(apiPort, '127.0.0.1');
-      for (const s of [inbound, outbound]) {
-        sockets.add(s);
-        s.on('close', () => sockets.delete(s));
-        s.on('error', () => {
-          inbound.destroy();
-          outbound.destroy();
-        });
-      }
-      inbound.pipe(outbound).pipe(inbound);
-    });
+    const server = pipeServer(
+      () => connect(apiPort, '127.0.0.1'),
+      (socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, resolve);

@@ -4,7 +4,8 @@
 // API server with no traffic leaving loopback. The long-running twin of ApiBridge.
 //   node lab-bridge-daemon.js UNIX_PATH API_PORT
 import { rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { pipeServer } from './pipe-server.js';
 
 const [unixPath, portText] = process.argv.slice(2);
 const port = Number(portText);
@@ -13,17 +14,7 @@ if (unixPath === undefined || !Number.isInteger(port)) {
   process.exit(2);
 }
 rmSync(unixPath, { force: true });
-const server = createServer((inbound) => {
-  const outbound = connect(port, '127.0.0.1');
-  const close = (): void => {
-    inbound.destroy();
-    outbound.destroy();
-  };
-  inbound.on('error', close);
-  outbound.on('error', close);
-  inbound.pipe(outbound).pipe(inbound);
-});
-server.listen(unixPath, () => console.log(`bridging ${unixPath} -> 127.0.0.1:${port}`));
+pipeServer(() => connect(port, '127.0.0.1')).listen(unixPath, () => console.log(`bridging ${unixPath} -> 127.0.0.1:${port}`));
 const stop = (): void => {
   rmSync(unixPath, { force: true });
   process.exit(0);

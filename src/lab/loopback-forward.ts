@@ -3,7 +3,8 @@
 // API server on the host's loopback. Unix socket paths cross network namespaces, so the
 // speakers reach the API server without any traffic leaving loopback.
 //   node loopback-forward.js LISTEN_PORT UNIX_PATH
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { pipeServer } from './pipe-server.js';
 
 const [portText, unixPath] = process.argv.slice(2);
 const port = Number(portText);
@@ -11,15 +12,5 @@ if (!Number.isInteger(port) || unixPath === undefined) {
   console.error('usage: loopback-forward.js LISTEN_PORT UNIX_PATH');
   process.exit(2);
 }
-const server = createServer((inbound) => {
-  const outbound = connect(unixPath);
-  inbound.pipe(outbound).pipe(inbound);
-  const close = (): void => {
-    inbound.destroy();
-    outbound.destroy();
-  };
-  inbound.on('error', close);
-  outbound.on('error', close);
-});
-server.listen(port, '127.0.0.1', () => console.log(`forwarding 127.0.0.1:${port} -> ${unixPath}`));
+pipeServer(() => connect(unixPath)).listen(port, '127.0.0.1', () => console.log(`forwarding 127.0.0.1:${port} -> ${unixPath}`));
 process.on('SIGTERM', () => process.exit(0));
