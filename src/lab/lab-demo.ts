@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeExpectOk, kubeRequest, readKubeconfig, type KubeCredentials } from './kube-client.js';
 import { birdc } from './lab-bird.js';
-import { bgpLines, layer2Lines, malformedFrames } from './lab-frames.js';
+import { bgpLines, layer2Lines, malformedFrames, sinceZero } from './lab-frames.js';
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
 import { labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
@@ -92,8 +92,6 @@ async function restartSpeaker(state: LabState, launcher: LabLauncher, node: LabN
   writeState(state.dir, state);
   await launcher.start(speakerLaunch(node, join(state.dir, 'speaker.kubeconfig')));
 }
-
-const ms = (value: number): string => `${value >= 0 ? '+' : '-'}${(Math.abs(value) / 1000).toFixed(3)} s`;
 
 /** Runs the demo on a running lab; resolves true when every step worked. */
 export async function labDemo(state: LabState, out: (line: string) => void, interrupted: () => boolean = () => false): Promise<boolean> {
@@ -222,8 +220,8 @@ async function followFailover(state: LabState, admin: KubeCredentials, p: Probe,
     return {
       outageMs: o.outageMs,
       lines: [
-        `demo: ${next} took over ${p.address} (its Lease said so at ${ms(inLease)})`,
-        `demo: client outage for ${p.address}: ${o.outageMs} ms (no answer from ${ms(o.lastAnswerAt - at)} to ${ms(o.nextAnswerAt - at)}, the first from ${next})`,
+        `demo: ${next} took over ${p.address} (its Lease said so at ${sinceZero(inLease)})`,
+        `demo: client outage for ${p.address}: ${o.outageMs} ms (no answer from ${sinceZero(o.lastAnswerAt - at)} to ${sinceZero(o.nextAnswerAt - at)}, the first from ${next})`,
       ],
     };
   }
@@ -239,7 +237,7 @@ async function followFailover(state: LabState, admin: KubeCredentials, p: Probe,
   return {
     outageMs: failingMs,
     lines: [
-      `demo: BIRD dropped ${lost.name}'s path to ${p.address} at ${ms(droppedAt)}; its view now:\n${indent(gone)}`,
+      `demo: BIRD dropped ${lost.name}'s path to ${p.address} at ${sinceZero(droppedAt)}; its view now:\n${indent(gone)}`,
       `demo: client outage for ${p.address}: ${failingMs} ms (${failed.length} of ${since.length} connections since the loss failed: those ECMP sent to ${lost.name}, until BFD took its path away; the others were served throughout)`,
     ],
   };

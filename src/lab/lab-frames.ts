@@ -34,10 +34,12 @@ export function layer2Filter(addresses: readonly string[]): string {
 /** The display filter selecting BGP messages other than KEEPALIVE, and BFD packets whose state is not Up. */
 export const bgpFilter = '(bgp && bgp.type != 4) || (bfd && bfd.sta != 3)';
 
-const seconds = (fields: FrameFields, zeroMs: number): string => {
-  const t = Number(fields['frame.time_epoch']) * 1000 - zeroMs;
-  return `${t >= 0 ? '+' : '-'}${(Math.abs(t) / 1000).toFixed(3)} s`;
-};
+/** A time in milliseconds from the demo's moment zero, as seconds with a sign: `+1.234 s`. */
+export function sinceZero(ms: number): string {
+  return `${ms >= 0 ? '+' : '-'}${(Math.abs(ms) / 1000).toFixed(3)} s`;
+}
+
+const seconds = (fields: FrameFields, zeroMs: number): string => sinceZero(Number(fields['frame.time_epoch']) * 1000 - zeroMs);
 
 /** Words one ARP or NDP frame; `names` maps MACs (lower case) to host names. */
 export function describeLayer2(fields: FrameFields, zeroMs: number, names: ReadonlyMap<string, string>): string {
