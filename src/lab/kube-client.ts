@@ -1,6 +1,7 @@
-// The smallest HTTPS client the k8s tests need: one JSON request to the apiserver with a
-// client certificate or a bearer token. Tests use it instead of a client library so that
-// what goes over the wire is exactly what the test wrote.
+// The smallest HTTPS client the k8s tests and the lab need: one JSON request to the apiserver
+// with a client certificate or a bearer token. Tests use it instead of a client library so that
+// what goes over the wire is exactly what the test wrote. Also here: kubeconfig files written
+// and read for such credentials, and ServiceAccount tokens by TokenRequest.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';

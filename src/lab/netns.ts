@@ -111,9 +111,14 @@ export function inNs(ns: string, argv: readonly string[], allowFailure = false):
   return runHostCommand(['ip', 'netns', 'exec', ns, ...argv], allowFailure);
 }
 
-/** Creates a namespace with loopback up and IPv6 duplicate-address detection off. */
-export async function addNamespace(ns: string): Promise<void> {
+/**
+ * Creates a namespace with loopback up and IPv6 duplicate-address detection off. `created` is
+ * called as soon as the namespace exists (not when the name was taken already), so a caller can
+ * record it for removal before the rest of the set-up can fail.
+ */
+export async function addNamespace(ns: string, created?: () => void): Promise<void> {
   await runHostCommand(['ip', 'netns', 'add', ns]);
+  created?.();
   await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
   await inNs(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
 }
@@ -163,9 +168,7 @@ export class Topology {
   /** Adds a host: a namespace with loopback up and IPv6 duplicate-address detection off. */
   async addHost(name: string): Promise<Host> {
     const host: Host = { name, ns: `${this.prefix}-${name}` };
-    // Recorded first, so that destroy() removes it even if setting it up fails half-way.
-    this.hosts.push(host);
-    await addNamespace(host.ns);
+    await addNamespace(host.ns, () => this.hosts.push(host));
     return host;
   }
 
