@@ -33,6 +33,12 @@ export interface FsmConfig {
   readonly routerId: string;
   /** Proposed hold time in seconds: 0 or at least 3 (RFC 4271 section 4.2). */
   readonly holdTime: number;
+  /**
+   * Configured KeepaliveTime in seconds (RFC 4271 section 10); one third of the negotiated
+   * hold time when unset. Shortened to a third of the negotiated hold time when the peer
+   * negotiated a hold time below ours, so its hold timer never expires between KEEPALIVEs.
+   */
+  readonly keepaliveTime?: number;
   /** ConnectRetryTime in seconds, the bound on one TCP connect attempt (RFC 4271 section 10 suggests 120). */
   readonly connectRetryTime: number;
   /** Capabilities besides 4-octet AS, which is always sent (RFC 5492). */
@@ -47,7 +53,7 @@ export interface FsmConfig {
 export interface Negotiated {
   /** min(our hold time, theirs); 0 means no keepalives and no hold timer. */
   readonly holdTime: number;
-  /** One third of the hold time, rounded down, at least 1; 0 when holdTime is 0 (RFC 4271 section 10). */
+  /** The configured keepalive, or one third of the hold time, at least 1; 0 when holdTime is 0 (RFC 4271 sections 4.4, 10). */
   readonly keepaliveTime: number;
   /** The peer's OPEN as received. */
   readonly peerOpen: OpenMessage;
@@ -63,6 +69,11 @@ export interface FsmState {
   readonly config: FsmConfig;
   /** ConnectRetryCounter: consecutive failures since the last Established or ManualStart (RFC 4271 section 8). */
   readonly connectRetryCounter: number;
+  /**
+   * Consecutive failures of sessions that got past TCP (OpenSent or later) since the last
+   * Established: only these double the IdleHoldTime (DampPeerOscillations, RFC 4271 8.1.1).
+   */
+  readonly sessionFailures: number;
   /** Set once the OPEN exchange succeeded; cleared when the session ends. */
   readonly negotiated?: Negotiated;
   /** True after ManualStop: no automatic restart (RFC 4271 section 8.1.2). */
@@ -115,7 +126,7 @@ export const OPEN_HOLD_TIME = 240;
 
 /** Returns the FSM at rest in Idle (RFC 4271 section 8.2.2). */
 export function initialState(config: FsmConfig): FsmState {
-  return { name: 'Idle', config, connectRetryCounter: 0, stopped: true };
+  return { name: 'Idle', config, connectRetryCounter: 0, sessionFailures: 0, stopped: true };
 }
 
 /** Builds our OPEN: My AS field, hold time, identifier and capabilities (RFC 4271 4.2, RFC 6793 section 3). */
@@ -145,8 +156,20 @@ export function validateOpen(config: FsmConfig, open: OpenMessage): BgpDecodeErr
     return new BgpDecodeError(ErrorCode.OpenMessage, OpenError.BadBgpIdentifier, `internal peer uses our BGP Identifier ${open.bgpId}`);
   }
   const holdTime = Math.min(config.holdTime, open.holdTime);
-  const keepaliveTime = holdTime === 0 ? 0 : Math.max(1, Math.floor(holdTime / 3));
-  return { holdTime, keepaliveTime, peerOpen: open, peerAsn };
+  return { holdTime, keepaliveTime: negotiatedKeepalive(config, holdTime), peerOpen: open, peerAsn };
+}
+
+/**
+ * The interval between our KEEPALIVEs (RFC 4271 section 4.4): the configured one, unless the
+ * peer negotiated a shorter hold time than ours; then at most a third of it. 0 when the hold
+ * time is 0 (no KEEPALIVEs at all).
+ */
+export function negotiatedKeepalive(config: Pick<FsmConfig, 'holdTime' | 'keepaliveTime'>, holdTime: number): number {
+  if (holdTime === 0) return 0;
+  const third = Math.max(1, Math.floor(holdTime / 3));
+  const configured = config.keepaliveTime;
+  if (configured === undefined || configured === 0) return third;
+  return holdTime < config.holdTime ? Math.min(configured, third) : configured;
 }
 
 /** Turns a typed decode error into the NOTIFICATION it calls for (RFC 4271 section 6). */
@@ -168,10 +191,18 @@ function withoutNegotiated(state: FsmState): FsmState {
   return copy;
 }
 
-/** Ends the session: optional NOTIFICATION, close, stop timers, Idle, and a restart later unless stopped (RFC 4271 8.2.2). */
+/**
+ * Ends the session: optional NOTIFICATION, close, stop timers, Idle, and a restart later
+ * unless stopped (RFC 4271 8.2.2). A connection that never got past TCP (refused, timed out,
+ * a router restarting or holding us idle) is retried after the first IdleHoldTime every
+ * time, so we reconnect promptly once the router is back; only sessions that failed after
+ * the OPEN exchange began double it (DampPeerOscillations, RFC 4271 8.1.1).
+ */
 function fail(state: FsmState, reason: DownReason, send?: NotificationMessage): FsmStep {
   const wasUp = state.name === 'Established';
   const counter = state.connectRetryCounter + 1;
+  const pastTcp = state.name === 'OpenSent' || state.name === 'OpenConfirm' || state.name === 'Established';
+  const sessionFailures = pastTcp ? state.sessionFailures + 1 : state.sessionFailures;
   const actions: FsmAction[] = [];
   if (send) actions.push({ type: 'send', message: send });
   actions.push({ type: 'drop-connection' });
@@ -179,9 +210,9 @@ function fail(state: FsmState, reason: DownReason, send?: NotificationMessage): 
   if (wasUp) actions.push({ type: 'routes-down', reason });
   actions.push({ type: 'session-failed', reason });
   const { idleHoldTime, maxIdleHoldTime } = state.config;
-  const seconds = Math.min(maxIdleHoldTime, idleHoldTime * 2 ** Math.min(counter - 1, 30));
+  const seconds = pastTcp ? Math.min(maxIdleHoldTime, idleHoldTime * 2 ** Math.min(sessionFailures - 1, 30)) : idleHoldTime;
   actions.push({ type: 'start-timer', timer: 'idle-hold', seconds });
-  return { state: to(withoutNegotiated(state), 'Idle', { connectRetryCounter: counter }), actions };
+  return { state: to(withoutNegotiated(state), 'Idle', { connectRetryCounter: counter, sessionFailures }), actions };
 }
 
 function manualStop(state: FsmState, text: string | undefined): FsmStep {
@@ -195,7 +226,7 @@ function manualStop(state: FsmState, text: string | undefined): FsmStep {
   if (state.name !== 'Idle') actions.push({ type: 'drop-connection' });
   for (const timer of ['connect-retry', 'hold', 'keepalive', 'idle-hold'] as const) actions.push({ type: 'stop-timer', timer });
   if (state.name === 'Established') actions.push({ type: 'routes-down', reason: { cause: 'manual-stop', notification } });
-  return { state: to(withoutNegotiated(state), 'Idle', { connectRetryCounter: 0, stopped: true }), actions };
+  return { state: to(withoutNegotiated(state), 'Idle', { connectRetryCounter: 0, sessionFailures: 0, stopped: true }), actions };
 }
 
 function start(state: FsmState, manual: boolean): FsmStep {
@@ -244,7 +275,7 @@ function onMessage(state: FsmState, message: BgpMessage): FsmStep {
     case 'OpenConfirm':
       if (message.type !== 'keepalive' || !state.negotiated) return unexpected(state);
       return {
-        state: to(state, 'Established', { connectRetryCounter: 0 }),
+        state: to(state, 'Established', { connectRetryCounter: 0, sessionFailures: 0 }),
         actions: [...restartHold(state), { type: 'routes-up', negotiated: state.negotiated }],
       };
     case 'Established':

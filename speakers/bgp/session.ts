@@ -1,7 +1,8 @@
 // One BGP session to one peer over node:net: runs the pure FSM's actions (TCP, timers, sending)
 // and keeps the peer's Adj-RIB-Out in line with the routes the caller wants announced.
 import { Buffer } from 'node:buffer';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type net from 'node:net';
 import {
   Afi,
@@ -15,7 +16,7 @@ import {
   type NotificationMessage,
   type UpdateMessage,
 } from './codec/index.js';
-import { AdjRibOut, endOfRibMarkers, type PeerContext, type Route } from './advertiser.js';
+import { AdjRibOut, endOfRibMarkers, routeKey, type PeerContext, type Route } from './advertiser.js';
 import { BfdSession } from './bfd.js';
 import { connectTcp, type PendingConnect } from './tcp-connect.js';
 import { initialState, step, type FsmAction, type FsmEvent, type FsmState, type FsmStateName, type Negotiated, type TimerName } from './fsm.js';
@@ -32,10 +33,17 @@ export interface SessionConfig {
   readonly myAsn: number;
   /** The peer's ASN; equal to ours makes the session internal. */
   readonly peerAsn: number;
-  /** BGP Identifier (RFC 4271 section 4.2). */
-  readonly routerId: string;
+  /**
+   * BGP Identifier (RFC 4271 section 4.2). When unset, the IPv4 address of our end of each
+   * TCP connection, as MetalLB does; `fallbackRouterId` when that end is IPv6.
+   */
+  readonly routerId?: string | undefined;
+  /** Identifier for a session over IPv6 without `routerId` (RFC 6286: any non-zero 4 octets). */
+  readonly fallbackRouterId?: string;
   /** Proposed hold time in seconds, 0 or at least 3; default 90 (RFC 4271 section 10). */
   readonly holdTime?: number;
+  /** Seconds between KEEPALIVEs; a third of the negotiated hold time when unset (RFC 4271 section 10). */
+  readonly keepaliveTime?: number;
   /** ConnectRetryTime in seconds; default 30. */
   readonly connectRetryTime?: number;
   /** First reconnect delay in seconds, doubled per consecutive failure; default 1. */
@@ -52,6 +60,11 @@ export interface SessionConfig {
   readonly bfd?: { readonly intervalMs?: number; readonly multiplier?: number };
   /** Random source in [0, 1) for timer jitter; Math.random by default (RFC 4271 section 10). */
   readonly random?: () => number;
+  /**
+   * Finds our next hop for routes of the family the session does not run over; by default
+   * an address of that family on the interface that holds our end of the connection.
+   */
+  readonly nextHopLookup?: (family: AddressFamily, localAddress: string) => string | undefined;
 }
 
 /** Something that happened on the session, for logs and tests. */
@@ -66,6 +79,7 @@ export type SessionEvent =
   | { readonly type: 'received'; readonly prefixes: number; readonly looped: number }
   | { readonly type: 'reconnect'; readonly delayMs: number }
   | { readonly type: 'bfd'; readonly state: 'up' | 'down'; readonly diag?: number }
+  | { readonly type: 'not-announced'; readonly prefixes: readonly string[]; readonly reason: string }
   | { readonly type: 'error'; readonly message: string };
 
 const AFI_OF: Record<AddressFamily, number> = { ipv4: Afi.IPv4, ipv6: Afi.IPv6 };
@@ -78,6 +92,17 @@ function routeCount(msgs: readonly UpdateMessage[]): { withdrawn: number; announ
     announced += m.nlri.length + (m.attributes.mpReach?.nlri.length ?? 0);
   }
   return { withdrawn, announced };
+}
+
+/** The first address of `family` on the interface that holds `localAddress`, never a link-local or loopback one. */
+export function interfaceNextHop(family: AddressFamily, localAddress: string, interfaces = networkInterfaces()): string | undefined {
+  const wanted = family === 'ipv4' ? 'IPv4' : 'IPv6';
+  for (const addresses of Object.values(interfaces)) {
+    if (!addresses?.some((a) => a.address === localAddress)) continue;
+    const usable = addresses.filter((a) => a.family === wanted && !a.internal && !/^fe[89ab]/i.test(a.address));
+    return usable[0]?.address;
+  }
+  return undefined;
 }
 
 /** Families both sides listed in Multiprotocol capabilities; IPv4 alone if the peer lists none (RFC 4760 section 8). */
@@ -110,6 +135,8 @@ export class BgpSession {
   #localAddress: string | undefined;
   #running = false;
   #bfd: BfdSession | undefined;
+  /** The prefixes last reported as not announceable, so each change is reported once. */
+  #unserved = '';
 
   /** Creates a stopped session; call start(). */
   constructor(config: SessionConfig, listener: (e: SessionEvent) => void = () => {}) {
@@ -127,8 +154,9 @@ export class BgpSession {
     this.#fsm = initialState({
       myAsn: config.myAsn,
       peerAsn: config.peerAsn,
-      routerId: config.routerId,
+      routerId: config.routerId ?? config.fallbackRouterId ?? '0.0.0.0',
       holdTime: config.holdTime ?? 90,
+      ...(config.keepaliveTime !== undefined ? { keepaliveTime: config.keepaliveTime } : {}),
       connectRetryTime: config.connectRetryTime ?? 30,
       idleHoldTime: config.idleHoldTime ?? 1,
       maxIdleHoldTime: config.maxIdleHoldTime ?? 60,
@@ -234,6 +262,7 @@ export class BgpSession {
         if (action.timer === 'idle-hold') this.#emit({ type: 'reconnect', delayMs: ms });
         const t = setTimeout(() => {
           this.#timers.delete(action.timer);
+          if (action.timer === 'connect-retry') this.#connectTimedOut(action.seconds);
           this.#dispatch({ type: 'TimerExpired', timer: action.timer });
         }, ms);
         this.#timers.set(action.timer, t);
@@ -271,6 +300,16 @@ export class BgpSession {
         }
         break;
     }
+  }
+
+  /** A connect attempt got no answer within ConnectRetryTime: say why that may be. */
+  #connectTimedOut(seconds: number): void {
+    if (this.#fsm.name !== 'Connect' && this.#fsm.name !== 'Active') return;
+    const hint =
+      this.#config.password !== undefined
+        ? '; a TCP MD5 password is set, and a key mismatch is a likely cause: routers drop segments whose signature does not verify without answering (RFC 2385 section 4)'
+        : '; check that the router is up, lists us as a neighbour, and that nothing filters TCP port 179';
+    this.#emit({ type: 'error', message: `no answer from ${this.#config.peerAddress} within ${seconds}s${hint}` });
   }
 
   #stopTimer(timer: TimerName): void {
@@ -314,6 +353,7 @@ export class BgpSession {
     this.#socket = socket;
     socket.setNoDelay(true);
     this.#localAddress = socket.localAddress;
+    if (this.#config.routerId === undefined) this.#useRouterId(this.#localAddress);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk, current));
     socket.on('error', (e) => {
       if (current()) this.#emit({ type: 'error', message: e.message });
@@ -325,6 +365,17 @@ export class BgpSession {
       }
     });
     this.#dispatch({ type: 'TcpConnectionConfirmed' });
+  }
+
+  /** Identifies us by our end of the connection when it is IPv4 (the default router-id). */
+  #useRouterId(local: string | undefined): void {
+    const address = local?.replace(/^::ffff:/, '');
+    const routerId = address !== undefined && isIPv4(address) ? address : this.#config.fallbackRouterId;
+    if (routerId === undefined) {
+      this.#emit({ type: 'error', message: `no BGP identifier: our end of the session (${local ?? 'unknown'}) is not IPv4 and no router-id is configured` });
+      return;
+    }
+    this.#fsm = { ...this.#fsm, config: { ...this.#fsm.config, routerId } };
   }
 
   #onData(chunk: Buffer, current: () => boolean): void {
@@ -375,21 +426,51 @@ export class BgpSession {
     this.#emit({ type: 'end-of-rib' });
   }
 
-  /** Fills in an empty next hop with our end of the TCP connection when the family matches. */
-  #resolve(routes: readonly Route[]): Route[] {
+  /**
+   * Fills in each empty next hop: our end of the TCP connection for its own family, and for
+   * the other family an address of ours found by nextHopLookup (as FRR and BIRD do). A route
+   * that cannot be sent (no such address, or a family the peer did not negotiate) is
+   * reported in a 'not-announced' event, never dropped silently.
+   */
+  #resolve(routes: readonly Route[], peer: PeerContext): Route[] {
     const local = this.#localAddress?.replace(/^::ffff:/, '');
     const localFamily: AddressFamily | undefined = local === undefined ? undefined : isIPv6(local) ? 'ipv6' : 'ipv4';
+    const lookup = this.#config.nextHopLookup ?? interfaceNextHop;
+    const found = new Map<AddressFamily, string | undefined>();
     const out: Route[] = [];
+    const unserved = new Map<string, string[]>();
+    const skip = (route: Route, reason: string): void => {
+      const list = unserved.get(reason);
+      if (list) list.push(routeKey(route.prefix));
+      else unserved.set(reason, [routeKey(route.prefix)]);
+    };
     for (const r of routes) {
-      if (r.nextHop !== '') out.push(r);
-      else if (local !== undefined && localFamily === r.prefix.family) out.push({ ...r, nextHop: local });
+      const family = r.prefix.family;
+      if (!peer.families.has(family)) skip(r, `the peer did not negotiate ${family} unicast (RFC 4760)`);
+      else if (r.nextHop !== '') out.push(r);
+      else if (local === undefined) continue;
+      else if (localFamily === family) out.push({ ...r, nextHop: local });
+      else {
+        if (!found.has(family)) found.set(family, lookup(family, local));
+        const nextHop = found.get(family);
+        if (nextHop !== undefined) out.push({ ...r, nextHop });
+        else skip(r, `no ${family} address on the interface of ${local} to use as next hop over this ${localFamily} session`);
+      }
     }
+    this.#reportUnserved(unserved);
     return out;
+  }
+
+  #reportUnserved(unserved: ReadonlyMap<string, string[]>): void {
+    const key = JSON.stringify([...unserved].map(([reason, prefixes]) => [reason, [...prefixes].sort()]).sort());
+    if (key === this.#unserved) return;
+    this.#unserved = key;
+    for (const [reason, prefixes] of unserved) this.#emit({ type: 'not-announced', prefixes, reason });
   }
 
   #syncRoutes(): void {
     if (!this.#peer) return;
-    this.#sendUpdates(this.#rib.sync(this.#resolve(this.#desired), this.#peer));
+    this.#sendUpdates(this.#rib.sync(this.#resolve(this.#desired, this.#peer), this.#peer));
   }
 
   #sendUpdates(msgs: readonly UpdateMessage[]): void {

@@ -15,10 +15,13 @@ withdraw them and close with Cease / Administrative Shutdown and a message (RFC 
   --peer ADDR                 router address (IPv4 or IPv6)
   --peer-asn N, --my-asn N    AS numbers (1..4294967295); equal means iBGP
   --prefix P                  address or prefix to announce, repeatable (bare address = /32, /128)
-  --router-id ID              BGP identifier; default --source when it is IPv4
+  --router-id ID              BGP identifier; default our IPv4 address on the session
+                              (required when the session runs over IPv6)
   --source ADDR               source address of the TCP connection
   --peer-port N               router's TCP port (default 179)
+  --connect-retry S           give up one connect attempt after S seconds (default 30)
   --hold-time S               proposed hold time, 0 or 3..65535 (default 90)
+  --keepalive-time S          seconds between KEEPALIVEs, 1..hold time (default hold time / 3)
   --next-hop NH               next hop, one per family; default our end of the session
   --community A:B             community, repeatable
   --large-community A:B:C     large community, repeatable
@@ -35,7 +38,9 @@ SIGUSR1 withdraws every route and keeps the session; SIGUSR2 announces them agai
 
 Prints one line per event: idle, connect, opensent, openconfirm, established,
 announced N in M, withdrawn N in M, end-of-rib, paused, resumed, route-refresh AFI/SAFI, notification-sent C/S [text],
-notification-received C/S [text], received N looped M, reconnect MS, bfd up, bfd down diag D.`;
+notification-received C/S [text], received N looped M, reconnect MS, bfd up, bfd down diag D,
+not-announced N: REASON: PREFIXES (a route that cannot be sent, say for lack of a next hop of
+its family; by default an address of ours on the session's interface is used).`;
 
 class UsageError extends Error {}
 
@@ -90,6 +95,8 @@ function format(e: SessionEvent): string {
       return `error ${e.message}`;
     case 'bfd':
       return `bfd ${e.state}${e.diag !== undefined ? ` diag ${e.diag}` : ''}`;
+    case 'not-announced':
+      return `not-announced ${e.prefixes.length}: ${e.reason}: ${e.prefixes.join(' ')}`;
   }
 }
 
@@ -115,7 +122,9 @@ function parse(args: string[]): Announce | 'help' {
       'bfd-interval': { type: 'string' },
       'bfd-multiplier': { type: 'string' },
       'hold-time': { type: 'string' },
+      'keepalive-time': { type: 'string' },
       'peer-port': { type: 'string' },
+      'connect-retry': { type: 'string' },
       source: { type: 'string' },
       'graceful-restart': { type: 'string' },
       prefix: { type: 'string', multiple: true },
@@ -144,9 +153,13 @@ function parse(args: string[]): Announce | 'help' {
   const source = values.source;
   if (source !== undefined && isIP(source) === 0) throw new UsageError(`--source "${source}" is not an IP address`);
   const routerId = values['router-id'] ?? (source !== undefined && isIP(source) === 4 ? source : undefined);
-  if (routerId === undefined || isIP(routerId) !== 4 || routerId === '0.0.0.0') throw new UsageError('--router-id must be a non-zero IPv4 address (or give an IPv4 --source)');
+  if (routerId === undefined && isIP(peer) === 6) throw new UsageError('--router-id is required for a session over IPv6 (an IPv4 address, RFC 4271 section 4.2)');
+  if (routerId !== undefined && (isIP(routerId) !== 4 || routerId === '0.0.0.0')) throw new UsageError('--router-id must be a non-zero IPv4 address');
   const holdTime = integer(values['hold-time'], '--hold-time', 0, 0xffff);
   if (holdTime === 1 || holdTime === 2) throw new UsageError('--hold-time must be 0 or at least 3 (RFC 4271 section 4.2)');
+  const keepaliveTime = integer(values['keepalive-time'], '--keepalive-time', 1, 0xffff);
+  if (keepaliveTime !== undefined && keepaliveTime > (holdTime ?? 90)) throw new UsageError(`--keepalive-time ${keepaliveTime} is longer than the hold time ${holdTime ?? 90}`);
+  if (keepaliveTime !== undefined && holdTime === 0) throw new UsageError('--keepalive-time cannot be used with --hold-time 0 (no KEEPALIVEs are sent)');
   const prefixes = (values.prefix ?? []).map(prefixOf);
   if (prefixes.length === 0) throw new UsageError('give at least one --prefix');
   const hops: Partial<Record<'ipv4' | 'ipv6', string>> = {};
@@ -169,14 +182,17 @@ function parse(args: string[]): Announce | 'help' {
   }));
   const gracefulRestartTime = integer(values['graceful-restart'], '--graceful-restart', 0, 4095);
   const peerPort = integer(values['peer-port'], '--peer-port', 1, 65535);
+  const connectRetryTime = integer(values['connect-retry'], '--connect-retry', 1, 3600);
   const session: SessionConfig = {
     peerAddress: peer,
     myAsn,
     peerAsn,
-    routerId,
+    ...(routerId !== undefined ? { routerId } : {}),
     ...(source !== undefined ? { localAddress: source } : {}),
     ...(peerPort !== undefined ? { peerPort } : {}),
+    ...(connectRetryTime !== undefined ? { connectRetryTime } : {}),
     ...(holdTime !== undefined ? { holdTime } : {}),
+    ...(keepaliveTime !== undefined ? { keepaliveTime } : {}),
     ...(gracefulRestartTime !== undefined ? { gracefulRestartTime } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(ttl !== undefined ? { ttl } : {}),
@@ -210,7 +226,7 @@ export async function bgpAnnounceCommand(args: string[]): Promise<number> {
     return 1;
   }
   const session = new BgpSession(config, (e) => {
-    if (e.type === 'error') console.error(format(e));
+    if (e.type === 'error' || e.type === 'not-announced') console.error(format(e));
     else console.log(format(e));
   });
   session.setRoutes(routes);

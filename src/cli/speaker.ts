@@ -36,8 +36,8 @@ options:
   --load-balancer-class CLASS  also serve Services of this spec.loadBalancerClass
   --interface IF               announce layer-2 pools without "interfaces" here
                                (default: the interface that routes to the address)
-  --router-id ID               BGP identifier for peers without router-id (default: the
-                               peer's IPv4 source address, else one derived from the node name)
+  --router-id ID               BGP identifier for peers without router-id (default: our IPv4
+                               address on each session, else one derived from the node name)
   --lease-duration D           speaker Lease duration (1800ms): a lost node's VIPs move after it
   --lease-renew D              renewal interval (500ms)
   --lease-margin D             stop answering this long before our Lease could expire (200ms)

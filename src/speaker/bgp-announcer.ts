@@ -6,21 +6,26 @@ import { isIPv4 } from 'node:net';
 import type { Config, Peer, Pool } from '../config/types.js';
 import { BgpSession, type SessionConfig, type SessionEvent } from '../../speakers/bgp/session.js';
 import type { BgpAnnouncer } from './runtime.js';
-import { peerKey, peersForNode, routesForPeer } from './bgp-routes.js';
+import { peersForNode, routesForPeer } from './bgp-routes.js';
 
 /** What the announcer needs to know about its node and how to report. */
 export interface SpeakerBgpOptions {
   readonly node: string;
   /** The node's labels, read when peers are matched against node selectors. */
   readonly nodeLabels: () => Readonly<Record<string, string>>;
-  /** BGP identifier when a peer has no router-id and no IPv4 source address. */
+  /** BGP identifier for peers without router-id (the --router-id flag); else our end of each session. */
   readonly routerId?: string | undefined;
   /** Next hops for routes whose family differs from the session's transport. */
   readonly nextHops?: { readonly ipv4?: string; readonly ipv6?: string };
   /** Text of the Cease sent when stopping (RFC 8203). */
   readonly shutdownMessage?: string;
   readonly onEvent: (peer: string, event: SessionEvent) => void;
+  /** Makes a session; a real BgpSession unless a test passes its own. */
+  readonly createSession?: (config: SessionConfig, listener: (event: SessionEvent) => void) => AnnouncerSession;
 }
+
+/** The part of a BGP session the announcer drives. */
+export type AnnouncerSession = Pick<BgpSession, 'start' | 'stop' | 'setRoutes' | 'state'>;
 
 /** A stable BGP identifier for a node without an IPv4 address to use (RFC 6286 allows any non-zero value). */
 export function routerIdFor(node: string): string {
@@ -30,7 +35,7 @@ export function routerIdFor(node: string): string {
 
 /** Runs this node's BGP sessions. */
 export class SpeakerBgp implements BgpAnnouncer {
-  readonly #sessions = new Map<string, { readonly peer: Peer; readonly session: BgpSession }>();
+  readonly #sessions = new Map<string, { readonly peer: Peer; readonly session: AnnouncerSession }>();
 
   constructor(private readonly o: SpeakerBgpOptions) {}
 
@@ -40,17 +45,25 @@ export class SpeakerBgp implements BgpAnnouncer {
   }
 
   setVips(vips: ReadonlyMap<string, Pool>, config: Config): void {
-    const wanted = new Map(peersForNode(config, this.o.nodeLabels()).map((peer) => [peerKey(peer), peer]));
+    // A session is keyed by every setting it was built from, so changing any of them (a
+    // keepalive, a BFD profile's interval) replaces the session rather than being ignored.
+    const wanted = new Map(
+      peersForNode(config, this.o.nodeLabels()).map((peer) => {
+        const settings = this.#sessionConfig(peer, config);
+        return [JSON.stringify(settings), { peer, settings }] as const;
+      }),
+    );
     for (const [key, { peer, session }] of this.#sessions) {
       if (wanted.has(key)) continue;
       this.#sessions.delete(key);
       void session.stop(this.o.shutdownMessage ?? 'vipcast: peer removed from the config');
       this.o.onEvent(peer.peerAddress, { type: 'state', state: 'Idle' });
     }
-    for (const [key, peer] of wanted) {
+    for (const [key, { peer, settings }] of wanted) {
       let entry = this.#sessions.get(key);
       if (!entry) {
-        const session = new BgpSession(this.#sessionConfig(peer, config), (event) => this.o.onEvent(peer.peerAddress, event));
+        const listener = (event: SessionEvent): void => this.o.onEvent(peer.peerAddress, event);
+        const session = this.o.createSession ? this.o.createSession(settings, listener) : new BgpSession(settings, listener);
         entry = { peer, session };
         this.#sessions.set(key, entry);
         session.start();
@@ -70,7 +83,9 @@ export class SpeakerBgp implements BgpAnnouncer {
 
   #sessionConfig(peer: Peer, config: Config): SessionConfig {
     const source = peer.sourceAddress;
-    const routerId = peer.routerId ?? (source !== undefined && isIPv4(source) ? source : (this.o.routerId ?? routerIdFor(this.o.node)));
+    // MetalLB's default: the local IPv4 address of the session, which the session learns when
+    // it connects; an identifier derived from the node name when that address is IPv6.
+    const routerId = peer.routerId ?? this.o.routerId ?? (source !== undefined && isIPv4(source) ? source : undefined);
     const profile = peer.bfdProfile === undefined ? undefined : config.bfdProfiles.find((p) => p.name === peer.bfdProfile);
     return {
       peerAddress: peer.peerAddress,
@@ -78,7 +93,9 @@ export class SpeakerBgp implements BgpAnnouncer {
       myAsn: peer.myAsn,
       peerAsn: peer.peerAsn,
       routerId,
+      fallbackRouterId: routerIdFor(this.o.node),
       holdTime: peer.holdTime,
+      keepaliveTime: peer.keepaliveTime,
       ...(source !== undefined ? { localAddress: source } : {}),
       ...(peer.password !== undefined ? { password: peer.password } : {}),
       ...(peer.ebgpMultihop ? { ttl: 255 } : {}),

@@ -7,11 +7,6 @@ import type { Config, Peer, Pool } from '../config/types.js';
 import { formatAddress, parseAddress } from '../net/address.js';
 import type { Route } from '../../speakers/bgp/advertiser.js';
 
-/** A stable key for a peer's session settings: a change of any of them means a new session. */
-export function peerKey(peer: Peer): string {
-  return JSON.stringify([peer.peerAddress, peer.peerPort, peer.myAsn, peer.peerAsn, peer.sourceAddress, peer.routerId, peer.holdTime, peer.password, peer.ebgpMultihop, peer.bfdProfile]);
-}
-
 /** The peers this node talks to. */
 export function peersForNode(config: Config, nodeLabels: Readonly<Record<string, string>>): Peer[] {
   return config.peers.filter((peer) => peer.nodeSelectors.length === 0 || anySelectorMatches(peer.nodeSelectors, nodeLabels));
@@ -34,6 +29,7 @@ export function routesForPeer(peer: Peer, vips: ReadonlyMap<string, Pool>, nextH
       const family = address.family === 'IPv4' ? 'ipv4' : 'ipv6';
       const communities = ad.communities.filter((c) => c.kind === 'standard').map((c) => c.value);
       const large = ad.communities.filter((c) => c.kind === 'large').map((c) => [c.global, c.local1, c.local2] as const);
+      const key = `${network}/${length}`;
       const route: Route = {
         prefix: { family, address: network, length },
         nextHop: nextHops[family] ?? '',
@@ -41,8 +37,34 @@ export function routesForPeer(peer: Peer, vips: ReadonlyMap<string, Pool>, nextH
         ...(large.length > 0 ? { largeCommunities: large } : {}),
         ...(internal && ad.localPref !== undefined ? { localPref: ad.localPref } : {}),
       };
-      routes.set(`${network}/${length}`, route);
+      const earlier = routes.get(key);
+      routes.set(key, earlier ? mergeRoutes(earlier, route) : route);
     }
   }
-  return [...routes.values()];
+  return [...routes.values()].map(canonical);
+}
+
+/**
+ * One route for a prefix that several advertisements produce: the union of their communities
+ * and large communities (so a `no-export` on any of them is never lost), and the highest
+ * LOCAL_PREF among them, whatever the order of the advertisements.
+ */
+export function mergeRoutes(a: Route, b: Route): Route {
+  const communities = [...(a.communities ?? []), ...(b.communities ?? [])];
+  const large = [...(a.largeCommunities ?? []), ...(b.largeCommunities ?? [])];
+  const prefs = [a.localPref, b.localPref].filter((v): v is number => v !== undefined);
+  return {
+    prefix: a.prefix,
+    nextHop: a.nextHop,
+    ...(communities.length > 0 ? { communities } : {}),
+    ...(large.length > 0 ? { largeCommunities: large } : {}),
+    ...(prefs.length > 0 ? { localPref: Math.max(...prefs) } : {}),
+  };
+}
+
+/** Communities sorted and without duplicates, so the same config always sends the same UPDATE. */
+function canonical(route: Route): Route {
+  const communities = route.communities && [...new Set(route.communities)].sort((x, y) => x - y);
+  const large = route.largeCommunities && [...new Map(route.largeCommunities.map((c) => [c.join(':'), c] as const)).values()].sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]);
+  return { ...route, ...(communities ? { communities } : {}), ...(large ? { largeCommunities: large } : {}) };
 }

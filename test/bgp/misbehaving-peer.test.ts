@@ -252,3 +252,43 @@ describe('vipcast bgp announce against a misbehaving peer', () => {
     await Promise.all(results);
   }, 60_000);
 });
+
+describe('vipcast bgp announce with a route it cannot send', () => {
+  it('says which prefix is not announced and why, and announces the rest', async () => {
+    if (!existsSync(agent)) throw new Error(`${agent} is missing: run "npx tsc -p ." (npm run build) first`);
+    const accepted: PeerConnection[] = [];
+    const server = net.createServer((socket) => void accepted.push(new PeerConnection(socket)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    // An IPv6 prefix over an IPv4 session on loopback: lo has no IPv6 address a router could
+    // use as next hop, so the route cannot be sent; it must be reported, not dropped quietly.
+    const speaker = spawn('node', [agent, '--peer', '127.0.0.1', '--peer-port', String(port), '--peer-asn', String(PEER_ASN), '--my-asn', String(OUR_ASN),
+      '--hold-time', '6', '--prefix', '198.51.100.9', '--prefix', '2001:db8::9'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const errors: string[] = [];
+    speaker.stderr?.setEncoding('utf8').on('data', (d: string) => errors.push(...d.split('\n').filter((l) => l !== '')));
+    try {
+      const deadline = performance.now() + 10_000;
+      while (accepted.length === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const c = accepted[0];
+      if (!c) throw new Error('the speaker never connected');
+      const open = await c.next('open');
+      // Our default BGP identifier is our end of the session (MetalLB's default).
+      expect(open?.type === 'open' ? open.bgpId : undefined).toBe('127.0.0.1');
+      const both = encodeMessage({
+        type: 'open', myAs: PEER_ASN, holdTime: 6, bgpId: '192.0.2.1',
+        capabilities: [{ kind: 'multiprotocol', afi: Afi.IPv4, safi: Safi.Unicast }, { kind: 'multiprotocol', afi: Afi.IPv6, safi: Safi.Unicast }, { kind: 'four-octet-as', asn: PEER_ASN }],
+      });
+      c.send(both);
+      c.send(keepalive());
+      const update = (await c.next('update')) as UpdateMessage | undefined;
+      expect(update?.nlri.map((p) => `${p.address}/${p.length}`)).toEqual(['198.51.100.9/32']);
+      while (!errors.some((l) => l.startsWith('not-announced')) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(errors.find((l) => l.startsWith('not-announced'))).toMatch(/^not-announced 1: no ipv6 address on the interface of 127\.0\.0\.1 .*: 2001:db8::9\/128$/);
+      expect(c.pending().some((m) => m.type === 'update' && m.attributes.mpReach !== undefined)).toBe(false);
+    } finally {
+      speaker.kill('SIGKILL');
+      await new Promise((r) => (speaker.exitCode === null ? speaker.once('exit', r) : r(undefined)));
+      server.close();
+    }
+  });
+});

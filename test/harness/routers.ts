@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIPv6 } from 'node:net';
-import { runHostCommand, waitUntil, type Host, type HostProcess, type Topology } from './netns.js';
+import { runHostCommand, pollValue, type Host, type HostProcess, type Topology } from './netns.js';
 
 /** Which router implementation. */
 export type RouterKind = 'bird' | 'frr' | 'gobgp';
@@ -65,6 +65,8 @@ export interface BgpRouter {
   established(peer: string): Promise<boolean>;
   /** The router's description of the last NOTIFICATION it received from this neighbour. */
   lastError(peer: string): Promise<string>;
+  /** The BGP Identifier the neighbour sent in its OPEN, as the router shows it. */
+  neighborId(peer: string): Promise<string>;
   /** Asks the neighbour to send its routes again (ROUTE-REFRESH, RFC 2918). */
   refresh(peer: string): Promise<void>;
   /** True when the router's BFD session with this neighbour is Up. */
@@ -101,7 +103,7 @@ export async function startRouter(topo: Topology, spec: RouterSpec): Promise<Bgp
 }
 
 async function ready(probe: () => Promise<boolean>, what: string, process: HostProcess): Promise<void> {
-  const ok = await waitUntil(probe, (v) => v, 15_000, 100);
+  const ok = await pollValue(probe, (v) => v, 15_000, 100);
   if (!ok) throw new Error(`${what} did not come up; stderr: ${process.stderr().slice(-2000)}`);
 }
 
@@ -138,6 +140,7 @@ async function startBird(topo: Topology, spec: RouterSpec, dir: string): Promise
     routes: async () => parseBirdRoutes(await birdc('show', 'route', 'all')),
     established: async (peer) => /BGP state:\s+Established/.test(await protocol(peer)),
     lastError: async (peer) => (await protocol(peer)).split('\n').slice(1, 4).join('\n'),
+    neighborId: async (peer) => /Neighbor ID:\s+(\S+)/.exec(await protocol(peer))?.[1] ?? '',
     refresh: async (peer) => void (await birdc('reload', 'in', protoName(peer))),
     bfdUp: async (peer) => new RegExp(`^${peer.replace(/\./g, '\\.')}\\s+\\S+\\s+Up`, 'm').test(await birdc('show', 'bfd', 'sessions')),
   };
@@ -253,6 +256,10 @@ async function startFrr(topo: Topology, spec: RouterSpec, dir: string): Promise<
       return out;
     },
     established: async (peer) => (await neighbor(peer)).bgpState === 'Established',
+    neighborId: async (peer) => {
+      const id = (await neighbor(peer)).remoteRouterId;
+      return typeof id === 'string' ? id : '';
+    },
     lastError: async (peer) => {
       const n = await neighbor(peer);
       return [n.lastNotificationReason, n.lastShutdownDescription, n.lastResetDueTo].filter((s) => typeof s === 'string').join('; ');
@@ -307,10 +314,10 @@ async function startGobgp(topo: Topology, spec: RouterSpec, dir: string): Promis
   const gobgp = async (...args: string[]): Promise<string> =>
     (await runHostCommand(['ip', 'netns', 'exec', spec.host.ns, 'gobgp', '-u', '127.0.0.1', '-p', '50051', ...args], true)).stdout;
   await ready(async () => (await gobgp('global')).includes(spec.routerId), 'GoBGP', process);
-  const neighbor = async (peer: string): Promise<{ state?: { session_state?: number | string } }> => {
+  const neighbor = async (peer: string): Promise<{ state?: { session_state?: number | string; router_id?: string } }> => {
     const text = await gobgp('neighbor', peer, '-j');
     try {
-      return JSON.parse(text) as { state?: { session_state?: number | string } };
+      return JSON.parse(text) as { state?: { session_state?: number | string; router_id?: string } };
     } catch {
       return {};
     }
@@ -337,6 +344,7 @@ async function startGobgp(topo: Topology, spec: RouterSpec, dir: string): Promis
       }
       return out;
     },
+    neighborId: async (peer) => (await neighbor(peer)).state?.router_id ?? '',
     established: async (peer) => {
       const s = (await neighbor(peer)).state?.session_state;
       return s === 6 || s === 'established' || s === 'ESTABLISHED';

@@ -66,10 +66,11 @@ describe('Connect and Active', () => {
     expect(open.capabilities).toContainEqual({ kind: 'four-octet-as', asn: 4200000001 });
   });
 
-  it('a failed TCP connection goes to Idle and schedules a restart with a doubling idle-hold time', () => {
+  const delaysOver = (failures: number, upTo: FsmEvent[]): number[] => {
     let state = run([{ type: 'ManualStart' }]).state;
     const delays: number[] = [];
-    for (let i = 0; i < 6; i += 1) {
+    for (let i = 0; i < failures; i += 1) {
+      state = run(upTo, state).state;
       const failed = step(state, { type: 'TcpConnectionFails' });
       expect(failed.state.name).toBe('Idle');
       const timer = failed.actions.find((a) => a.type === 'start-timer' && a.timer === 'idle-hold');
@@ -77,7 +78,27 @@ describe('Connect and Active', () => {
       state = run([{ type: 'TimerExpired', timer: 'idle-hold' }], failed.state).state;
       expect(state.name).toBe('Connect');
     }
-    expect(delays).toEqual([1, 2, 4, 8, 8, 8]);
+    return delays;
+  };
+
+  it('a TCP connection that cannot be made is retried after the first idle-hold time every time, so a restarted router is reached promptly', () => {
+    expect(delaysOver(6, [])).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('sessions that fail after the OPEN exchange began double the idle-hold time up to its maximum', () => {
+    expect(delaysOver(6, [{ type: 'TcpConnectionConfirmed' }])).toEqual([1, 2, 4, 8, 8, 8]);
+  });
+
+  it('after a router restart (session up, then TCP refused while it boots) the reconnect delay stays at the first idle-hold time', () => {
+    let state = run(toEstablished).state;
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const failed = step(state, { type: 'TcpConnectionFails' });
+      const timer = failed.actions.find((a) => a.type === 'start-timer' && a.timer === 'idle-hold');
+      delays.push(timer?.type === 'start-timer' ? timer.seconds : -1);
+      state = run([{ type: 'TimerExpired', timer: 'idle-hold' }], failed.state).state;
+    }
+    expect(delays).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('ConnectRetryTimer expiry drops the attempt and connects again', () => {
@@ -95,6 +116,23 @@ describe('OpenSent', () => {
     expect(sent(actions)).toEqual([{ type: 'keepalive' }]);
     expect(actions).toContainEqual({ type: 'start-timer', timer: 'hold', seconds: 9 });
     expect(actions).toContainEqual({ type: 'start-timer', timer: 'keepalive', seconds: 3 });
+  });
+
+  it('a configured keepalive-time is used as given while the peer accepts our hold time', () => {
+    const configured = initialState({ ...config, holdTime: 90, keepaliveTime: 10 });
+    const { state, actions } = run([...toOpenSent, msg(peerOpen)], configured);
+    expect(state.negotiated).toMatchObject({ holdTime: 90, keepaliveTime: 10 });
+    expect(actions).toContainEqual({ type: 'start-timer', timer: 'keepalive', seconds: 10 });
+    const later = run([msg({ type: 'keepalive' }), { type: 'TimerExpired', timer: 'keepalive' }], state);
+    expect(later.actions).toContainEqual({ type: 'start-timer', timer: 'keepalive', seconds: 10 });
+  });
+
+  it('a configured keepalive-time is shortened to a third of a lower hold time the peer negotiated', () => {
+    const configured = initialState({ ...config, holdTime: 90, keepaliveTime: 30 });
+    const { state } = run([...toOpenSent, msg({ ...peerOpen, holdTime: 9 })], configured);
+    expect(state.negotiated).toMatchObject({ holdTime: 9, keepaliveTime: 3 });
+    const shorter = run([...toOpenSent, msg({ ...peerOpen, holdTime: 9 })], initialState({ ...config, holdTime: 90, keepaliveTime: 2 }));
+    expect(shorter.state.negotiated).toMatchObject({ holdTime: 9, keepaliveTime: 2 });
   });
 
   it('hold time 0 on either side means no keepalive and no hold timer', () => {

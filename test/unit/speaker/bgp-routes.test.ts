@@ -61,3 +61,38 @@ describe('BGP routes per peer', () => {
     expect(internal.some((r) => r.prefix.address === '203.0.113.1')).toBe(false); // pools: [edge]
   });
 });
+
+describe('two advertisements of one pool that produce the same prefix', () => {
+  const parsed = (ads: string): Config => {
+    const result = parseConfig(`
+peers:
+- {peer-address: 192.0.2.253, peer-asn: 64513, my-asn: 64513}
+address-pools:
+- name: edge
+  protocol: bgp
+  addresses: [198.51.100.0/24, 2001:db8:5::/120]
+  bgp-advertisements:
+${ads}
+`);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    return result.config;
+  };
+  const first = `  - {communities: [no-export, "64512:300"], localpref: 100}`;
+  const second = `  - {communities: ["64512:7", "64512:300", "large:64512:1:2"], localpref: 300}`;
+  const noExport = 0xffffff01;
+
+  it.each([
+    ['in config order', `${first}\n${second}`],
+    ['in reverse order', `${second}\n${first}`],
+  ])('announce one route with every community and the highest LOCAL_PREF, for the /32 and the /128 (%s)', (_, ads) => {
+    const c = parsed(ads);
+    const pool = c.pools[0] as Pool;
+    const routes = routesForPeer(c.peers[0]!, new Map([['198.51.100.7', pool], ['2001:db8:5::7', pool]]));
+    expect(routes.map((r) => `${r.prefix.address}/${r.prefix.length}`)).toEqual(['198.51.100.7/32', '2001:db8:5::7/128']);
+    for (const route of routes) {
+      expect(route.communities).toEqual([64512 * 65536 + 7, 64512 * 65536 + 300, noExport]);
+      expect(route.largeCommunities).toEqual([[64512, 1, 2]]);
+      expect(route.localPref).toBe(300);
+    }
+  });
+});
