@@ -6,7 +6,7 @@ import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeAttributes } from '../speakers/bgp/codec/index.js';
-import { Topology, waitUntil, runHostCommand, type HostProcess } from '../test/harness/netns.js';
+import { Topology, pollValue, runHostCommand, type HostProcess } from '../test/harness/netns.js';
 import { birdProtocolName, startRouter, type BgpRouter } from '../test/harness/routers.js';
 
 const COUNT = 10_000;
@@ -92,14 +92,14 @@ interface Run {
 }
 
 async function measure(bird: BgpRouter, peer: string, proc: HostProcess, withdraw: () => Promise<void>): Promise<Run> {
-  const full = await waitUntil(() => routeCount(bird, peer), (n) => n >= COUNT, 120_000, 10);
+  const full = await pollValue(() => routeCount(bird, peer), (n) => n >= COUNT, 120_000, 10);
   const fullAt = Date.now();
   if (full < COUNT) throw new Error(`BIRD holds only ${full} of ${COUNT} routes from ${peer}`);
   const up = await establishedAt(bird, peer);
   if (up === undefined) throw new Error(`BIRD shows no Established session with ${peer}`);
   const withdrawFrom = Date.now();
   await withdraw();
-  const left = await waitUntil(() => routeCount(bird, peer), (n) => n === 0, 120_000, 10);
+  const left = await pollValue(() => routeCount(bird, peer), (n) => n === 0, 120_000, 10);
   if (left !== 0) throw new Error(`BIRD still holds ${left} routes from ${peer}`);
   const withdrawMs = Date.now() - withdrawFrom;
   return { announceMs: fullAt - up, withdrawMs, ...usage(proc.pid) };
@@ -151,7 +151,7 @@ export async function benchBgp(): Promise<boolean> {
       let rib = '';
       for (let attempt = 0; attempt < 10 && !rib.includes(`Destination: ${COUNT},`); attempt += 1) {
         await topo.run(s, ['gobgp', 'mrt', 'inject', 'global', mrt]);
-        rib = await waitUntil(() => gobgp.cli(['global', 'rib', 'summary', '-a', 'ipv4']), (x) => x.includes(`Destination: ${COUNT},`), 2000, 100);
+        rib = await pollValue(() => gobgp.cli(['global', 'rib', 'summary', '-a', 'ipv4']), (x) => x.includes(`Destination: ${COUNT},`), 2000, 100);
       }
       if (!rib.includes(`Destination: ${COUNT},`)) throw new Error(`gobgpd did not take the ${COUNT} routes: ${rib}`);
       await bird.cli(['enable', birdProtocolName(addr.gobgp)]);

@@ -25,7 +25,7 @@ import {
   startKubeVip,
   type KubeVipTimings,
 } from '../test/harness/kube-vip.js';
-import { waitUntil, type HostProcess } from '../test/harness/netns.js';
+import { pollValue, type HostProcess } from '../test/harness/netns.js';
 import { outageUntilServedBy, probeResults, SpeakerLab, startProbe as startConnectProbe, type LabNode } from '../test/harness/speaker-lab.js';
 
 /** Client-visible outages (ms) of one kube-vip configuration in the Service lab. */
@@ -68,7 +68,7 @@ const PROBE_INTERVAL_MS = 50;
 
 /** Waits until the last five connects were answered by a node other than `not`; returns its name. */
 async function servedByOther(probe: HostProcess, from: number, not: string | undefined, timeoutMs: number): Promise<string> {
-  const last = await waitUntil(
+  const last = await pollValue(
     () => probeResults(probe, from).slice(-5),
     (five) => five.length === 5 && five.every((r) => r.ok && r.answer !== not && r.answer === five[0]?.answer),
     timeoutMs,
@@ -84,7 +84,7 @@ async function servedByOther(probe: HostProcess, from: number, not: string | und
 /** Whether the last five connects (started within `timeoutMs` from now) were all answered by `node`. */
 async function servedSteadilyBy(probe: HostProcess, node: string, timeoutMs: number): Promise<boolean> {
   const from = Date.now();
-  const last = await waitUntil(
+  const last = await pollValue(
     () => probeResults(probe, from).slice(-5),
     (five) => five.length === 5 && five.every((r) => r.ok && r.answer === node),
     timeoutMs,
@@ -174,7 +174,7 @@ async function serviceHolders(lab: SpeakerLab): Promise<LabNode[]> {
 }
 
 async function soleServiceHolder(run: ServiceRun, timeoutMs: number): Promise<LabNode> {
-  const holders = await waitUntil(() => serviceHolders(run.lab), (h) => h.length === 1, timeoutMs, 100);
+  const holders = await pollValue(() => serviceHolders(run.lab), (h) => h.length === 1, timeoutMs, 100);
   const node = holders[0];
   if (holders.length !== 1 || node === undefined) {
     const logs = run.lab.nodes.map((n) => `${n.name}:\n    ${tail(run.kubeVips.get(n))}`).join('\n  ');
@@ -210,7 +210,7 @@ async function serviceTrial(run: ServiceRun, probe: HostProcess, kind: 'hard' | 
     kubeVip?.child.kill('SIGTERM');
   }
   const timeoutMs = run.timings.leaseDuration * 1000 + 30_000;
-  const takeover = waitUntil(() => serviceHolders(run.lab), (h) => h.some((n) => n !== owner), timeoutMs, 50)
+  const takeover = pollValue(() => serviceHolders(run.lab), (h) => h.some((n) => n !== owner), timeoutMs, 50)
     .then((h) => (h.some((n) => n !== owner) ? Date.now() - at : NaN))
     .catch(() => NaN);
   const next = await servedByOther(probe, at, owner.name, timeoutMs);
@@ -290,7 +290,7 @@ function startControlPlaneKubeVip(lab: HaLab, node: ControlPlaneNode, binary: st
 
 /** The node holding the VIP, once exactly one does (or, with `not`, once some node other than `not` does). */
 async function cpHolder(lab: HaLab, timeoutMs: number, not?: string): Promise<{ node: ControlPlaneNode; twoHolders: boolean }> {
-  const holders = await waitUntil(() => holdersByIpAddr(lab), (h) => (not === undefined ? h.length === 1 : h.some((n) => n !== not)), timeoutMs, 50);
+  const holders = await pollValue(() => holdersByIpAddr(lab), (h) => (not === undefined ? h.length === 1 : h.some((n) => n !== not)), timeoutMs, 50);
   const name = not === undefined ? (holders.length === 1 ? holders[0] : undefined) : holders.find((n) => n !== not);
   const node = lab.nodes.find((n) => n.name === name);
   if (node === undefined) {

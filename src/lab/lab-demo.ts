@@ -12,7 +12,7 @@ import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
 import { labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
 import { holders, holdsLease } from './lab-leases.js';
-import { inNs, waitUntil } from './netns.js';
+import { inNs, pollValue } from './netns.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { repositoryRoot } from './kube-binaries.js';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
@@ -30,7 +30,7 @@ interface Probe {
 }
 
 async function singleOwner(admin: KubeCredentials, address: string, not?: string, timeoutMs = 20_000): Promise<string> {
-  const owners = await waitUntil(() => holders(admin, address), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
+  const owners = await pollValue(() => holders(admin, address), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
   if (owners.length !== 1 || owners[0] === not) throw new Error(`no single node took ${address} within ${timeoutMs / 1000} s (holders: ${owners.join(', ') || 'none'})`);
   return owners[0] ?? '';
 }
@@ -54,7 +54,7 @@ async function demoService(admin: KubeCredentials, state: LabState, out: (line: 
   const read = async (): Promise<string[]> =>
     ((await kubeExpectOk(admin, `/api/v1/namespaces/default/services/${serviceName}`)) as WithStatus).status?.loadBalancer?.ingress?.map((i) => i.ip ?? '') ?? [];
   const at = Date.now();
-  const ips = await waitUntil(read, (found) => found.length === families.length, 30_000, 100);
+  const ips = await pollValue(read, (found) => found.length === families.length, 30_000, 100);
   if (ips.length !== families.length) throw new Error(`Service ${serviceName} got no address from the controller within 30 s (see the controller's log in ${join(state.dir, 'logs')})`);
   out(`demo: the controller wrote status.loadBalancer.ingress = ${ips.join(', ')} (${Date.now() - at} ms after asking)`);
   return ips;
@@ -71,7 +71,7 @@ function startProbe(launcher: LabLauncher, state: LabState, address: string): Pr
 
 /** Waits for five answers in a row (from `node` when given); then measures the outage since `from` as the speaker benchmark does. */
 async function outage(p: Probe, from: number, node?: string, timeoutMs = 20_000): Promise<ReturnType<typeof clientOutage>> {
-  const seen = await waitUntil(() => p.attempts(from), (list) => servedSteadily(list, node), timeoutMs, 50);
+  const seen = await pollValue(() => p.attempts(from), (list) => servedSteadily(list, node), timeoutMs, 50);
   if (!servedSteadily(seen, node)) throw new Error(`the client did not reach ${p.address}${node === undefined ? '' : ` on ${node}`} within ${timeoutMs / 1000} s; last attempts: ${seen.slice(-5).map((a) => `${a.ok ? 'ok' : 'fail'} ${a.answer}`).join('; ')}`);
   return clientOutage(seen, from, node);
 }
@@ -174,12 +174,12 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     await restartSpeaker(state, launcher, lost);
     if (state.mode === 'layer2') {
       // Once its speaker holds its Lease again, the returning node takes part in elections.
-      if (!(await waitUntil(() => holdsLease(admin, lost.name), (held) => held, 20_000, 100))) throw new Error(`${lost.name}'s restarted speaker holds no Lease after 20 s; see logs/speaker-${lost.name}.log`);
+      if (!(await pollValue(() => holdsLease(admin, lost.name), (held) => held, 20_000, 100))) throw new Error(`${lost.name}'s restarted speaker holds no Lease after 20 s; see logs/speaker-${lost.name}.log`);
       for (const ip of ips) out(`demo: ${ip} is answered by ${(await holders(admin, ip)).join(', ') || 'nobody'} (an address does not move back when a node returns)`);
       await showStatus(admin, out);
     } else {
       for (const ip of ips) {
-        const back = await waitUntil(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
+        const back = await pollValue(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
         if ((back.match(/via /g) ?? []).length !== state.nodes.length) throw new Error(`BIRD has no path to ${ip} from the restored ${lost.name} after 20 s; see logs/speaker-${lost.name}.log`);
         out(`demo: ${lost.name} announces ${ip} again; BIRD's view:\n${indent(back)}`);
       }
@@ -226,7 +226,7 @@ async function followFailover(state: LabState, admin: KubeCredentials, p: Probe,
     };
   }
   const lostPath = `via ${p.address.includes(':') ? lost.ipv6 : lost.ipv4} `;
-  const gone = await waitUntil(() => birdRoute(state, p.address), (text) => !text.includes(lostPath), 15_000, 50);
+  const gone = await pollValue(() => birdRoute(state, p.address), (text) => !text.includes(lostPath), 15_000, 50);
   if (gone.includes(lostPath)) throw new Error(`BIRD still routes ${p.address} to ${lost.name} 15 s after its loss; see "birdc -s ${state.birdSocket ?? ''} show protocols"`);
   const droppedAt = Date.now() - at;
   // An attempt is logged when it ends (a timeout after 300 ms): wait for five good ones begun after the withdrawal.
@@ -265,7 +265,7 @@ async function bgpSettled(state: LabState, ips: readonly string[]): Promise<void
     const routes = await Promise.all(ips.map((ip) => birdRoute(state, ip)));
     return up && routes.every((text) => (text.match(/via /g) ?? []).length === state.nodes.length);
   };
-  if (!(await waitUntil(settled, (ok) => ok, 30_000, 200))) throw new Error(`BIRD did not get a path and a BFD session Up from every node within 30 s; see "birdc -s ${state.birdSocket ?? ''} show protocols all"`);
+  if (!(await pollValue(settled, (ok) => ok, 30_000, 200))) throw new Error(`BIRD did not get a path and a BFD session Up from every node within 30 s; see "birdc -s ${state.birdSocket ?? ''} show protocols all"`);
 }
 
 async function birdRoute(state: LabState, ip: string): Promise<string> {

@@ -15,7 +15,7 @@ import { checkLabPrerequisites, onPath } from './lab-prerequisites.js';
 import { isOurs, readState, writeState, type LabFamily, type LabMode, type LabState } from './lab-state.js';
 import { serviceAccountToken, writeKubeconfig, type KubeCredentials } from './kube-client.js';
 import { holdsLease } from './lab-leases.js';
-import { waitUntil } from './netns.js';
+import { pollValue } from './netns.js';
 import { LabTopology, labPoolConfig, labPrograms } from './lab-topology.js';
 import { namespaceApiPort } from './api-bridge.js';
 
@@ -188,7 +188,7 @@ export async function labUp(options: LabUpOptions): Promise<LabUpResult> {
 /** Resolves once every node's speaker holds its Lease (it then takes part in elections). */
 async function speakersHoldLeases(admin: KubeCredentials, nodes: readonly string[], timeoutMs = 30_000): Promise<void> {
   const lacking = async (): Promise<string[]> => (await Promise.all(nodes.map(async (node) => ((await holdsLease(admin, node)) ? [] : [node])))).flat();
-  const missing = await waitUntil(lacking, (left) => left.length === 0, timeoutMs, 100);
+  const missing = await pollValue(lacking, (left) => left.length === 0, timeoutMs, 100);
   if (missing.length === 0) return;
   throw new Error(`the speakers of ${missing.join(', ')} hold no Lease after ${timeoutMs / 1000} s; see ${missing.map((node) => `logs/speaker-${node}.log`).join(', ')} in the lab's directory`);
 }

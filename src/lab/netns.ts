@@ -49,12 +49,50 @@ export interface Capture {
 
 const prefixPattern = /^vc([0-9a-z]+)x[0-9a-z]{4}-/;
 
-/** Polls a condition until it holds or the deadline passes; returns the last value. */
+/** A condition polled by waitUntil did not hold in time; `last` is the last value seen. */
+export class WaitTimeoutError<T> extends Error {
+  constructor(
+    readonly last: T,
+    timeoutMs: number,
+  ) {
+    super(`condition not met within ${timeoutMs} ms; last value: ${describeValue(last)}`);
+    this.name = 'WaitTimeoutError';
+  }
+}
+
+function describeValue(value: unknown): string {
+  let text: string;
+  try {
+    text = value instanceof Map ? JSON.stringify([...value.keys()]) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > 500 ? `${text.slice(0, 500)}...` : text;
+}
+
+/**
+ * Polls a condition until it holds and returns the value that satisfied it; throws
+ * WaitTimeoutError when the deadline passes first, so a caller cannot pass by ignoring a
+ * timeout.
+ */
 export async function waitUntil<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs: number, intervalMs = 20): Promise<T> {
+  const { met, value } = await pollUntil(probe, ok, timeoutMs, intervalMs);
+  if (!met) throw new WaitTimeoutError(value, timeoutMs);
+  return value;
+}
+
+/** pollUntil's last value, for a caller that checks it and throws its own, more telling error. */
+export async function pollValue<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs: number, intervalMs = 20): Promise<T> {
+  return (await pollUntil(probe, ok, timeoutMs, intervalMs)).value;
+}
+
+/** Polls like waitUntil but never throws: says whether the condition held, with the last value, for callers that build their own error. */
+export async function pollUntil<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs: number, intervalMs = 20): Promise<{ met: boolean; value: T }> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (ok(value) || performance.now() > deadline) return value;
+    if (ok(value)) return { met: true, value };
+    if (performance.now() > deadline) return { met: false, value };
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

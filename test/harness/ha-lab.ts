@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { createCa, issueClientCert, type CertPair } from './certs.js';
 import { cacheRoot, findKubeBinaries, pinnedVersions, type KubeBinaries } from './kube-binaries.js';
 import { writeKubeconfig } from './kube-client.js';
-import { Topology, waitUntil, type Host, type HostProcess } from './netns.js';
+import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 
 const run = promisify(execFile);
 
@@ -262,7 +262,7 @@ export function startApiServer(lab: Pick<HaLab, 'topo'>, node: ControlPlaneNode)
 
 /** Waits until a node's API server answers /readyz with 200. */
 export async function waitApiReady(lab: HaLab, node: ControlPlaneNode, timeoutMs: number): Promise<void> {
-  const status = await waitUntil(
+  const status = await pollValue(
     async () => (await labRequest(node, lab.master, 'GET', '/readyz', undefined, 2000).catch(() => ({ status: 0, json: undefined }))).status,
     (s) => s === 200 || node.apiserver?.child.exitCode !== null,
     timeoutMs,
@@ -334,7 +334,7 @@ export async function revokeAdmins(lab: HaLab): Promise<void> {
 
 /** The single node holding the VIP (by ip addr), optionally other than `not`, once exactly one does; throws after the timeout. */
 export async function waitSoleHolder(lab: HaLab, timeoutMs: number, not?: string): Promise<ControlPlaneNode> {
-  const holders = await waitUntil(() => holdersByIpAddr(lab), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
+  const holders = await pollValue(() => holdersByIpAddr(lab), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
   const node = lab.nodes.find((n) => n.name === holders[0]);
   if (holders.length !== 1 || node === undefined || node.name === not) throw new Error(`expected one holder${not ? ` other than ${not}` : ''}, found [${holders.join(', ')}]`);
   return node;

@@ -10,7 +10,7 @@ import { Layer2DecodeError } from '../../speakers/layer2/codec/errors.js';
 import { decodeLayer2Frame } from '../../speakers/layer2/codec/layer2-frame.js';
 import type { Layer2Frame } from '../../speakers/layer2/codec/layer2-frame.js';
 import { decodePcap } from '../helpers/pcap.js';
-import { Topology, runHostCommand, waitUntil } from './netns.js';
+import { Topology, runHostCommand, pollValue } from './netns.js';
 import type { Host, HostProcess } from './netns.js';
 
 /** One address family's addresses and witnesses. */
@@ -125,7 +125,7 @@ export async function forgetNeighbour(lab: Layer2Lab, family: Family, address: s
 
 /** The next stdout line of a process after index `from` that matches, within the timeout. */
 export async function lineAfter(process: HostProcess, from: number, pattern: RegExp, timeoutMs: number): Promise<string> {
-  const found = await waitUntil(() => process.lines.slice(from).find((l) => pattern.test(l)), (l) => l !== undefined, timeoutMs, 2);
+  const found = await pollValue(() => process.lines.slice(from).find((l) => pattern.test(l)), (l) => l !== undefined, timeoutMs, 2);
   if (found === undefined) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr: ${process.stderr().slice(-1000)}`);
   return found;
 }

@@ -10,7 +10,7 @@ import { installManifests } from '../k8s/cluster-helpers.js';
 import { ApiBridge, namespaceApiPort } from '../../src/lab/api-bridge.js';
 import { startApiServer, type TestApiServer } from './apiserver.js';
 import { kubeExpectOk, writeKubeconfig, type KubeCredentials } from './kube-client.js';
-import { Topology, waitUntil, type Host, type HostProcess } from './netns.js';
+import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../src/lab/probe-log.js';
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
@@ -166,7 +166,7 @@ export class SpeakerLab {
       },
     });
     type WithStatus = { status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
-    const ip = await waitUntil(
+    const ip = await pollValue(
       async () => ((await kubeExpectOk(this.admin, `/api/v1/namespaces/default/services/${name}`)) as WithStatus).status?.loadBalancer?.ingress?.[0]?.ip,
       (found) => found !== undefined,
       30_000,
@@ -188,7 +188,7 @@ export class SpeakerLab {
 
   /** Waits until exactly one node (other than `not`) holds the VIP; explains in detail when none does. */
   async waitForOwner(address: string, not?: string, timeoutMs = 20_000): Promise<LabNode> {
-    const owners = await waitUntil(() => this.holders(address), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
+    const owners = await pollValue(() => this.holders(address), (h) => h.length === 1 && h[0] !== not, timeoutMs, 50);
     const node = this.nodes.find((n) => n.name === owners[0]);
     if (node && owners.length === 1 && node.name !== not) return node;
     const leases = (await kubeExpectOk(this.admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
@@ -317,7 +317,7 @@ export function probeResults(probe: HostProcess, from: number): ProbeResult[] {
  * first answered.
  */
 export async function outageUntilServedBy(probe: HostProcess, node: LabNode, from: number, timeoutMs = 20_000): Promise<{ outageMs: number; servedAfterMs: number }> {
-  const served = await waitUntil(() => probeResults(probe, from), (results) => servedSteadily(results, node.name), timeoutMs, 50);
+  const served = await pollValue(() => probeResults(probe, from), (results) => servedSteadily(results, node.name), timeoutMs, 50);
   if (!servedSteadily(served, node.name)) {
     const last = served.slice(-5).map((r) => `${r.ok ? 'ok' : 'fail'} ${r.answer}`).join('; ');
     throw new Error(`the client did not reach ${node.name} within ${timeoutMs} ms; last attempts: ${last}`);
