@@ -41,8 +41,11 @@ export interface BfdReceive {
   readonly changed: boolean;
 }
 
-/** Fresh variables in Down (RFC 5880 section 6.8.1). */
-export function initialBfdVars(localDiscr: number, fastTxUs: number, detectMult: number): BfdVars {
+/**
+ * Fresh variables in Down (RFC 5880 section 6.8.1): `fastTxUs` becomes bfd.DesiredMinTxInterval
+ * once Up, `requiredMinRxUs` (default the same) bfd.RequiredMinRxInterval from the start.
+ */
+export function initialBfdVars(localDiscr: number, fastTxUs: number, detectMult: number, requiredMinRxUs = fastTxUs): BfdVars {
   return {
     state: BfdState.Down,
     remoteState: BfdState.Down,
@@ -50,7 +53,7 @@ export function initialBfdVars(localDiscr: number, fastTxUs: number, detectMult:
     remoteDiscr: 0,
     localDiag: BfdDiag.None,
     desiredMinTx: Math.max(SLOW_TX_US, fastTxUs),
-    requiredMinRx: fastTxUs,
+    requiredMinRx: requiredMinRxUs,
     remoteMinRx: 1,
     remoteDesiredMinTx: SLOW_TX_US,
     remoteDetectMult: detectMult,
@@ -136,6 +139,10 @@ export interface BfdConfig {
   readonly localAddress?: string;
   /** Fast transmit and receive interval in milliseconds once Up; default 300. */
   readonly intervalMs?: number;
+  /** Desired Min TX Interval once Up, in milliseconds; `intervalMs` when unset (RFC 5880 section 4.1). */
+  readonly transmitIntervalMs?: number;
+  /** Required Min RX Interval, in milliseconds; `intervalMs` when unset (RFC 5880 section 4.1). */
+  readonly receiveIntervalMs?: number;
   /** Detect Mult; default 3. */
   readonly multiplier?: number;
 }
@@ -159,7 +166,8 @@ export class BfdSession {
     this.#config = config;
     this.#listener = listener;
     const discr = 1 + Math.floor(Math.random() * 0xfffffffe);
-    this.#vars = initialBfdVars(discr, (config.intervalMs ?? 300) * 1000, config.multiplier ?? 3);
+    const fallback = config.intervalMs ?? 300;
+    this.#vars = initialBfdVars(discr, (config.transmitIntervalMs ?? fallback) * 1000, config.multiplier ?? 3, (config.receiveIntervalMs ?? fallback) * 1000);
   }
 
   /** Current state (RFC 5880 section 4.1 values). */

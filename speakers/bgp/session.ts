@@ -57,7 +57,7 @@ export interface SessionConfig {
   /** IP TTL / hop limit for eBGP multihop; the kernel default when unset. */
   readonly ttl?: number;
   /** Run single-hop BFD with the peer (RFC 5881); the BGP session goes down when BFD does. */
-  readonly bfd?: { readonly intervalMs?: number; readonly multiplier?: number };
+  readonly bfd?: { readonly intervalMs?: number; readonly transmitIntervalMs?: number; readonly receiveIntervalMs?: number; readonly multiplier?: number };
   /** Random source in [0, 1) for timer jitter; Math.random by default (RFC 4271 section 10). */
   readonly random?: () => number;
   /**
@@ -178,6 +178,8 @@ export class BgpSession {
           peer: this.#config.peerAddress,
           ...(this.#config.localAddress !== undefined ? { localAddress: this.#config.localAddress } : {}),
           ...(bfd.intervalMs !== undefined ? { intervalMs: bfd.intervalMs } : {}),
+          ...(bfd.transmitIntervalMs !== undefined ? { transmitIntervalMs: bfd.transmitIntervalMs } : {}),
+          ...(bfd.receiveIntervalMs !== undefined ? { receiveIntervalMs: bfd.receiveIntervalMs } : {}),
           ...(bfd.multiplier !== undefined ? { multiplier: bfd.multiplier } : {}),
         },
         (e) => {

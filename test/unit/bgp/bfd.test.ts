@@ -77,6 +77,17 @@ describe('BFD session state (RFC 5880 section 6.8.6)', () => {
     expect(bfdPacket(done.vars, false).poll).toBe(false);
   });
 
+  it('advertises a transmit interval and a receive interval of their own (a profile\'s transmit-interval and receive-interval)', () => {
+    const split = initialBfdVars(99, 300_000, 3, 50_000);
+    const init = bfdReceive(split, peer({ state: BfdState.Down }));
+    expect(bfdPacket(init.vars, false).requiredMinRx).toBe(50_000);
+    const up = bfdReceive(init.vars, peer({ state: BfdState.Up, yourDiscriminator: 99, desiredMinTx: 50_000, requiredMinRx: 50_000 }));
+    const sent = bfdPacket(up.vars, false);
+    expect([sent.desiredMinTx, sent.requiredMinRx]).toEqual([300_000, 50_000]);
+    expect(txIntervalMs(up.vars)).toBe(300);
+    expect(detectTimeMs(up.vars)).toBe(150);
+  });
+
   it('answers a Poll with a Final and never sets both bits', () => {
     const r = bfdReceive({ ...start, state: BfdState.Up, polling: true }, peer({ state: BfdState.Up, yourDiscriminator: 99, poll: true }));
     expect(r.sendFinal).toBe(true);
