@@ -34,6 +34,18 @@ describe('vipcast check-config', () => {
     expect(out).toContain('  address-pools[0].addresses[0] (line 14): "10.0.0.9-10.0.0.1" is a reversed range');
   });
 
+  it("prints what the README's example of a broken config shows", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const block = /\n {4}\$ npx vipcast check-config (\S+)\n((?: {4}.*\n)+)/.exec(readme);
+    expect(block, 'the README shows a check-config run on a broken file').not.toBeNull();
+    const { out } = await run(['check-config', block?.[1] ?? '']);
+    const shown = (block?.[2] ?? '').split('\n').map((line) => line.slice(4)).filter((line) => line !== '' && line.trim() !== '...');
+    expect(shown.length).toBeGreaterThan(1);
+    const printed = out.split('\n');
+    expect(shown[0]).toBe(printed[0]);
+    for (const line of shown.slice(1)) expect(printed).toContain(line);
+  });
+
   it('notes that a MetalLB ConfigMap has another name', async () => {
     const { code, out } = await run(['check-config', 'test/fixtures/config/metallb-layer2.yaml']);
     expect(code).toBe(0);
