@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer';
-import { decodeAsPath, encodeAsPath, mergeAs4Path, needsAs4Path, type AsPathSegment } from './as-path.js';
+import { decodeAsPath, encodeAsPath, type AsPathSegment } from './as-path.js';
 import { BgpDecodeError, BgpEncodeError, ErrorCode, UpdateError } from './errors.js';
 import { formatIpv4 } from '../../common/ip-text.js';
+import { reconcileTwoOctetAs, sameTwoOctetAs, splitForTwoOctetAs, standsFor, withoutConfederation, type Aggregator, type TwoOctetAsAttributes } from './four-octet-as.js';
 import { addressBytes } from './ip.js';
 import { decodeMpReach, decodeMpUnreach, encodeMpReach, encodeMpUnreach, type MpReachNlri, type MpUnreachNlri } from './mp-nlri.js';
 import { AS_TRANS } from './open.js';
@@ -57,7 +58,7 @@ export interface PathAttributes {
   /** ATOMIC_AGGREGATE is present (RFC 4271 section 5.1.6). */
   readonly atomicAggregate?: true;
   /** AGGREGATOR with a 4-octet ASN (RFC 4271 section 5.1.7, RFC 6793 section 4.2.3). */
-  readonly aggregator?: { readonly asn: number; readonly address: string };
+  readonly aggregator?: Aggregator;
   /** COMMUNITIES, each as a uint32 (high 16 bits ASN, low 16 bits value) (RFC 1997). */
   readonly communities?: readonly number[];
   /** LARGE_COMMUNITY values as [global administrator, local data 1, local data 2] (RFC 8092 section 3). */
@@ -66,8 +67,14 @@ export interface PathAttributes {
   readonly mpReach?: MpReachNlri;
   /** MP_UNREACH_NLRI (RFC 4760 section 4). */
   readonly mpUnreach?: MpUnreachNlri;
-  /** Other attributes, including MP_* for other address families, in the order received. */
+  /** Other attributes, including MP_* for other address families, in the order received; encoded in that order too. */
   readonly unknown?: readonly RawAttribute[];
+  /**
+   * AS_PATH, AS4_PATH, AGGREGATOR and AS4_AGGREGATOR as a 2-octet AS peer sent them, set on
+   * decode only when asPath and aggregator alone would not encode back to them; while they still
+   * stand for asPath and aggregator, encoding for a 2-octet AS peer writes them unchanged (RFC 6793 4.2.3).
+   */
+  readonly twoOctetAs?: TwoOctetAsAttributes;
 }
 
 /** How an attribute error was handled instead of resetting the session (RFC 7606 section 2). */
@@ -123,7 +130,7 @@ function fixed(value: Buffer, len: number, what: string): void {
   if (value.length !== len) throw new Malformed(`${what} length ${value.length}, expected ${len}`);
 }
 
-function aggregator(value: Buffer, asSize: 2 | 4): { asn: number; address: string } {
+function aggregator(value: Buffer, asSize: 2 | 4): Aggregator {
   fixed(value, asSize + 4, 'AGGREGATOR');
   return { asn: asSize === 4 ? value.readUInt32BE(0) : value.readUInt16BE(0), address: formatIpv4(value.subarray(asSize)) };
 }
@@ -139,7 +146,7 @@ export function decodeAttributes(field: Buffer, opts: CodecOptions): DecodedAttr
   const problems: AttributeProblem[] = [];
   const seen = new Set<number>();
   let as4Path: AsPathSegment[] | undefined;
-  let as4Aggregator: { asn: number; address: string } | undefined;
+  let as4Aggregator: Aggregator | undefined;
   const r = new Reader(field, () => new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, 'attribute list overrun'));
   while (r.remaining > 0) {
     const start = field.length - r.remaining;
@@ -241,7 +248,7 @@ export function decodeAttributes(field: Buffer, opts: CodecOptions): DecodedAttr
           if (four) throw new Malformed('AS4_PATH from a 4-octet AS speaker');
           const path = decodeAsPath(value, 4);
           if (typeof path === 'string') throw new Malformed(`AS4_PATH: ${path}`);
-          as4Path = path;
+          as4Path = withoutConfederation(path); // RFC 6793 section 6: discard confederation segments
           break;
         }
         case AttributeType.As4Aggregator:
@@ -257,14 +264,24 @@ export function decodeAttributes(field: Buffer, opts: CodecOptions): DecodedAttr
       problems.push({ typeCode, action: known.onError, reason: e.reason });
     }
   }
-  // RFC 6793 4.2.3: an AGGREGATOR without AS_TRANS means AS4_AGGREGATOR and AS4_PATH are stale.
-  const aggregatorBlocks = attrs.aggregator !== undefined && attrs.aggregator.asn !== AS_TRANS;
-  if (!aggregatorBlocks) {
-    if (attrs.aggregator && as4Aggregator) attrs.aggregator = as4Aggregator;
-    if (attrs.asPath && as4Path) attrs.asPath = mergeAs4Path(attrs.asPath, as4Path);
-  }
+  if (!four) reconcile(attrs, as4Path, as4Aggregator);
   if (unknown.length > 0) attrs.unknown = unknown;
   return { attributes: attrs, problems };
+}
+
+/** Replaces what a 2-octet AS peer sent by what it stands for, keeping the sent form when it cannot be rebuilt (RFC 6793 4.2.3). */
+function reconcile(attrs: { -readonly [K in keyof PathAttributes]: PathAttributes[K] }, as4Path?: AsPathSegment[], as4Aggregator?: Aggregator): void {
+  const sent: { -readonly [K in keyof TwoOctetAsAttributes]: TwoOctetAsAttributes[K] } = {};
+  if (attrs.asPath) sent.asPath = attrs.asPath;
+  if (as4Path) sent.as4Path = as4Path;
+  if (attrs.aggregator) sent.aggregator = attrs.aggregator;
+  if (as4Aggregator) sent.as4Aggregator = as4Aggregator;
+  const real = reconcileTwoOctetAs(sent);
+  delete attrs.asPath;
+  delete attrs.aggregator;
+  if (real.asPath) attrs.asPath = real.asPath;
+  if (real.aggregator) attrs.aggregator = real.aggregator;
+  if (!sameTwoOctetAs(splitForTwoOctetAs(real), sent)) attrs.twoOctetAs = sent;
 }
 
 function attribute(flags: number, typeCode: number, value: Buffer): Buffer {
@@ -285,45 +302,47 @@ function u32(n: number, what: string): Buffer {
   return b;
 }
 
-function aggregatorValue(a: { asn: number; address: string }, asSize: 2 | 4): Buffer {
+function aggregatorValue(a: Aggregator, asSize: 2 | 4): Buffer {
   const asn = asSize === 4 ? u32(a.asn, 'AGGREGATOR ASN') : Buffer.of(...u32(a.asn > 0xffff ? AS_TRANS : a.asn, 'ASN').subarray(2));
   return Buffer.concat([asn, addressBytes('ipv4', a.address)]);
 }
 
+/** The AS attributes to write: 4-octet as they are, or split for a 2-octet AS peer unless the received form still applies (RFC 6793 4.2.2). */
+function asAttributes(a: PathAttributes, four: boolean): TwoOctetAsAttributes {
+  if (four) return { ...(a.asPath ? { asPath: a.asPath } : {}), ...(a.aggregator ? { aggregator: a.aggregator } : {}) };
+  return a.twoOctetAs && standsFor(a.twoOctetAs, a) ? a.twoOctetAs : splitForTwoOctetAs(a);
+}
+
 /**
- * Encodes path attributes: MP_REACH/MP_UNREACH first (RFC 7606 section 5.1), the rest by
- * ascending type code (RFC 4271 section 5); AS4_PATH/AS4_AGGREGATOR added for 2-octet peers (RFC 6793 4.2.2).
+ * Encodes path attributes: MP_REACH/MP_UNREACH first (RFC 7606 section 5.1), then the known
+ * ones by ascending type code (RFC 4271 section 5), then unknown ones in the order received;
+ * AS4_PATH/AS4_AGGREGATOR added for 2-octet peers (RFC 6793 4.2.2).
  */
 export function encodeAttributes(a: PathAttributes, opts: CodecOptions): Buffer {
   const four = opts.fourOctetAs ?? true;
+  const as = asAttributes(a, four);
   const list: [number, Buffer][] = [];
   if (a.origin !== undefined) list.push([1, attribute(0x40, 1, Buffer.of(ORIGINS.indexOf(a.origin)))]);
-  if (a.asPath !== undefined) {
-    list.push([2, attribute(0x40, 2, encodeAsPath(a.asPath, four ? 4 : 2))]);
-    if (!four && needsAs4Path(a.asPath)) {
-      const as4 = a.asPath.filter((s) => s.type === 'sequence' || s.type === 'set');
-      list.push([17, attribute(0xc0, 17, encodeAsPath(as4, 4))]);
-    }
-  }
+  if (as.asPath !== undefined) list.push([2, attribute(0x40, 2, encodeAsPath(as.asPath, four ? 4 : 2))]);
+  if (as.as4Path !== undefined) list.push([17, attribute(0xc0, 17, encodeAsPath(as.as4Path, 4))]);
   if (a.nextHop !== undefined) list.push([3, attribute(0x40, 3, addressBytes('ipv4', a.nextHop))]);
   if (a.med !== undefined) list.push([4, attribute(0x80, 4, u32(a.med, 'MULTI_EXIT_DISC'))]);
   if (a.localPref !== undefined) list.push([5, attribute(0x40, 5, u32(a.localPref, 'LOCAL_PREF'))]);
   if (a.atomicAggregate) list.push([6, attribute(0x40, 6, Buffer.alloc(0))]);
-  if (a.aggregator !== undefined) {
-    list.push([7, attribute(0xc0, 7, aggregatorValue(a.aggregator, four ? 4 : 2))]);
-    if (!four && a.aggregator.asn > 0xffff) list.push([18, attribute(0xc0, 18, aggregatorValue(a.aggregator, 4))]);
-  }
+  if (as.aggregator !== undefined) list.push([7, attribute(0xc0, 7, aggregatorValue(as.aggregator, four ? 4 : 2))]);
+  if (as.as4Aggregator !== undefined) list.push([18, attribute(0xc0, 18, aggregatorValue(as.as4Aggregator, 4))]);
   if (a.communities !== undefined) list.push([8, attribute(0xc0, 8, Buffer.concat(a.communities.map((c) => u32(c, 'community'))))]);
   if (a.largeCommunities !== undefined) {
     list.push([32, attribute(0xc0, 32, Buffer.concat(a.largeCommunities.flatMap((lc) => lc.map((n) => u32(n, 'large community')))))]);
-  }
-  for (const raw of a.unknown ?? []) {
-    if (raw.typeCode < 0 || raw.typeCode > 255 || !Number.isInteger(raw.typeCode)) throw new BgpEncodeError(`bad attribute type ${raw.typeCode}`);
-    list.push([raw.typeCode, attribute(raw.flags, raw.typeCode, Buffer.from(raw.value))]);
   }
   list.sort((x, y) => x[0] - y[0]);
   const first: Buffer[] = [];
   if (a.mpReach !== undefined) first.push(attribute(0x80, 14, encodeMpReach(a.mpReach)));
   if (a.mpUnreach !== undefined) first.push(attribute(0x80, 15, encodeMpUnreach(a.mpUnreach)));
-  return Buffer.concat([...first, ...list.map(([, b]) => b)]);
+  // Attributes this codec does not interpret are passed on as they came (RFC 4271 section 5).
+  const unknown = (a.unknown ?? []).map((raw) => {
+    if (raw.typeCode < 0 || raw.typeCode > 255 || !Number.isInteger(raw.typeCode)) throw new BgpEncodeError(`bad attribute type ${raw.typeCode}`);
+    return attribute(raw.flags, raw.typeCode, Buffer.from(raw.value));
+  });
+  return Buffer.concat([...first, ...list.map(([, b]) => b), ...unknown]);
 }

@@ -44,8 +44,8 @@ export function frameMessage(type: number, body: Uint8Array, maxLength = MAX_MES
 
 /**
  * Checks the first 19 bytes of `buf` as a message header: marker (1/1), length within
- * 19..maxLength and the type's minimum (1/2, data = the length field), known type (1/3,
- * data = the type octet), per RFC 4271 section 6.1.
+ * 19..maxLength, the type's minimum and, for OPEN, 4096 (1/2, data = the length field), known
+ * type (1/3, data = the type octet), per RFC 4271 section 6.1 and RFC 8654 section 6.
  */
 export function decodeHeader(buf: Uint8Array, maxLength = MAX_MESSAGE_LENGTH): Header {
   if (buf.length < HEADER_LENGTH) {
@@ -68,6 +68,10 @@ export function decodeHeader(buf: Uint8Array, maxLength = MAX_MESSAGE_LENGTH): H
   }
   if (length < min || (type === MessageType.Keepalive && length !== HEADER_LENGTH)) {
     throw new BgpDecodeError(ErrorCode.MessageHeader, HeaderError.BadMessageLength, `length ${length} invalid for message type ${type}`, lengthField);
+  }
+  // RFC 8654 sections 4 and 6: Extended Messages never apply to OPEN (nor KEEPALIVE, fixed at 19).
+  if (type === MessageType.Open && length > MAX_MESSAGE_LENGTH) {
+    throw new BgpDecodeError(ErrorCode.MessageHeader, HeaderError.BadMessageLength, `OPEN of ${length} octets exceeds ${MAX_MESSAGE_LENGTH}`, lengthField);
   }
   return { length, type };
 }

@@ -3,6 +3,7 @@ export * from './as-path.js';
 export * from './attributes.js';
 export * from './capabilities.js';
 export * from './errors.js';
+export * from './four-octet-as.js';
 export * from './framer.js';
 export * from './header.js';
 export * from './ip.js';

@@ -16,7 +16,11 @@ export interface KeepaliveMessage {
 /** Any BGP-4 message, keyed on `type` (RFC 4271 section 4, RFC 2918 section 3). */
 export type BgpMessage = OpenMessage | UpdateMessage | NotificationMessage | KeepaliveMessage | RouteRefreshMessage;
 
-/** Encodes one message, header included (RFC 4271 section 4); throws BgpEncodeError on values that do not fit. */
+/**
+ * Encodes one message, header included (RFC 4271 section 4); throws BgpEncodeError on values
+ * that do not fit. `opts.maxMessageLength` bounds UPDATE, NOTIFICATION and ROUTE-REFRESH; OPEN
+ * and KEEPALIVE are always bounded by 4096 (RFC 8654 section 4).
+ */
 export function encodeMessage(msg: BgpMessage, opts: CodecOptions = {}): Buffer {
   switch (msg.type) {
     case 'open':
@@ -24,9 +28,9 @@ export function encodeMessage(msg: BgpMessage, opts: CodecOptions = {}): Buffer 
     case 'update':
       return encodeUpdate(msg, opts);
     case 'notification':
-      return encodeNotification(msg);
+      return encodeNotification(msg, opts.maxMessageLength ?? MAX_MESSAGE_LENGTH);
     case 'keepalive':
-      return frameMessage(MessageType.Keepalive, Buffer.alloc(0));
+      return frameMessage(MessageType.Keepalive, Buffer.alloc(0), MAX_MESSAGE_LENGTH);
     case 'route-refresh':
       return encodeRouteRefresh(msg);
     default:

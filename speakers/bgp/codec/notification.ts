@@ -1,6 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { BgpEncodeError, CeaseSubcode, ErrorCode } from './errors.js';
-import { MessageType, frameMessage } from './header.js';
+import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MessageType, frameMessage } from './header.js';
 
 /** Longest shutdown communication in octets (RFC 9003 section 2). */
 export const MAX_SHUTDOWN_MESSAGE_OCTETS = 255;
@@ -55,11 +55,17 @@ export function decodeNotificationBody(body: Buffer): NotificationMessage {
   return msg;
 }
 
-/** Encodes a NOTIFICATION, header included (RFC 4271 section 4.5, RFC 9003 section 2). */
-export function encodeNotification(msg: NotificationMessage): Buffer {
+/**
+ * Encodes a NOTIFICATION, header included, within `maxLength` octets: 4096, or up to 65535 once
+ * Extended Messages are negotiated (RFC 4271 section 4.5, RFC 8654 section 4, RFC 9003 section 2).
+ * Data that would not fit, such as a whole oversized message quoted back, is cut to fit, so that
+ * the error can still be sent before the session closes.
+ */
+export function encodeNotification(msg: NotificationMessage, maxLength = MAX_MESSAGE_LENGTH): Buffer {
   for (const [n, what] of [[msg.code, 'code'], [msg.subcode, 'subcode']] as const) {
     if (!Number.isInteger(n) || n < 0 || n > 255) throw new BgpEncodeError(`NOTIFICATION ${what} ${n} out of range`);
   }
   const data = msg.shutdownMessage !== undefined ? encodeShutdownMessage(msg.shutdownMessage) : msg.data;
-  return frameMessage(MessageType.Notification, Buffer.concat([Buffer.of(msg.code, msg.subcode), data]));
+  const room = Math.max(0, maxLength - HEADER_LENGTH - 2);
+  return frameMessage(MessageType.Notification, Buffer.concat([Buffer.of(msg.code, msg.subcode), data.subarray(0, room)]), maxLength);
 }

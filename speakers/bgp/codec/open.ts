@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { decodeCapabilities, encodeCapability, type Capability } from './capabilities.js';
 import { BgpDecodeError, BgpEncodeError, ErrorCode, OpenError } from './errors.js';
-import { MessageType, frameMessage } from './header.js';
+import { MAX_MESSAGE_LENGTH, MessageType, frameMessage } from './header.js';
 import { formatIpv4, tryParseIpv4 } from '../../common/ip-text.js';
 import { Reader } from './reader.js';
 
@@ -88,7 +88,7 @@ export function decodeOpenBody(body: Buffer): OpenMessage {
   return params > 1 && allSingle ? { ...open, onePerParameter: true } : open;
 }
 
-/** Encodes an OPEN message, header included (RFC 4271 section 4.2, RFC 5492 section 4, RFC 9072). */
+/** Encodes an OPEN message, header included, within 4096 octets whatever was negotiated (RFC 4271 4.2, RFC 5492 4, RFC 9072, RFC 8654 4). */
 export function encodeOpen(msg: OpenMessage): Buffer {
   if (!Number.isInteger(msg.myAs) || msg.myAs < 0 || msg.myAs > 0xffff) {
     throw new BgpEncodeError(`My Autonomous System ${msg.myAs} does not fit 2 octets; use AS_TRANS (RFC 6793)`);
@@ -123,5 +123,5 @@ export function encodeOpen(msg: OpenMessage): Buffer {
   } else {
     fixed[9] = paramBytes.length;
   }
-  return frameMessage(MessageType.Open, Buffer.concat([fixed, paramBytes]));
+  return frameMessage(MessageType.Open, Buffer.concat([fixed, paramBytes]), MAX_MESSAGE_LENGTH);
 }

@@ -60,13 +60,18 @@ const open = fc
     return split ? { type: 'open', ...o, onePerParameter: true } : { type: 'open', ...o };
   });
 
-/** AS_PATH segments; confederation segments only when `confed` (they are not carried in AS4_PATH). */
-export function asPath(maxAsn: number, confed: boolean): fc.Arbitrary<AsPathSegment[]> {
-  const types = confed ? (['sequence', 'set', 'confed-sequence', 'confed-set'] as const) : (['sequence', 'set'] as const);
-  return fc.array(
-    fc.record({ type: fc.constantFrom(...types), asns: fc.array(fc.nat({ max: maxAsn }), { minLength: 1, maxLength: 8 }) }),
-    { maxLength: 4 },
-  );
+/**
+ * AS_PATH segments. Confederation segments come first, where RFC 5065 section 5 puts them; with
+ * `leadingConfedOnly` false they may also follow other segments, which only a 4-octet session
+ * carries faithfully (RFC 6793 4.2.3 keeps only leading ones).
+ */
+export function asPath(maxAsn: number, leadingConfedOnly: boolean): fc.Arbitrary<AsPathSegment[]> {
+  const segment = (types: readonly AsPathSegment['type'][]): fc.Arbitrary<AsPathSegment> =>
+    fc.record({ type: fc.constantFrom(...types), asns: fc.array(fc.nat({ max: maxAsn }), { minLength: 1, maxLength: 8 }) });
+  const confedAsn = leadingConfedOnly ? 0xffff : maxAsn; // a 2-octet peer cannot learn 4-octet member ASNs
+  const confed = fc.record({ type: fc.constantFrom('confed-sequence' as const, 'confed-set' as const), asns: fc.array(fc.nat({ max: confedAsn }), { minLength: 1, maxLength: 8 }) });
+  if (!leadingConfedOnly) return fc.array(segment(['sequence', 'set', 'confed-sequence', 'confed-set']), { maxLength: 4 });
+  return fc.tuple(fc.array(confed, { maxLength: 2 }), fc.array(segment(['sequence', 'set']), { maxLength: 3 })).map(([c, rest]) => [...c, ...rest]);
 }
 
 const mpReach: fc.Arbitrary<MpReachNlri> = fc.oneof(
@@ -89,37 +94,27 @@ const rawAttribute: fc.Arbitrary<RawAttribute> = fc.record({
   value: bytes(300),
 });
 
-/** Path attributes; with `fourOctetAs` false, no confederations and no AGGREGATOR (RFC 6793 4.2.3 would ignore AS4_PATH). */
+/** Path attributes; with `fourOctetAs` false, an AGGREGATOR only with a 4-octet ASN (a 2-octet one would make AS4_PATH stale, RFC 6793 4.2.3). */
 export function attributes(fourOctetAs: boolean): fc.Arbitrary<PathAttributes> {
   return fc
     .record(
       {
         origin: fc.constantFrom('igp' as const, 'egp' as const, 'incomplete' as const),
-        asPath: asPath(0xffffffff, fourOctetAs),
+        asPath: asPath(0xffffffff, !fourOctetAs),
         nextHop: ipv4,
         med: u32,
         localPref: u32,
         atomicAggregate: fc.constant(true as const),
-        aggregator: fc.record({ asn: u32, address: ipv4 }),
+        aggregator: fc.record({ asn: fourOctetAs ? u32 : fc.integer({ min: 0x10000, max: 0xffffffff }), address: ipv4 }),
         communities: fc.array(u32, { minLength: 1, maxLength: 6 }),
         largeCommunities: fc.array(fc.tuple(u32, u32, u32), { minLength: 1, maxLength: 4 }),
         mpReach,
         mpUnreach,
-        unknown: fc.uniqueArray(rawAttribute, { minLength: 1, maxLength: 3, selector: (a) => a.typeCode }),
+        // Unknown attributes come back in the order given, whatever their type codes.
+        unknown: fc.uniqueArray(rawAttribute, { minLength: 1, maxLength: 4, selector: (a) => a.typeCode }),
       },
       { requiredKeys: [] },
-    )
-    .map((a) => {
-      if (fourOctetAs) return a;
-      const rest = { ...a };
-      delete rest.aggregator;
-      return rest;
-    })
-    .map((a) => {
-      // Unknown attributes come back sorted by type code, as the encoder writes them.
-      if (!a.unknown) return a;
-      return { ...a, unknown: [...a.unknown].sort((x, y) => x.typeCode - y.typeCode) };
-    });
+    );
 }
 
 /** An UPDATE that decodes without RFC 7606 problems: announcements carry the mandatory attributes. */

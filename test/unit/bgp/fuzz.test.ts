@@ -2,8 +2,9 @@ import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BgpDecodeError } from '../../../speakers/bgp/codec/errors.js';
-import { Framer } from '../../../speakers/bgp/codec/framer.js';
-import { decodeMessage } from '../../../speakers/bgp/codec/message.js';
+import { Framer, type FramerResult } from '../../../speakers/bgp/codec/framer.js';
+import { decodeHeader } from '../../../speakers/bgp/codec/header.js';
+import { decodeMessage, type BgpMessage } from '../../../speakers/bgp/codec/message.js';
 import { allFixtures } from './fixtures.js';
 
 /** Decodes and returns 'message' or 'error'; any other exception fails the test. */
@@ -39,11 +40,11 @@ function withHeader(body: Buffer, type: number): Buffer {
 }
 
 describe('random and mutated input only ever gives a message or a BgpDecodeError', () => {
-  it('survives 120k inputs quickly: random bodies, bit flips, truncation and corrupted lengths', () => {
+  // The time limit only guards against a hang; how fast decoding is belongs to the bench, not here.
+  it('survives 120k inputs: random bodies, bit flips, truncation and corrupted lengths', () => {
     const next = rng(7606);
     const seeds = allFixtures.map((f) => f.bytes);
     const counts = { message: 0, error: 0 };
-    const started = Date.now();
     for (let i = 0; i < 120_000; i += 1) {
       let buf: Buffer;
       const seed = seeds[next() % seeds.length] ?? Buffer.alloc(19);
@@ -87,14 +88,13 @@ describe('random and mutated input only ever gives a message or a BgpDecodeError
       }
       counts[outcome(buf, next() % 4 !== 0)] += 1;
     }
-    expect(counts.message + counts.error).toBe(120_000);
-    // Both outcomes occur, so the mutations really reach the body decoders.
-    expect(counts.message).toBeGreaterThan(1000);
-    expect(counts.error).toBeGreaterThan(1000);
-    expect(Date.now() - started).toBeLessThan(20_000);
-  }, 30_000);
+    // outcome() fails the test on any exception but a BgpDecodeError. Both outcomes occur often,
+    // so the mutations really reach the body decoders rather than all dying in the header check.
+    expect(counts.message).toBeGreaterThan(10_000);
+    expect(counts.error).toBeGreaterThan(10_000);
+  }, 120_000);
 
-  it('never throws from the Framer on random chunked streams', () => {
+  it('splits random chunked, corrupted streams exactly as decoding message by message does', () => {
     fc.assert(
       fc.property(
         fc.array(fc.constantFrom(...allFixtures.map((f) => f.bytes))),
@@ -104,18 +104,44 @@ describe('random and mutated input only ever gives a message or a BgpDecodeError
           const stream = Buffer.concat(msgs);
           for (const [at, v] of flips) if (stream.length > 0) stream[at % stream.length] = v;
           const f = new Framer();
+          const got: Summary[] = [];
           let off = 0;
           let k = 0;
           while (off < stream.length) {
             const n = Math.max(1, sizes[k++ % sizes.length] ?? 1);
-            for (const r of f.push(stream.subarray(off, off + n))) {
-              if (!r.ok) expect(r.error).toBeInstanceOf(BgpDecodeError);
-            }
+            for (const r of f.push(stream.subarray(off, off + n))) got.push(summary(r));
             off += n;
           }
+          expect(got).toEqual(oneByOne(stream));
+          expect(f.failed).toBe(got.some((r) => !r.ok));
         },
       ),
       { numRuns: 2000 },
     );
   });
 });
+
+type Summary = { ok: true; message: BgpMessage } | { ok: false; code: number; subcode: number };
+
+function summary(r: FramerResult): Summary {
+  return r.ok ? r : { ok: false, code: r.error.code, subcode: r.error.subcode };
+}
+
+/** What a framer must yield: each whole message decoded on its own, up to and including the first error. */
+function oneByOne(stream: Buffer): Summary[] {
+  const out: Summary[] = [];
+  for (let off = 0; stream.length - off >= 19; ) {
+    let length: number;
+    try {
+      length = decodeHeader(stream.subarray(off)).length;
+      if (stream.length - off < length) break;
+      out.push({ ok: true, message: decodeMessage(stream.subarray(off, off + length)) });
+    } catch (e) {
+      if (!(e instanceof BgpDecodeError)) throw e;
+      out.push({ ok: false, code: e.code, subcode: e.subcode });
+      break;
+    }
+    off += length;
+  }
+  return out;
+}

@@ -1,9 +1,33 @@
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage, type BgpMessage } from '../../../speakers/bgp/codec/message.js';
 import type { NotificationMessage } from '../../../speakers/bgp/codec/notification.js';
 import { openAsn, type OpenMessage } from '../../../speakers/bgp/codec/open.js';
 import { endOfRibFamily, type UpdateMessage } from '../../../speakers/bgp/codec/update.js';
+import type { NonCanonicalLayout } from '../../fixtures/bgp/fixture.js';
 import { allFixtures, routers } from './fixtures.js';
+import { attr, updateBytes } from './wire.js';
+
+/** Rewrites an UPDATE's attributes without the sender's choices named in `layout`: minimal lengths, MP_* first then by type. */
+function relayout(update: Buffer, layout: readonly NonCanonicalLayout[]): Buffer {
+  const withdrawnLength = update.readUInt16BE(19);
+  const at = 21 + withdrawnLength;
+  const end = at + 2 + update.readUInt16BE(at);
+  const list: { flags: number; type: number; value: Buffer }[] = [];
+  for (let i = at + 2; i < end; ) {
+    const flags = update[i] ?? 0;
+    const ext = (flags & 0x10) !== 0;
+    const len = ext ? update.readUInt16BE(i + 2) : (update[i + 2] ?? 0);
+    const start = i + (ext ? 4 : 3);
+    list.push({ flags, type: update[i + 1] ?? 0, value: update.subarray(start, start + len) });
+    i = start + len;
+  }
+  const rank = (t: number): number => (t === 14 || t === 15 ? t - 100 : t);
+  if (layout.includes('attribute-order')) list.sort((x, y) => rank(x.type) - rank(y.type));
+  const minimal = layout.includes('extended-length');
+  const attrs = Buffer.concat(list.map((a) => attr(a.flags, a.type, a.value, minimal ? a.value.length > 255 : (a.flags & 0x10) !== 0)));
+  return updateBytes(attrs, update.subarray(end), update.subarray(21, 21 + withdrawnLength));
+}
 
 function find(router: string, name: string): BgpMessage {
   const list = routers.find(([r]) => r.startsWith(router))?.[1] ?? [];
@@ -18,6 +42,19 @@ describe('messages captured from BIRD, FRR and GoBGP', () => {
     if (m.type === 'update') expect(m.problems).toBeUndefined();
     expect(decodeMessage(encodeMessage(m))).toEqual(m);
   });
+
+  it.each(allFixtures.filter((f) => f.nonCanonical.length === 0).map((f) => [f.name, f.bytes] as const))('%s re-encodes to the captured bytes', (_name, bytes) => {
+    expect(encodeMessage(decodeMessage(bytes)).toString('hex')).toBe(bytes.toString('hex'));
+  });
+
+  it.each(allFixtures.filter((f) => f.nonCanonical.length > 0).map((f) => [f.name, f.bytes, f.nonCanonical] as const))(
+    '%s re-encodes to other bytes, differing only in the layout its fixture names',
+    (_name, bytes, layout) => {
+      const again = encodeMessage(decodeMessage(bytes)).toString('hex');
+      expect(again).not.toBe(bytes.toString('hex'));
+      expect(again).toBe(relayout(bytes, layout).toString('hex'));
+    },
+  );
 
   it.each(routers.map(([r, list]) => [r, list.map((f) => f.name)] as const))('%s sent every message kind we need', (_r, names) => {
     for (const kind of ['open', 'keepalive', 'update-ipv4', 'update-mp-reach-ipv6', 'eor-ipv4', 'eor-ipv6', 'notification-cease-2']) {

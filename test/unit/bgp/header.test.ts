@@ -1,11 +1,13 @@
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { BgpDecodeError } from '../../../speakers/bgp/codec/errors.js';
 import { decodeMessage, encodeMessage } from '../../../speakers/bgp/codec/message.js';
+import type { CodecOptions } from '../../../speakers/bgp/codec/options.js';
 import { MARKER, hex } from './hex.js';
 
-function decodeError(buf: Buffer): BgpDecodeError {
+function decodeError(buf: Buffer, opts: CodecOptions = {}): BgpDecodeError {
   try {
-    decodeMessage(buf);
+    decodeMessage(buf, opts);
   } catch (e) {
     if (e instanceof BgpDecodeError) return e;
     throw e;
@@ -53,6 +55,21 @@ describe('message header (RFC 4271 4.1, 6.1)', () => {
     const e = decodeError(hex(MARKER, '0013', '07'));
     expect([e.code, e.subcode]).toEqual([1, 3]);
     expect(e.data).toEqual(hex('07'));
+  });
+
+  it('keeps OPEN and KEEPALIVE within 4096 octets even with extended messages (RFC 8654 4, 6)', () => {
+    const extended = { maxMessageLength: 65535 };
+    // An OPEN past 4096 octets: 16 unknown capabilities of 255 octets in RFC 9072 extended parameters.
+    const caps = Buffer.concat(Array.from({ length: 16 }, () => Buffer.concat([hex('c8 ff'), Buffer.alloc(255)])));
+    const param = Buffer.concat([hex('02'), Buffer.of(caps.length >> 8, caps.length & 0xff), caps]);
+    const fixed = Buffer.concat([hex('04 fde9 00b4 0a000001', 'ff ff'), Buffer.of(param.length >> 8, param.length & 0xff)]);
+    const open = Buffer.concat([hex(MARKER, '0000', '01'), fixed, param]);
+    open.writeUInt16BE(open.length, 16);
+    expect(open.length).toBeGreaterThan(4096);
+    const e = decodeError(open, extended);
+    expect([e.code, e.subcode]).toEqual([1, 2]);
+    expect(e.data).toEqual(open.subarray(16, 18));
+    expect(encodeMessage({ type: 'keepalive' }, extended)).toEqual(hex(MARKER, '0013', '04'));
   });
 
   it('accepts a 4096-octet message and, with extended messages, a larger one (RFC 8654)', () => {

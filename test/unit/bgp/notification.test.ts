@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { BgpEncodeError } from '../../../speakers/bgp/codec/errors.js';
 import { decodeMessage, encodeMessage } from '../../../speakers/bgp/codec/message.js';
@@ -68,6 +69,25 @@ describe('ROUTE-REFRESH (RFC 2918 3, RFC 7313)', () => {
       ),
     );
     expect(decodeMessage(b)).toEqual({ type: 'route-refresh', afi: 2, safi: 1, subtype: 0 });
+  });
+
+  it('answers an oversized ROUTE-REFRESH with a NOTIFICATION that still fits in 4096 octets', () => {
+    // 4076 octets quoted back as data would make a NOTIFICATION of 4097: the data is cut instead.
+    const b = Buffer.concat([hex(MARKER, '0fec', '05', '0001 00 01'), Buffer.alloc(4076 - 23, 0xab)]);
+    const [code, subcode, e] = decodeErrorOf(() => decodeMessage(b));
+    expect([code, subcode, e.data.length]).toEqual([7, 1, 4076]);
+    const sent = encodeMessage({ type: 'notification', code, subcode, data: e.data });
+    expect(sent.length).toBe(4096);
+    expect(sent.subarray(0, 21)).toEqual(hex(MARKER, '1000', '03', '07 01'));
+    expect(sent.subarray(21)).toEqual(b.subarray(0, 4096 - 21));
+  });
+
+  it('sends a NOTIFICATION up to the negotiated length and cuts it there (RFC 8654 4)', () => {
+    const big: NotificationMessage = { type: 'notification', code: 3, subcode: 1, data: Buffer.alloc(10_000, 7) };
+    const extended = { maxMessageLength: 65535 };
+    expect(decodeMessage(encodeMessage(big, extended), extended)).toEqual(big);
+    expect(encodeMessage(big).length).toBe(4096);
+    expect(encodeMessage({ ...big, data: Buffer.alloc(70_000) }, extended).length).toBe(65535);
   });
 
   it('rejects another length with 7/1 and the whole message as data (RFC 7313 5)', () => {

@@ -117,6 +117,26 @@ describe('UPDATE (RFC 4271 4.3)', () => {
     expect((decodeMessage(mixed, { fourOctetAs: false }) as UpdateMessage).attributes.asPath).toEqual([{ type: 'sequence', asns: [65000, 65001, 4200000001] }]);
   });
 
+  it('passes unknown attributes on in the order received, not sorted by type (RFC 4271 5)', () => {
+    const b = hex(
+      MARKER,
+      '0034', // length 52
+      '02',
+      '0000',
+      '001d', // total path attribute length 29
+      '40 01 01 00', // ORIGIN IGP
+      '40 02 00', // empty AS_PATH, as on an iBGP session
+      'c0 63 03 aabbcc', // unknown optional transitive 99
+      'e0 50 02 0102', // unknown optional transitive partial 80, after 99 as it came
+      '80 f0 01 ff', // unknown optional non-transitive 240
+      'c0 21 04 00000001', // unknown optional transitive 33
+    );
+    const m = decodeMessage(b) as UpdateMessage;
+    expect(m.attributes.unknown?.map((a) => a.typeCode)).toEqual([0x63, 0x50, 0xf0, 0x21]);
+    expect(encodeMessage(m)).toEqual(b);
+    expect(decodeMessage(encodeMessage(m))).toEqual(m);
+  });
+
   it('keeps unknown optional attributes raw and re-encodes them', () => {
     const b = hex(MARKER, '0020', '02', '0000', '0009', 'c0 63 06 010203040506');
     const m = decodeMessage(b) as UpdateMessage;
