@@ -56,3 +56,34 @@ export const neighborSolicitationFilter: readonly BpfInstruction[] = [
   accept,
   drop,
 ];
+
+/**
+ * Accepts ARP requests and replies (RFC 826 opcodes 1 and 2): the requests to answer, and the
+ * replies in which another host may claim a VIP we own (RFC 5227 section 2.4).
+ */
+export const arpFilter: readonly BpfInstruction[] = [
+  { code: BPF_LD_H_ABS, jt: 0, jf: 0, k: 12 }, // EtherType
+  { code: BPF_JEQ_K, jt: 0, jf: 4, k: 0x0806 },
+  { code: BPF_LD_H_ABS, jt: 0, jf: 0, k: 20 }, // ARP operation
+  { code: BPF_JEQ_K, jt: 1, jf: 0, k: 1 },
+  { code: BPF_JEQ_K, jt: 0, jf: 1, k: 2 },
+  accept,
+  drop,
+];
+
+/**
+ * Accepts ICMPv6 Neighbor Solicitations and Advertisements (RFC 4861 4.3, 4.4: types 135 and
+ * 136 right after the IPv6 header): the solicitations to answer, and the advertisements in
+ * which another host may claim a VIP we own.
+ */
+export const neighborDiscoveryFilter: readonly BpfInstruction[] = [
+  { code: BPF_LD_H_ABS, jt: 0, jf: 0, k: 12 }, // EtherType
+  { code: BPF_JEQ_K, jt: 0, jf: 6, k: 0x86dd },
+  { code: BPF_LD_B_ABS, jt: 0, jf: 0, k: 20 }, // IPv6 next header
+  { code: BPF_JEQ_K, jt: 0, jf: 4, k: 58 },
+  { code: BPF_LD_B_ABS, jt: 0, jf: 0, k: 54 }, // ICMPv6 type
+  { code: BPF_JEQ_K, jt: 1, jf: 0, k: 135 },
+  { code: BPF_JEQ_K, jt: 0, jf: 1, k: 136 },
+  accept,
+  drop,
+];

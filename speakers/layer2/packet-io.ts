@@ -53,12 +53,12 @@ export function interfaceInfo(name: string): LinkInfo {
   return loadAddon().interfaceInfo(name);
 }
 
-/** Kernel packet types (linux/if_packet.h) a received frame can have. */
-export const packetType = { host: 0, broadcast: 1, multicast: 2, otherHost: 3 } as const;
+/** The kernel's packet types, as passed to onFrame (linux/if_packet.h). */
+export { packetType } from './packet-type.js';
 
 /**
  * Opens a socket for one EtherType on one interface. Frames the filter accepts are passed
- * to onFrame; our own transmissions are not.
+ * to onFrame with the kernel's packet type (see packetType); our own transmissions are not.
  */
 export function openFrameSocket(
   interfaceName: string,

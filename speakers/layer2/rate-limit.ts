@@ -31,6 +31,10 @@ export const defaultReplyLimits: ReplyLimits = {
   maxTracked: 4096,
 };
 
+// Floating-point refills can leave a bucket a hair short of a whole token at exactly the time
+// readyAt() promised; this much shortfall is forgiven.
+const ROUNDING_SLACK = 1e-9;
+
 /** One token bucket: full at creation, refilled continuously at `perSecond`, capped at `burst`. */
 export class TokenBucket {
   private tokens: number;
@@ -48,12 +52,19 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes one token if there is one at time `now` (milliseconds); returns whether it did. */
-  take(now: number): boolean {
+  /** Takes `count` tokens (default one) if there are that many at time `now` (milliseconds); returns whether it did. */
+  take(now: number, count = 1): boolean {
     this.refill(now);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < count - ROUNDING_SLACK) return false;
+    this.tokens = Math.max(0, this.tokens - count);
     return true;
+  }
+
+  /** The earliest time, `now` or later, at which take(time, count) succeeds; Infinity if `count` exceeds the burst. */
+  readyAt(now: number, count = 1): number {
+    this.refill(now);
+    if (count > this.limit.burst) return Infinity;
+    return this.tokens >= count - ROUNDING_SLACK ? now : now + ((count - this.tokens) * 1000) / this.limit.perSecond;
   }
 
   private refill(now: number): void {

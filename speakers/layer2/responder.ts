@@ -1,6 +1,7 @@
 // Answering ARP requests (RFC 826) and Neighbor Solicitations (RFC 4861 7.2.3) for the VIPs
-// this node owns on one link: the I/O half around decideReply. It counts everything it does
-// not answer and never lets a bad frame escape as an exception.
+// this node owns on one link: the I/O half around decideReply. It counts every frame under one
+// outcome, reports other hosts claiming an owned VIP, and never lets a bad frame escape as an
+// exception.
 import type { Buffer } from 'node:buffer';
 import type { Layer2DecodeReason } from './codec/errors.js';
 import { encodeLayer2Frame } from './codec/layer2-frame.js';
@@ -23,6 +24,8 @@ export interface ResponderCounters {
   malformed: Partial<Record<Layer2DecodeReason, number>>;
   /** Replies withheld by the rate limit. */
   rateLimited: number;
+  /** Frames from another host claiming a VIP this node owns (RFC 5227 section 2.4), each counted. */
+  conflicts: number;
   /** Replies the socket refused to send. */
   sendErrors: number;
   /** Frames that raised something other than a decode error (a bug); they are dropped too. */
@@ -34,9 +37,10 @@ export function emptyResponderCounters(): ResponderCounters {
   return {
     received: 0,
     answered: 0,
-    dropped: { 'not-owned': 0, 'not-a-request': 0, 'hop-limit': 0, conflict: 0, 'bad-requester': 0, 'own-frame': 0 },
+    dropped: { 'not-owned': 0, 'not-a-request': 0, 'hop-limit': 0, 'not-for-us': 0, 'bad-requester': 0, 'own-frame': 0 },
     malformed: {},
     rateLimited: 0,
+    conflicts: 0,
     sendErrors: 0,
     internalErrors: 0,
   };
@@ -47,27 +51,67 @@ export function malformedTotal(counters: ResponderCounters): number {
   return Object.values(counters.malformed).reduce((sum, n) => sum + n, 0);
 }
 
+/** The outcome of one received frame, in the kebab-case a Prometheus label value takes. */
+export type ResponderOutcome = 'answered' | 'rate-limited' | 'malformed' | 'conflict' | 'send-error' | 'internal-error' | IgnoreReason;
+
+/** Every counter as one number per outcome; they add up to `received`, so each can be one label of a frames counter. */
+export function responderOutcomes(counters: ResponderCounters): Record<ResponderOutcome, number> {
+  return {
+    answered: counters.answered,
+    'rate-limited': counters.rateLimited,
+    malformed: malformedTotal(counters),
+    conflict: counters.conflicts,
+    'send-error': counters.sendErrors,
+    'internal-error': counters.internalErrors,
+    ...counters.dropped,
+  };
+}
+
+/**
+ * How often onConflict is called: once a minute per (claimant MAC, VIP), and at most 1/s
+ * (burst 10) for the link, so a flood of forged claims cannot flood the program's Events.
+ */
+export const conflictReportLimits: ReplyLimits = {
+  perRequester: { perSecond: 1 / 60, burst: 1 },
+  global: { perSecond: 1, burst: 10 },
+  maxTracked: 256,
+};
+
+/** Tunables and hooks of a responder; every field has a default. */
+export interface ResponderOptions {
+  /** Reply rate limits (ADR 0007). */
+  readonly limits?: ReplyLimits;
+  /** Told that another host claims `vip` at `mac` (throttled by conflictReportLimits). */
+  readonly onConflict?: (vip: string, mac: string) => void;
+  /** Told about an unexpected exception while handling a frame, or thrown by onConflict. */
+  readonly onInternalError?: (error: unknown) => void;
+}
+
 /** Answers requests for owned VIPs on one link, through the socket each request came in on. */
 export class Responder {
   /** Counters since construction. */
   readonly counters: ResponderCounters = emptyResponderCounters();
   private readonly owned = new Set<string>();
   private readonly limiter: ReplyRateLimiter;
+  private readonly conflictReports: ReplyRateLimiter;
+  private readonly onConflict: (vip: string, mac: string) => void;
+  private readonly onInternalError: (error: unknown) => void;
   private readonly owns = (address: string): boolean => this.owned.has(address);
 
   /**
    * @param mac this link's hardware address
-   * @param scheduler the clock the rate limit reads
-   * @param limits reply rate limits (ADR 0007)
-   * @param onInternalError told about an unexpected exception while handling a frame
+   * @param scheduler the clock the rate limits read
+   * @param options reply rate limits (ADR 0007) and hooks
    */
   constructor(
     private readonly mac: string,
     private readonly scheduler: Pick<Scheduler, 'now'>,
-    limits: ReplyLimits = defaultReplyLimits,
-    private readonly onInternalError: (error: unknown) => void = () => undefined,
+    options: ResponderOptions = {},
   ) {
-    this.limiter = new ReplyRateLimiter(limits, scheduler.now());
+    this.limiter = new ReplyRateLimiter(options.limits ?? defaultReplyLimits, scheduler.now());
+    this.conflictReports = new ReplyRateLimiter(conflictReportLimits, scheduler.now());
+    this.onConflict = options.onConflict ?? (() => undefined);
+    this.onInternalError = options.onInternalError ?? (() => undefined);
   }
 
   /** Starts answering for a VIP (canonical text). */
@@ -85,11 +129,14 @@ export class Responder {
     return [...this.owned];
   }
 
-  /** Handles one received frame, replying through `via` if decideReply says so and the rate limit allows. */
-  handle(frame: Buffer, via: Pick<FrameSocket, 'send'>): void {
+  /**
+   * Handles one received frame, replying through `via` if decideReply says so and the rate
+   * limit allows; `type` is the kernel's packet type when the socket reports it.
+   */
+  handle(frame: Buffer, via: Pick<FrameSocket, 'send'>, type?: number): void {
     this.counters.received++;
     try {
-      const decision = decideReply(frame, { mac: this.mac, owns: this.owns });
+      const decision = decideReply(frame, { mac: this.mac, owns: this.owns }, type);
       if (decision.action === 'malformed') {
         const reason = decision.error.reason;
         this.counters.malformed[reason] = (this.counters.malformed[reason] ?? 0) + 1;
@@ -97,6 +144,11 @@ export class Responder {
       }
       if (decision.action === 'ignore') {
         this.counters.dropped[decision.reason]++;
+        return;
+      }
+      if (decision.action === 'conflict') {
+        this.counters.conflicts++;
+        this.reportConflict(decision.vip, decision.mac);
         return;
       }
       if (!this.limiter.allow(decision.requester, decision.vip, this.scheduler.now())) {
@@ -111,6 +163,15 @@ export class Responder {
       }
     } catch (error) {
       this.counters.internalErrors++;
+      this.onInternalError(error);
+    }
+  }
+
+  private reportConflict(vip: string, mac: string): void {
+    if (!this.conflictReports.allow(mac, vip, this.scheduler.now())) return;
+    try {
+      this.onConflict(vip, mac);
+    } catch (error) {
       this.onInternalError(error);
     }
   }

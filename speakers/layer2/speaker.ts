@@ -1,11 +1,11 @@
 // The layer-2 speaker of one interface: the owner tells it which VIPs this node holds
 // (announce) and which it gave up (release); it keeps the announcer, the responder and the
-// solicited-node multicast memberships in step. Decisions live in reply-decision.ts and
+// solicited-node multicast memberships in step, and reports other hosts claiming its VIPs. Decisions live in reply-decision.ts and
 // announcer.ts; this file only wires them to sockets.
 import type { Buffer } from 'node:buffer';
 import { Announcer, defaultAnnouncementTiming } from './announcer.js';
 import type { AnnouncementTiming, AnnouncerCounters } from './announcer.js';
-import { arpRequestFilter, neighborSolicitationFilter } from './bpf.js';
+import { arpFilter, neighborDiscoveryFilter } from './bpf.js';
 import type { BpfInstruction } from './bpf.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV6, formatMac, parseMac } from './codec/ethernet.js';
 import { ipv6MulticastMac, solicitedNodeAddress } from './codec/ipv6.js';
@@ -20,8 +20,11 @@ import type { Scheduler } from './scheduler.js';
 import { parseVip } from './vip.js';
 import type { Vip } from './vip.js';
 
-/** Opens a socket on the speaker's interface for one EtherType, passing frames the filter admits to onFrame. */
-export type OpenSocket = (etherType: number, filter: readonly BpfInstruction[], onFrame: (frame: Buffer) => void) => FrameSocket;
+/**
+ * Opens a socket on the speaker's interface for one EtherType, passing frames the filter admits
+ * to onFrame with the kernel's packet type (packetType) where the socket knows it.
+ */
+export type OpenSocket = (etherType: number, filter: readonly BpfInstruction[], onFrame: (frame: Buffer, type?: number) => void) => FrameSocket;
 
 /** Tunables of a speaker; every field has a default. */
 export interface Layer2SpeakerOptions {
@@ -33,13 +36,19 @@ export interface Layer2SpeakerOptions {
   readonly scheduler?: Scheduler;
   /** Told about failures the speaker survives (a send refused, an unexpected exception). */
   readonly onError?: (message: string) => void;
+  /**
+   * Told that another host claims a VIP this speaker holds, at hardware address `mac` (a
+   * gratuitous ARP, ARP reply or NA from another MAC): at most once a minute per VIP and MAC,
+   * while the responder's `conflicts` counter counts every such frame.
+   */
+  readonly onConflict?: (vip: string, mac: string) => void;
 }
 
 /** Everything a speaker counts, for metrics. */
 export interface Layer2SpeakerCounters {
   /** Announcement rounds and frames. */
   readonly announcer: AnnouncerCounters;
-  /** Requests answered, dropped, malformed and rate-limited. */
+  /** Frames answered, dropped (by reason), malformed, rate-limited and in conflict; responderOutcomes flattens them. */
   readonly responder: ResponderCounters;
 }
 
@@ -81,12 +90,14 @@ export class Layer2Speaker {
   ) {
     const scheduler = options.scheduler ?? systemScheduler;
     const onError = options.onError ?? (() => undefined);
-    this.responder = new Responder(mac, scheduler, options.limits ?? defaultReplyLimits, (error) =>
-      onError(`responder: unexpected error: ${String(error)}`),
-    );
-    this.arpSocket = openSocket(ETHERTYPE_ARP, arpRequestFilter, (frame) => this.responder.handle(frame, this.arpSocket));
+    this.responder = new Responder(mac, scheduler, {
+      limits: options.limits ?? defaultReplyLimits,
+      ...(options.onConflict ? { onConflict: options.onConflict } : {}),
+      onInternalError: (error) => onError(`responder: unexpected error: ${String(error)}`),
+    });
+    this.arpSocket = openSocket(ETHERTYPE_ARP, arpFilter, (frame, type) => this.responder.handle(frame, this.arpSocket, type));
     try {
-      this.ndpSocket = openSocket(ETHERTYPE_IPV6, neighborSolicitationFilter, (frame) => this.responder.handle(frame, this.ndpSocket));
+      this.ndpSocket = openSocket(ETHERTYPE_IPV6, neighborDiscoveryFilter, (frame, type) => this.responder.handle(frame, this.ndpSocket, type));
     } catch (error) {
       this.arpSocket.close();
       throw error;
@@ -128,6 +139,14 @@ export class Layer2Speaker {
   /** The VIPs held now, in canonical text. */
   announced(): string[] {
     return this.responder.owning();
+  }
+
+  /**
+   * The longest any held VIP now waits between two refreshes (ms): the refresh interval, or
+   * longer when the link's refresh budget must spread many VIPs out (ADR 0007); 0 when off.
+   */
+  refreshCycleMs(): number {
+    return this.announcer.refreshCycleMs();
   }
 
   /** Counters of the announcer and responder. */

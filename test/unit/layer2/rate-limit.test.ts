@@ -10,6 +10,15 @@ describe('TokenBucket', () => {
     expect([bucket.take(10_000), bucket.take(10_000), bucket.take(10_000)]).toEqual([true, true, false]);
   });
 
+  it('takes several tokens at once and says when enough will be there', () => {
+    const bucket = new TokenBucket({ perSecond: 10, burst: 10 }, 0);
+    expect(bucket.take(0, 9)).toBe(true);
+    expect(bucket.readyAt(0, 2)).toBe(100); // one left; the second arrives 100 ms later
+    expect(bucket.take(99, 2)).toBe(false);
+    expect(bucket.take(bucket.readyAt(99, 2), 2)).toBe(true);
+    expect(bucket.readyAt(100, 11)).toBe(Infinity); // more than the bucket holds never comes
+  });
+
   it('is not refilled by a clock that goes backwards', () => {
     const bucket = new TokenBucket({ perSecond: 1, burst: 1 }, 1000);
     expect(bucket.take(1000)).toBe(true);

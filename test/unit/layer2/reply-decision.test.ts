@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeArpFrame, encodeArpFrame, gratuitousArpRequest } from '../../../speakers/layer2/codec/arp.js';
 import { encodeLayer2Frame } from '../../../speakers/layer2/codec/layer2-frame.js';
 import { decodeNdpFrame, encodeNdpFrame, unsolicitedNeighborAdvertisement } from '../../../speakers/layer2/codec/ndp.js';
+import { packetType } from '../../../speakers/layer2/packet-type.js';
 import { decideReply } from '../../../speakers/layer2/reply-decision.js';
 import type { ReplyDecision } from '../../../speakers/layer2/reply-decision.js';
 import { layer2Fixture } from '../../fixtures/layer2/load-fixtures.js';
@@ -40,9 +41,15 @@ describe('decideReply: ARP', () => {
     expect(decodeArpFrame(reply.bytes).arp).toMatchObject({ senderIp: VIP4, senderMac: MAC, targetIp: '0.0.0.0', targetMac: CLIENT_MAC });
   });
 
-  it('treats another host announcing our VIP as a conflict, not a question', () => {
+  it('treats another host announcing our VIP as a conflict, not a question (RFC 5227 section 2.4)', () => {
     const frame = encodeArpFrame(gratuitousArpRequest(VIP4, '02:00:00:00:00:0b'));
-    expect(decideReply(frame, context)).toEqual({ action: 'ignore', reason: 'conflict' });
+    expect(decideReply(frame, context)).toEqual({ action: 'conflict', vip: VIP4, mac: '02:00:00:00:00:0b' });
+    expect(decideReply(frame, { mac: MAC, owns: () => false })).toEqual({ action: 'ignore', reason: 'not-owned' });
+  });
+
+  it('does not answer a request the kernel says was for another host (a promiscuous port)', () => {
+    expect(decideReply(arpRequest(VIP4), context, packetType.broadcast).action).toBe('reply');
+    expect(decideReply(arpRequest(VIP4), context, packetType.otherHost)).toEqual({ action: 'ignore', reason: 'not-for-us' });
   });
 
   it('ignores replies, its own frames and requesters with a group MAC', () => {
@@ -93,8 +100,15 @@ describe('decideReply: Neighbor Solicitation', () => {
 
   it('does not answer for addresses it does not own, nor advertisements', () => {
     expect(decideReply(neighborSolicitation('2001:db8::101'), context)).toEqual({ action: 'ignore', reason: 'not-owned' });
-    const na = encodeNdpFrame(unsolicitedNeighborAdvertisement(VIP6, '02:00:00:00:00:0b'));
+    const na = encodeNdpFrame(unsolicitedNeighborAdvertisement('2001:db8::101', '02:00:00:00:00:0b'));
     expect(decideReply(na, context)).toEqual({ action: 'ignore', reason: 'not-a-request' });
+  });
+
+  it('calls an advertisement of our VIP from another MAC a conflict, unless it came from off-link (hop limit below 255)', () => {
+    const na = unsolicitedNeighborAdvertisement(VIP6, '02:00:00:00:00:0b');
+    expect(decideReply(encodeNdpFrame(na), context)).toEqual({ action: 'conflict', vip: VIP6, mac: '02:00:00:00:00:0b' });
+    const offLink = encodeNdpFrame({ ...na, packet: { ...na.packet, hopLimit: 64 } });
+    expect(decideReply(offLink, context)).toEqual({ action: 'ignore', reason: 'hop-limit' });
   });
 
   it('answers the solicitation the Linux kernel really sent (fixture kernel-ns) when it owns the target', () => {
@@ -128,14 +142,14 @@ describe('decideReply: malformed input', () => {
   it('never throws on random bytes, nor on random edits of a valid request', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        expect(['malformed', 'ignore', 'reply']).toContain(decideReply(Buffer.from(bytes), context).action);
+        expect(['malformed', 'ignore', 'reply', 'conflict']).toContain(decideReply(Buffer.from(bytes), context).action);
       }),
     );
     fc.assert(
       fc.property(fc.constantFrom(arpRequest(VIP4), neighborSolicitation(VIP6)), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }), (frame, edits) => {
         const edited = Buffer.from(frame);
         for (const [at, value] of edits) edited[at % edited.length] = value;
-        expect(['malformed', 'ignore', 'reply']).toContain(decideReply(edited, context).action);
+        expect(['malformed', 'ignore', 'reply', 'conflict']).toContain(decideReply(edited, context).action);
       }),
     );
   });
