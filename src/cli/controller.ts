@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { configMapRef } from '../config/source.js';
 import { createControllerMetrics } from '../controller/metrics.js';
+import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder } from '../k8s/events.js';
@@ -157,17 +158,28 @@ export async function controllerCommand(args: string[]): Promise<number> {
     },
   });
 
+  // Liveness: the leader's informers and reconciles keep moving and the event loop keeps up.
+  // Errors alone fail it only while the Lease renews, i.e. while the API server answers.
+  const clock = (): number => performance.now();
+  const lag = new EventLoopLag({ thresholdMs: limits.lagThresholdMs, sustainedMs: limits.lagSustainedMs });
+  lag.start(clock, limits.lagIntervalMs);
+  const checks = {
+    informers: informersCheck(() => reconciler?.informersHealth() ?? [], { restartOverdueMs: limits.restartOverdueMs, failingMs: limits.informerFailingMs }, () => elector.holdsLease()),
+    reconciler: stuckWorkCheck('reconcile', () => reconciler?.oldestReconcileSince(), limits.reconcileStuckMs),
+    eventLoop: lag.check,
+  };
   let http;
   try {
     http = await startHttpServer({
       address: values['metrics-address'],
       registry: metrics.registry,
-      healthy: () => true,
+      health: () => evaluateHealth(checks, clock()),
       ready: () => !elector.isLeader || (reconciler?.synced ?? false),
       state: () => ({ leader: elector.isLeader, synced: reconciler?.synced ?? false }),
     });
   } catch (error) {
     log.error('cannot listen on the metrics address', { address: values['metrics-address'], error });
+    lag.stop();
     return 1;
   }
   log.info('controller started', { metricsPort: http.port, namespace: values.namespace, configMap: values['config-map'], loadBalancerClass: values['load-balancer-class'] ?? null, ...timings });
@@ -186,6 +198,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
   process.removeListener('SIGTERM', onTerm);
   process.removeListener('SIGINT', onInt);
   reconciler?.stop();
+  lag.stop();
   await elector.stop();
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
   http.server.closeAllConnections();

@@ -3,11 +3,12 @@
 // announcer. Metrics, /healthz and /readyz on the metrics port.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
+import { responderOutcomes } from '../../speakers/layer2/responder.js';
 import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
 import { parseDurationMs } from './controller.js';
+import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, informersCheck, trackWrites } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { EventRecorder } from '../k8s/events.js';
 import { loadKubeConfig } from '../k8s/kubeconfig.js';
@@ -16,6 +17,7 @@ import { createLogger, isLogLevel } from '../log.js';
 import { linkIsUp, readKernelRoutes, routeInterface } from '../net/routes.js';
 import type { Pool } from '../config/types.js';
 import { SpeakerBgp } from '../speaker/bgp-announcer.js';
+import { createSpeakerMetrics } from '../speaker/metrics.js';
 import { SpeakerRuntime } from '../speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
 
@@ -107,29 +109,41 @@ export async function speakerCommand(args: string[]): Promise<number> {
     return 1;
   }
 
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'vipcast_speaker_' });
-  const announced = new Gauge({ name: 'vipcast_speaker_announced_vips', help: 'VIPs this node announces now', labelNames: ['mode'], registers: [registry] });
-  const elections = new Gauge({ name: 'vipcast_speaker_layer2_elections_won', help: 'Layer-2 VIP claims this node confirmed since start', registers: [registry] });
-  const leaseFailures = new Gauge({ name: 'vipcast_speaker_lease_write_failures', help: 'Speaker Lease writes that failed since start', registers: [registry] });
-  const answeredGauge = new Gauge({
-    name: 'vipcast_speaker_layer2_requests_answered',
-    help: 'ARP requests and Neighbor Solicitations answered since start',
-    registers: [registry],
-    collect: () => collect(),
+  const metrics = createSpeakerMetrics({
+    counts: () => ({ layer2Elections: runtime.ownership.elections, leaseWriteFailures: lease.failures, layer2RequestsAnswered: runtime.answered() }),
+    announced: () => runtime.counts(),
+    layer2Frames: () => {
+      const total = { answered: 0, rateLimited: 0, malformed: 0, hopLimit: 0, otherHost: 0, conflict: 0 };
+      for (const speaker of openSpeakers) {
+        const o = responderOutcomes(speaker.counters().responder);
+        total.answered += o.answered;
+        total.rateLimited += o['rate-limited'];
+        total.malformed += o.malformed;
+        total.hopLimit += o['hop-limit'];
+        total.otherHost += o['not-for-us'];
+        total.conflict += o.conflict;
+      }
+      return total;
+    },
   });
-  const apiWrites = new Counter({ name: 'vipcast_speaker_api_writes_total', help: 'API writes made by this process', labelNames: ['kind'], registers: [registry] });
+  const openSpeakers = new Set<Layer2Speaker>();
 
+  const clock = (): number => performance.now();
   const rest = createKubeRest(kc, { fieldManager: speakerFieldManager });
-  // Lease writes get a short timeout: a renewal slower than the lease cannot help.
-  const leaseRest = createKubeRest(kc, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 });
+  // Lease writes get a short timeout: a renewal slower than the lease cannot help. Each is
+  // recorded for /healthz, which tells a stuck renewal loop from an unreachable API server.
+  const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs });
+  const leaseRest = trackWrites(
+    createKubeRest(kc, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
+    leaseWrites,
+    clock,
+  );
   const events = new EventRecorder(rest, {
     controller: 'vipcast.io/speaker',
     instance: node,
-    onWrite: () => apiWrites.inc({ kind: 'event' }),
+    onWrite: () => metrics.apiWrites.inc({ kind: 'event' }),
     onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error: String(error) }),
   });
-  const clock = (): number => performance.now();
   const lease = new SpeakerLease(leaseRest, values.namespace, node, timing, clock);
   const defaultInterface = values.interface;
   const interfacesFor = (pool: Pool, vip: string): string[] => {
@@ -142,15 +156,17 @@ export async function speakerCommand(args: string[]): Promise<number> {
     return defaultInterface === undefined || linkIsUp(defaultInterface);
   };
   const layer2Timing = { ...defaultAnnouncementTiming, refreshIntervalMs: refreshMs };
-  const bgpUp = new Gauge({ name: 'vipcast_bgp_session_up', help: '1 while the BGP session to the peer is Established', labelNames: ['peer'], registers: [registry] });
   const bgp = new SpeakerBgp({
     node,
     nodeLabels: () => runtime.nodeLabels(node),
     routerId: values['router-id'],
     onEvent: (peer, event) => {
       if (event.type === 'state') {
-        bgpUp.set({ peer }, event.state === 'Established' ? 1 : 0);
+        metrics.bgpSessionUp.set({ peer }, event.state === 'Established' ? 1 : 0);
         log.info('bgp session', { peer, state: event.state });
+      } else if (event.type === 'not-announced') {
+        metrics.bgpRoutesNotAnnounced.inc({ peer }, event.prefixes.length);
+        runtime.reportNotAnnounced(peer, event.prefixes, event.reason);
       } else if (event.type === 'notification-sent' || event.type === 'notification-received' || event.type === 'error' || event.type === 'bfd') {
         log.warn('bgp', { peer, ...event });
       }
@@ -170,41 +186,51 @@ export async function speakerCommand(args: string[]): Promise<number> {
     interfacesFor,
     linkUp,
     openLink: (name) => {
-      const speaker = Layer2Speaker.open(name, { timing: layer2Timing, onError: (message) => log.warn('layer-2 speaker', { interface: name, message }) });
-      return { announce: (vip) => speaker.announce(vip), release: (vip) => speaker.release(vip), answered: () => speaker.counters().responder.answered, close: () => speaker.close() };
+      const speaker = Layer2Speaker.open(name, {
+        timing: layer2Timing,
+        onError: (message) => log.warn('layer-2 speaker', { interface: name, message }),
+        onConflict: (vip, mac) => runtime.reportConflict(vip, mac, name),
+      });
+      openSpeakers.add(speaker);
+      return {
+        announce: (vip) => speaker.announce(vip),
+        release: (vip) => speaker.release(vip),
+        answered: () => speaker.counters().responder.answered,
+        close: () => {
+          openSpeakers.delete(speaker);
+          speaker.close();
+        },
+      };
     },
     bgp,
-    onChange: () => update(),
   });
-  function update(): void {
-    const counts = runtime.counts();
-    announced.set({ mode: 'layer2' }, counts.layer2);
-    announced.set({ mode: 'bgp' }, counts.bgp);
-  }
-  const collect = (): void => {
-    elections.set(runtime.ownership.elections);
-    leaseFailures.set(lease.failures);
-    answeredGauge.set(runtime.answered());
-    update();
-  };
 
+  // Liveness fails only for wedges a restart cures, never because the API server is away:
+  // a restart then would withdraw BGP routes and empty caches it cannot refill. Informer
+  // errors count only before the caches first sync (nothing is announced yet); once
+  // synced, a cache whose watch keeps failing still serves what it holds.
+  const lag = new EventLoopLag({ thresholdMs: limits.lagThresholdMs, sustainedMs: limits.lagSustainedMs });
+  lag.start(clock, limits.lagIntervalMs);
+  const apiAnswering = (): boolean => runtime.informersHealth().some((informer) => informer.synced && informer.failingSince === undefined);
+  const checks = {
+    informers: informersCheck(() => runtime.informersHealth(), { restartOverdueMs: limits.restartOverdueMs, failingMs: limits.informerFailingMs, failingOnlyBeforeSync: true }, apiAnswering),
+    lease: leaseWrites.check,
+    eventLoop: lag.check,
+  };
   let http;
   try {
     http = await startHttpServer({
       address: values['metrics-address'],
-      registry,
-      healthy: () => true,
+      registry: metrics.registry,
+      health: () => evaluateHealth(checks, clock()),
       ready: () => runtime.synced,
-      state: () => {
-        collect();
-        return { node, synced: runtime.synced, vips: runtime.describe() };
-      },
+      state: () => ({ node, synced: runtime.synced, vips: runtime.describe() }),
     });
   } catch (error) {
     log.error('cannot listen on the metrics address', { address: values['metrics-address'], error: String(error) });
+    lag.stop();
     return 1;
   }
-  const collectTimer = setInterval(collect, 5000);
   log.info('speaker started', { metricsPort: http.port, namespace: values.namespace, ...timing, refreshMs });
 
   let finish: (signal: string) => void = () => undefined;
@@ -221,7 +247,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   process.removeListener('SIGTERM', onTerm);
   process.removeListener('SIGINT', onInt);
   log.info('stopping', { signal });
-  clearInterval(collectTimer);
+  lag.stop();
   await runtime.stop();
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
   http.server.closeAllConnections();

@@ -1,8 +1,9 @@
-// The `peers` and `bfd-profiles` sections of the config.
+// The `peers` section of the config.
 import { parseAddress } from '../net/address.js';
 import type { BfdProfile, Peer, Pool } from './types.js';
 import { parseDuration } from './duration.js';
 import { readSelectors } from './selector.js';
+import { refuseRepeats } from './duplicates.js';
 import { didYouMean } from './suggest.js';
 import type { Field, Reader } from './yaml-reader.js';
 
@@ -11,53 +12,9 @@ const peerKeys = [
   'source-address', 'node-selectors', 'password', 'ebgp-multihop', 'bfd-profile', 'pools',
 ] as const;
 
-const bfdKeys = [
-  'name', 'receive-interval', 'transmit-interval', 'detect-multiplier', 'echo-interval',
-  'echo-mode', 'passive-mode', 'minimum-ttl',
-] as const;
-
 const maxAsn = 4_294_967_295;
 /** Linux's TCP_MD5SIG_MAXKEYLEN: the longest TCP MD5 key the kernel accepts. */
 const maxPasswordLength = 80;
-
-/** Reads `bfd-profiles`: names unique, timers in FRR's accepted ranges. */
-export function readBfdProfiles(r: Reader, field: Field): BfdProfile[] {
-  const out: BfdProfile[] = [];
-  const seen = new Map<string, string>();
-  for (const item of r.list(field, 'bfd-profiles')) {
-    const entries = r.map(item, bfdKeys, 'a BFD profile');
-    if (!entries) continue;
-    const nameField = entries.get('name');
-    const name = nameField && r.string(nameField, 'name');
-    if (!nameField) r.error(item, 'a BFD profile needs a "name"');
-    if (nameField && name !== undefined && seen.has(name)) {
-      r.error(nameField, `BFD profile "${name}" is defined twice (also at ${seen.get(name)})`);
-    }
-    const number = (key: string, min: number, max: number, fallback: number): number => {
-      const f = entries.get(key);
-      return (f && r.integer(f, key, min, max)) ?? fallback;
-    };
-    const flag = (key: string): boolean => {
-      const f = entries.get(key);
-      return (f && r.boolean(f, key)) ?? false;
-    };
-    const profile: BfdProfile = {
-      name: name ?? '',
-      receiveInterval: number('receive-interval', 10, 60_000, 300),
-      transmitInterval: number('transmit-interval', 10, 60_000, 300),
-      detectMultiplier: number('detect-multiplier', 2, 255, 3),
-      echoInterval: number('echo-interval', 10, 60_000, 50),
-      echoMode: flag('echo-mode'),
-      passiveMode: flag('passive-mode'),
-      minimumTtl: number('minimum-ttl', 1, 254, 254),
-    };
-    if (name !== undefined && !seen.has(name)) {
-      seen.set(name, item.path);
-      out.push(profile);
-    }
-  }
-  return out;
-}
 
 /** Reads `peers`, checking references to BFD profiles and pools. */
 export function readPeers(r: Reader, field: Field, bfdProfiles: readonly BfdProfile[], pools: readonly Pool[]): Peer[] {
@@ -137,7 +94,7 @@ function readPeer(r: Reader, item: Field, bfdProfiles: readonly BfdProfile[], po
 
   const poolsField = entries.get('pools');
   const poolItems = poolsField ? r.stringItems(poolsField, 'pools') : [];
-  const poolNames = poolItems.map((item) => item.value);
+  const poolNames = refuseRepeats(r, poolItems, (name) => name, (name) => `pool "${name}"`).map((item) => item.value);
   for (const { field: at, value: name } of poolItems) {
     const pool = pools.find((p) => p.name === name);
     if (!pool) r.error(at, `pool "${name}" is not defined in address-pools${didYouMean(name, pools.map((p) => p.name))}`);

@@ -3,8 +3,10 @@
 import { formatRange, rangeToCidrs, rangesOverlap } from '../net/address.js';
 import type { AddressRange } from '../net/address.js';
 import type { BgpAdvertisement, Community, Config, ConfigIssue, ParseResult, Pool, Protocol } from './types.js';
-import { parseCommunity, wellKnownCommunities } from './community.js';
-import { readBfdProfiles, readPeers } from './parse-peers.js';
+import { formatCommunity, parseCommunity, wellKnownCommunities } from './community.js';
+import { canonical, refuseRepeats } from './duplicates.js';
+import { readBfdProfiles } from './parse-bfd.js';
+import { readPeers } from './parse-peers.js';
 import { parsePoolAddress } from './pool-address.js';
 import { readSelectors } from './selector.js';
 import { didYouMean } from './suggest.js';
@@ -174,7 +176,10 @@ function readRanges(
     const clash = placed.find((p) => rangesOverlap(p.range, parsed.range));
     if (clash) {
       const where = clash.pool === poolName ? 'in this pool' : `in pool "${clash.pool}"`;
-      r.error(item, `${formatRange(parsed.range)} overlaps ${formatRange(clash.range)} ${where} (${clash.path})`);
+      const same = clash.range.first === parsed.range.first && clash.range.last === parsed.range.last;
+      if (same && clash.pool === poolName) r.error(item, `${formatRange(parsed.range)} is listed twice (also at ${clash.path})`);
+      else if (same) r.error(item, `${formatRange(parsed.range)} is already ${where} (${clash.path})`);
+      else r.error(item, `${formatRange(parsed.range)} overlaps ${formatRange(clash.range)} ${where} (${clash.path})`);
       continue;
     }
     placed.push({ range: parsed.range, path: item.path, pool: poolName });
@@ -186,7 +191,7 @@ function readRanges(
 function readAdvertisements(r: Reader, field: Field, ranges: readonly AddressRange[], aliases: ReadonlyMap<string, Community>): BgpAdvertisement[] {
   const items = r.list(field, 'bgp-advertisements');
   if (items.length === 0) return [{ aggregationLength: 32, aggregationLengthV6: 128, localPref: undefined, communities: [] }];
-  const out: BgpAdvertisement[] = [];
+  const out: { field: Field; value: BgpAdvertisement }[] = [];
   for (const item of items) {
     const entries = r.map(item, advertisementKeys, 'a bgp-advertisements entry');
     if (!entries) continue;
@@ -199,13 +204,19 @@ function readAdvertisements(r: Reader, field: Field, ranges: readonly AddressRan
     const prefField = entries.get('localpref');
     const communitiesField = entries.get('communities');
     out.push({
-      aggregationLength: length('aggregation-length', 'IPv4', 32),
-      aggregationLengthV6: length('aggregation-length-v6', 'IPv6', 128),
-      localPref: prefField && r.integer(prefField, 'localpref', 0, 4_294_967_295),
-      communities: communitiesField ? readCommunityList(r, communitiesField, aliases) : [],
+      field: item,
+      value: {
+        aggregationLength: length('aggregation-length', 'IPv4', 32),
+        aggregationLengthV6: length('aggregation-length-v6', 'IPv6', 128),
+        localPref: prefField && r.integer(prefField, 'localpref', 0, 4_294_967_295),
+        communities: communitiesField ? readCommunityList(r, communitiesField, aliases) : [],
+      },
     });
   }
-  return out;
+  // Two advertisements that announce the same routes with the same attributes (defaults
+  // filled in, communities in any order) are one advertisement written twice.
+  const identity = (a: BgpAdvertisement): string => canonical({ ...a, communities: a.communities.map(formatCommunity).sort() });
+  return refuseRepeats(r, out, identity, () => 'this advertisement').map((entry) => entry.value);
 }
 
 /**
@@ -229,13 +240,13 @@ function checkAggregation(r: Reader, field: Field, key: string, length: number, 
 }
 
 function readCommunityList(r: Reader, field: Field, aliases: ReadonlyMap<string, Community>): Community[] {
-  const out: Community[] = [];
+  const out: { field: Field; value: { text: string; community: Community } }[] = [];
   for (const item of r.list(field, 'communities')) {
     const text = r.string(item, 'a community')?.trim();
     if (text === undefined) continue;
     const known = aliases.get(text) ?? wellKnownCommunities.get(text);
     if (known) {
-      out.push(known);
+      out.push({ field: item, value: { text, community: known } });
       continue;
     }
     if (/^[A-Za-z][-A-Za-z0-9_]*$/.test(text) && text.toLowerCase() !== 'large') {
@@ -245,9 +256,13 @@ function readCommunityList(r: Reader, field: Field, aliases: ReadonlyMap<string,
     }
     const parsed = parseCommunity(text);
     if (typeof parsed === 'string') r.error(item, parsed);
-    else out.push(parsed);
+    else out.push({ field: item, value: { text, community: parsed } });
   }
-  return out;
+  const describe = ({ text, community }: { text: string; community: Community }): string => {
+    const number = formatCommunity(community);
+    return number === text ? `community ${text}` : `community "${text}" (${number})`;
+  };
+  return refuseRepeats(r, out, (v) => formatCommunity(v.community), describe).map((entry) => entry.value.community);
 }
 
 function readNamespaces(r: Reader, field: Field | undefined): string[] {
@@ -256,7 +271,7 @@ function readNamespaces(r: Reader, field: Field | undefined): string[] {
   for (const { field: at, value } of items) {
     if (!dnsLabel.test(value)) r.error(at, `"${value}" is not a valid namespace name (lower-case letters, digits and "-")`);
   }
-  return items.map((item) => item.value);
+  return refuseRepeats(r, items, (v) => v, (v) => `namespace "${v}"`).map((item) => item.value);
 }
 
 function readOptionalSelectors(r: Reader, field: Field | undefined, what: string): ReturnType<typeof readSelectors> {
@@ -271,7 +286,7 @@ function readInterfaces(r: Reader, field: Field): string[] {
       r.error(at, `"${value}" is not a valid interface name (1 to 15 characters, no spaces, "/" or ":")`);
     }
   }
-  return items.map((item) => item.value);
+  return refuseRepeats(r, items, (v) => v, (v) => `interface "${v}"`).map((item) => item.value);
 }
 
 function deepFreeze<T>(value: T): T {

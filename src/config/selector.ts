@@ -2,6 +2,7 @@
 import type { LabelSelector, SelectorRequirement } from './types.js';
 import type { Field, Reader } from './yaml-reader.js';
 import { didYouMean } from './suggest.js';
+import { canonical, refuseRepeats } from './duplicates.js';
 
 const operators = ['In', 'NotIn', 'Exists', 'DoesNotExist'] as const;
 const namePart = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
@@ -29,12 +30,22 @@ export function labelValueProblem(value: string): string | undefined {
 
 /** Reads a list of selectors (`match-labels` / `match-expressions` entries). */
 export function readSelectors(r: Reader, field: Field, what: string): LabelSelector[] {
-  const out: LabelSelector[] = [];
+  const out: { field: Field; value: LabelSelector }[] = [];
   for (const item of r.list(field, what)) {
     const selector = readSelector(r, item, `each entry of ${what}`);
-    if (selector) out.push(selector);
+    if (selector) out.push({ field: item, value: selector });
   }
-  return out;
+  return refuseRepeats(r, out, selectorIdentity, () => 'this selector').map((entry) => entry.value);
+}
+
+/** What a selector selects, whatever the order its labels and expressions are written in. */
+function selectorIdentity(selector: LabelSelector): string {
+  const expressions = selector.matchExpressions.map(requirementIdentity).sort();
+  return canonical({ labels: selector.matchLabels, expressions });
+}
+
+function requirementIdentity(requirement: SelectorRequirement): string {
+  return canonical({ ...requirement, values: [...requirement.values].sort() });
 }
 
 function readSelector(r: Reader, field: Field, what: string): LabelSelector | undefined {
@@ -50,14 +61,15 @@ function readSelector(r: Reader, field: Field, what: string): LabelSelector | un
       else if (value !== undefined) matchLabels[key] = value;
     }
   }
-  const matchExpressions: SelectorRequirement[] = [];
+  const requirements: { field: Field; value: SelectorRequirement }[] = [];
   const expressionsField = entries.get('match-expressions');
   if (expressionsField) {
     for (const item of r.list(expressionsField, 'match-expressions')) {
       const requirement = readRequirement(r, item);
-      if (requirement) matchExpressions.push(requirement);
+      if (requirement) requirements.push({ field: item, value: requirement });
     }
   }
+  const matchExpressions = refuseRepeats(r, requirements, requirementIdentity, () => 'this match-expressions entry').map((entry) => entry.value);
   return { matchLabels, matchExpressions };
 }
 
@@ -77,13 +89,18 @@ function readRequirement(r: Reader, field: Field): SelectorRequirement | undefin
     r.error(operatorField, `unknown operator "${operatorText}" (${operators.join(', ')})${didYouMean(operatorText, operators)}`);
   }
   const valuesField = entries.get('values');
-  const values = valuesField ? r.strings(valuesField, 'values') : [];
-  for (const value of values) {
+  const errorsBefore = r.errors.length;
+  const valueItems = valuesField ? r.stringItems(valuesField, 'values') : [];
+  for (const { field: at, value } of valueItems) {
     const problem = labelValueProblem(value);
-    if (problem && valuesField) r.error(valuesField, problem);
+    if (problem) r.error(at, problem);
   }
-  if (operator && valuesField === undefined && (operator === 'In' || operator === 'NotIn')) {
-    r.error(field, `operator ${operator} needs a non-empty "values" list`);
+  const values = refuseRepeats(r, valueItems, (value) => value, (value) => `value "${value}"`).map((item) => item.value);
+  if (operator === 'In' || operator === 'NotIn') {
+    // Kubernetes requires at least one value for these; an empty list would match nothing
+    // (In) or everything (NotIn), which is never what was meant.
+    if (valuesField === undefined) r.error(field, `operator ${operator} needs a non-empty "values" list`);
+    else if (valueItems.length === 0 && r.errors.length === errorsBefore) r.error(valuesField, `operator ${operator} needs a non-empty "values" list`);
   }
   if (operator && valuesField && (operator === 'Exists' || operator === 'DoesNotExist') && values.length > 0) {
     r.error(valuesField, `operator ${operator} takes no values`);

@@ -1,10 +1,10 @@
 // Finding the config inside what a user hands us: the bare config YAML, or a ConfigMap
 // manifest (one document or several) whose `data.config` holds it.
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
-import type { Node } from 'yaml';
+import type { Document, Node } from 'yaml';
 import { parseConfig } from './parse.js';
 import type { ParseResult } from './types.js';
-import { syntaxIssues } from './yaml-reader.js';
+import { documentIssues } from './yaml-reader.js';
 
 /** The ConfigMap vipcast reads its config from. */
 export const configMapRef = { namespace: 'vipcast-system', name: 'vipcast-config', key: 'config' } as const;
@@ -17,29 +17,37 @@ export function parseConfigFile(text: string): FileParseResult {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
-  const syntax = list.flatMap((doc) => syntaxIssues(doc.errors, text, (offset) => lines.linePos(offset).line));
-  if (syntax.length > 0) return { ok: false, errors: syntax, warnings: [], resource: 'file', notes: [] };
+  // The same judgement parseConfig makes of its text: a bare config gets the same verdict
+  // whether it is read here or from the cluster's ConfigMap.
+  const unreadable = list.flatMap((doc) => documentIssues(doc, text, (offset) => lines.linePos(offset).line).issues);
+  if (unreadable.length > 0) return { ok: false, errors: unreadable, warnings: [], resource: 'file', notes: [] };
 
-  const objects = list.map((doc) => doc.toJS() as unknown).filter(isKubernetesObject);
+  const values = list.map((doc) => ({ doc, js: plainValue(doc) }));
+  const failed = values.find((v) => v.js instanceof Error);
+  if (failed) {
+    const message = `the file cannot be read as YAML values: ${(failed.js as Error).message}`;
+    return { ok: false, errors: [{ path: '', line: undefined, message }], warnings: [], resource: 'file', notes: [] };
+  }
+  const objects = values.filter((v) => isKubernetesObject(v.js));
   if (objects.length === 0) return { ...parseConfig(text), resource: 'config', notes: [] };
 
-  const candidates = list.filter((doc) => {
-    const js = doc.toJS() as unknown;
-    return isKubernetesObject(js) && js.kind === 'ConfigMap' && typeof js.data?.[configMapRef.key] === 'string';
+  const candidates = objects.filter((v) => {
+    const js = v.js as KubernetesObject;
+    return js.kind === 'ConfigMap' && typeof js.data?.[configMapRef.key] === 'string';
   });
-  const chosen = candidates.find((doc) => (doc.toJS() as KubernetesObject).metadata?.name === configMapRef.name) ?? candidates[0];
+  const chosen = candidates.find((v) => (v.js as KubernetesObject).metadata?.name === configMapRef.name) ?? candidates[0];
   if (!chosen) {
     const message = `no ConfigMap with a "data.${configMapRef.key}" key found among ${objects.length} Kubernetes object(s)`;
     return { ok: false, errors: [{ path: '', line: undefined, message }], warnings: [], resource: 'file', notes: [] };
   }
-  const object = chosen.toJS() as KubernetesObject;
+  const object = chosen.js as KubernetesObject;
   const namespace = object.metadata?.namespace ?? '(no namespace)';
   const name = object.metadata?.name ?? '(no name)';
   const notes: string[] = [];
   if (namespace !== configMapRef.namespace || name !== configMapRef.name) {
     notes.push(`vipcast reads ConfigMap ${configMapRef.namespace}/${configMapRef.name}; this file's is ${namespace}/${name}`);
   }
-  const valueNode = chosen.getIn(['data', configMapRef.key], true) as Node | undefined;
+  const valueNode = chosen.doc.getIn(['data', configMapRef.key], true) as Node | undefined;
   // Only a literal block scalar (`config: |`) keeps the file's line breaks one for one.
   const lineOffset =
     valueNode && isScalar(valueNode) && valueNode.type === 'BLOCK_LITERAL' && valueNode.range
@@ -48,6 +56,19 @@ export function parseConfigFile(text: string): FileParseResult {
   const value = object.data?.[configMapRef.key];
   const configText = typeof value === 'string' ? value : '';
   return { ...parseConfig(configText, { lineOffset }), resource: `ConfigMap ${namespace}/${name}`, notes };
+}
+
+/**
+ * A document as plain values, as kubectl would send it. Its aliases were checked first (no
+ * cycles, bounded expansion), so the library's own alias limit is not needed; anything
+ * the library still throws comes back as an Error rather than escaping.
+ */
+function plainValue(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: -1 }) as unknown;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
 }
 
 interface KubernetesObject {

@@ -59,16 +59,18 @@ export interface Pool {
   readonly nodeSelectors: readonly LabelSelector[];
 }
 
-/** A BFD profile (RFC 5880 timers), referenced by peers. Intervals in milliseconds. */
+/**
+ * A BFD profile, referenced by peers by name: the timers of a single-hop BFD session
+ * (RFC 5880 section 6.8.1, RFC 5881). Intervals in milliseconds.
+ */
 export interface BfdProfile {
   readonly name: string;
-  readonly receiveInterval: number;
+  /** bfd.DesiredMinTxInterval: how often this end would like to send control packets. */
   readonly transmitInterval: number;
+  /** bfd.RequiredMinRxInterval: the shortest interval between received packets it can take. */
+  readonly receiveInterval: number;
+  /** bfd.DetectMult: packets missed in a row before the session is declared down. */
   readonly detectMultiplier: number;
-  readonly echoInterval: number;
-  readonly echoMode: boolean;
-  readonly passiveMode: boolean;
-  readonly minimumTtl: number;
 }
 
 /** A BGP peer of the speakers. Times in seconds. */

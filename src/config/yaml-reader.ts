@@ -1,9 +1,14 @@
 // Typed reading of a YAML document that records every problem with its YAML path and line,
 // instead of stopping at the first. The config parser is written on top of this.
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node, Scalar, YAMLError } from 'yaml';
+import type { Alias, Document, Node, Scalar, YAMLError } from 'yaml';
 import type { ConfigIssue } from './types.js';
 import { didYouMean } from './suggest.js';
+import { checkAliases } from './yaml-aliases.js';
+import { joinKey } from './yaml-path.js';
+
+/** The YAML 1.1 merge key, which go-yaml expanded and vipcast refuses with a clear error. */
+const mergeKey = '<<';
 
 /** A node of the document together with its YAML path; `node` is undefined when absent. */
 export interface Field {
@@ -19,12 +24,13 @@ export class Reader {
   readonly warnings: ConfigIssue[] = [];
 
   /**
+   * @param aliases what each alias of the document names (see checkAliases)
    * @param lines maps offsets in the parsed text to lines
    * @param lineOffset added to every line (the text may start inside a larger file), or
    *   undefined when lines in the text do not correspond to lines of the file
    */
   constructor(
-    private readonly doc: Document,
+    private readonly aliases: ReadonlyMap<Alias, Node>,
     private readonly lines: LineCounter,
     private readonly lineOffset: number | undefined,
   ) {}
@@ -53,7 +59,7 @@ export class Reader {
 
   /** Follows a YAML alias (`*name`) to the node it names. */
   resolve(node: Node | undefined): Node | undefined {
-    if (node && isAlias(node)) return node.resolve(this.doc);
+    if (node && isAlias(node)) return this.aliases.get(node);
     return node;
   }
 
@@ -71,7 +77,10 @@ export class Reader {
     const entries = this.anyMap(field, what);
     if (!entries) return undefined;
     for (const [key, entry] of entries) {
-      if (!known.includes(key)) {
+      if (key === mergeKey && !known.includes(key)) {
+        this.error(entry.keyField, `YAML merge keys ("<<") are not supported in ${what}; write the keys out`);
+        entries.delete(key);
+      } else if (!known.includes(key)) {
         this.error(entry.keyField, `unknown key "${key}" in ${what}${didYouMean(key, known)}`);
         entries.delete(key);
       }
@@ -181,25 +190,35 @@ function describe(node: Node | undefined): string {
   return 'a value';
 }
 
-/** Appends a mapping key to a YAML path: `a.b`, or `a["kubernetes.io/os"]` when needed. */
-export function joinKey(path: string, key: string): string {
-  if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(key)) return path === '' ? key : `${path}.${key}`;
-  return `${path}[${JSON.stringify(key)}]`;
-}
-
 /** A parsed YAML text with its reader, or the syntax errors that stopped it. */
 export interface ParsedYaml {
   readonly reader: Reader;
   readonly root: Field;
 }
 
-/** Parses YAML text; syntax errors are recorded in the reader with their lines. */
+/**
+ * Parses YAML text; syntax errors and refused aliases are recorded in the reader with their
+ * lines (when there are any, nothing else should be read).
+ */
 export function parseYaml(text: string, lineOffset: number | undefined): ParsedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const reader = new Reader(doc, lines, lineOffset);
-  reader.errors.push(...syntaxIssues(doc.errors, text, (offset) => reader.lineAt(offset)));
+  const lineAt = (offset: number): number | undefined => (lineOffset === undefined ? undefined : lines.linePos(offset).line + lineOffset);
+  const { issues, aliases } = documentIssues(doc, text, lineAt);
+  const reader = new Reader(aliases, lines, lineOffset);
+  reader.errors.push(...issues);
   return { reader, root: { path: '', node: (doc.contents as Node | null) ?? undefined } };
+}
+
+/**
+ * Everything that stops a YAML document from being read at all: its syntax errors, else
+ * its refused aliases. The config parser and the file reader both judge documents by this.
+ */
+export function documentIssues(doc: Document, text: string, lineAt: (offset: number) => number | undefined): { issues: ConfigIssue[]; aliases: ReadonlyMap<Alias, Node> } {
+  const syntax = syntaxIssues(doc.errors, text, lineAt);
+  if (syntax.length > 0) return { issues: syntax, aliases: new Map() };
+  const { issues, targets } = checkAliases(doc, lineAt);
+  return { issues: [...issues], aliases: targets };
 }
 
 /** Turns the YAML library's errors into issues with lines. */

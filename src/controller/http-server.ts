@@ -1,6 +1,8 @@
-// The controller's HTTP endpoints on the metrics port: /metrics (Prometheus), /healthz and /readyz.
+// The HTTP endpoints on the metrics port of the controller and the speaker: /metrics
+// (Prometheus), /healthz (liveness, with a verdict per check) and /readyz.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import type { HealthReport } from './health.js';
 
 /** What the endpoints report. */
 export interface HttpServerOptions {
@@ -8,11 +10,11 @@ export interface HttpServerOptions {
   readonly address: string;
   /** Registry served on /metrics. */
   readonly registry: Registry;
-  /** /healthz answers 200 while this holds. */
-  readonly healthy: () => boolean;
+  /** /healthz answers 200 while the report is ok, 503 otherwise; its body is the report. */
+  readonly health: () => HealthReport;
   /** /readyz answers 200 while this holds. */
   readonly ready: () => boolean;
-  /** Extra state shown in /readyz and /healthz bodies. */
+  /** Extra state shown in the /readyz body. */
   readonly state: () => Record<string, unknown>;
 }
 
@@ -29,12 +31,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
   const { host, port } = splitHostPort(options.address);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const answer = (ok: boolean): void => {
+    const answer = (ok: boolean, body: Record<string, unknown>): void => {
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });
-      res.end(`${JSON.stringify({ ok, ...options.state() })}\n`);
+      res.end(`${JSON.stringify({ ok, ...body })}\n`);
     };
-    if (path === '/healthz') return answer(options.healthy());
-    if (path === '/readyz') return answer(options.ready());
+    if (path === '/healthz') {
+      let report: HealthReport;
+      try {
+        report = options.health();
+      } catch (error) {
+        report = { ok: false, checks: { health: { ok: false, message: String(error) } } };
+      }
+      return answer(report.ok, { checks: report.checks });
+    }
+    if (path === '/readyz') {
+      const ok = options.ready();
+      return answer(ok, options.state());
+    }
     if (path === '/metrics') {
       options.registry.metrics().then(
         (text) => {

@@ -7,12 +7,14 @@ import { Allocator } from '../allocator/allocator.js';
 import { serviceRequest } from '../allocator/request.js';
 import { formatIssue, type Config } from '../config/types.js';
 import type { EventRecorder, EventIntent, EventSubject } from '../k8s/events.js';
-import { Informer } from '../k8s/informer.js';
+import { Informer, type InformerHealth } from '../k8s/informer.js';
 import { statusOf, type KubeRest } from '../k8s/rest.js';
 import { allocatedPoolAnnotation, type ServiceStatusWriter } from '../k8s/service-status.js';
+import { patchServiceStatus, type ServiceCondition } from '../k8s/service-status-patch.js';
 import type { Logger } from '../log.js';
 import { configFromConfigMap, rejectionNote, type ConfigMapObject } from './config-source.js';
-import { decideDeleted, decideService, type Decision, type DesiredState } from './decide.js';
+import { applyConditionChange } from './condition.js';
+import { decideDeleted, decideService, type Decision } from './decide.js';
 import type { ControllerMetrics } from './metrics.js';
 import { createdAt, isServed, serviceKey, statusHasVipMode, statusIps, type ServiceObject } from './service-object.js';
 import { WorkQueue } from './work-queue.js';
@@ -30,6 +32,7 @@ export interface ReconcilerOptions {
   /** `--load-balancer-class`, or undefined to serve only classless Services. */
   readonly loadBalancerClass: string | undefined;
   readonly events: EventRecorder;
+  /** Writes the pool annotation (status goes through `rest` in one patch with the condition). */
   readonly status: ServiceStatusWriter;
   readonly metrics: ControllerMetrics;
   readonly log: Logger;
@@ -41,6 +44,8 @@ export interface ReconcilerOptions {
    * partitioned past its renew deadline writes nothing before it notices it lost the Lease.
    */
   readonly mayWrite?: () => boolean;
+  /** Wall clock for conditions' lastTransitionTime; `new Date()` when omitted. */
+  readonly wallClock?: () => Date;
 }
 
 /** Thrown instead of writing when {@link ReconcilerOptions.mayWrite} says no. */
@@ -118,6 +123,11 @@ export class Reconciler {
     for (const service of this.services.list()) this.queue.add(serviceKey(service));
   }
 
+  /** The health of each cache's informer, for /healthz. */
+  informersHealth(): InformerHealth[] {
+    return [this.services, this.namespaces, this.configMaps].map((informer) => informer.health());
+  }
+
   /** Stops the informers and drops queued work. */
   stop(): void {
     this.ready = false;
@@ -128,6 +138,11 @@ export class Reconciler {
   /** Whether the caches are synced and the initial state is rebuilt. */
   get synced(): boolean {
     return this.ready;
+  }
+
+  /** When the longest-running reconcile began (performance.now ms), or undefined when none runs. */
+  oldestReconcileSince(): number | undefined {
+    return this.queue.oldestRunningSince();
   }
 
   /** Resolves when no Service is queued or being written. */
@@ -238,7 +253,7 @@ export class Reconciler {
     if (decision.freed) for (const other of this.failing) if (other !== key) this.queue.add(other);
     // Status first: it is what users and speakers wait for; Events follow.
     if (service !== undefined) {
-      await this.write(service, decision.desired);
+      await this.write(service, decision);
       if (decision.outcome === 'allocated' || decision.outcome === 'changed') {
         this.options.metrics.allocationLatency.observe((performance.now() - queuedAt) / 1000);
       }
@@ -268,22 +283,36 @@ export class Reconciler {
     return this.options.events.record(subject, intent);
   }
 
-  private async write(service: ServiceObject, desired: DesiredState): Promise<void> {
-    if (desired.kind === 'leave' || !this.ready) return;
+  /** Writes what differs: status (addresses and condition, in one patch) first, then the pool annotation. */
+  private async write(service: ServiceObject, decision: Decision): Promise<void> {
+    if (!this.ready) return;
+    const { desired } = decision;
     const namespace = service.metadata?.namespace ?? 'default';
     const name = service.metadata?.name ?? '';
     const current = statusIps(service);
     const annotated = service.metadata?.annotations?.[allocatedPoolAnnotation];
+    let ips: readonly string[] | undefined;
+    let pool: { value: string | undefined } | undefined;
+    if (desired.kind === 'set') {
+      const same = current.length === desired.ips.length && current.every((ip, i) => ip === desired.ips[i]) && statusHasVipMode(service);
+      if (!same) ips = desired.ips;
+      if (annotated !== desired.pool) pool = { value: desired.pool };
+    } else if (desired.kind === 'clear') {
+      if (current.length > 0) ips = [];
+      if (annotated !== undefined) pool = { value: undefined };
+    }
+    const now = (this.options.wallClock ?? (() => new Date()))();
+    const generation = service.metadata?.generation;
+    const conditions = (list: readonly ServiceCondition[] | undefined): ServiceCondition[] | undefined => applyConditionChange(list, decision.condition, generation, now);
+    const conditionChanges = conditions(service.status?.conditions) !== undefined;
+    if (ips === undefined && !conditionChanges && pool === undefined) return;
     if (!this.mayWrite()) throw new NotLeading();
     try {
-      if (desired.kind === 'set') {
-        const same = current.length === desired.ips.length && current.every((ip, i) => ip === desired.ips[i]) && statusHasVipMode(service);
-        if (!same) await this.options.status.setIngress(namespace, name, desired.ips);
-        if (annotated !== desired.pool) await this.options.status.setPoolAnnotation(namespace, name, desired.pool);
-      } else {
-        if (current.length > 0) await this.options.status.setIngress(namespace, name, []);
-        if (annotated !== undefined) await this.options.status.setPoolAnnotation(namespace, name, undefined);
+      const base = { resourceVersion: service.metadata?.resourceVersion, conditions: service.status?.conditions };
+      if (ips !== undefined || conditionChanges) {
+        if (await patchServiceStatus(this.options.rest, namespace, name, base, { ips, conditions })) this.options.metrics.apiWrites.inc({ kind: 'status' });
       }
+      if (pool !== undefined) await this.options.status.setPoolAnnotation(namespace, name, pool.value);
     } catch (error) {
       // A Service deleted meanwhile needs nothing; its deletion is queued.
       if (statusOf(error) === 404) return;

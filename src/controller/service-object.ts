@@ -1,11 +1,12 @@
 // The parts of a core/v1 Service the controller reads, and small readers over them.
 import type { ServiceLike } from '../allocator/request.js';
+import type { ServiceCondition } from '../k8s/service-status-patch.js';
 
 /** A Service as the informer delivers it (only the fields the controller reads are typed). */
 export interface ServiceObject extends ServiceLike {
-  metadata?: ServiceLike['metadata'] & { uid?: string; creationTimestamp?: string | Date; resourceVersion?: string };
+  metadata?: ServiceLike['metadata'] & { uid?: string; creationTimestamp?: string | Date; resourceVersion?: string; generation?: number };
   spec?: ServiceLike['spec'] & { type?: string; loadBalancerClass?: string };
-  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: string }[] } };
+  status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: string }[] }; conditions?: ServiceCondition[] };
 }
 
 /** `namespace/name` of a Service. */

@@ -12,13 +12,16 @@ export interface WorkQueueOptions {
   readonly maxRetryMs: number;
   /** Told about each failure. */
   readonly onError: (key: string, error: unknown, retryInMs: number) => void;
+  /** Monotonic clock in ms; performance.now when omitted. */
+  readonly clock?: () => number;
 }
 
 /** Deduplicating, per-key exclusive work queue. */
 export class WorkQueue {
-  /** Keys waiting, each with when it was first queued (performance.now ms). */
+  /** Keys waiting, each with when it was first queued (monotonic ms). */
   private readonly pending = new Map<string, number>();
-  private readonly running = new Set<string>();
+  /** Keys running, each with when its run began (monotonic ms). */
+  private readonly running = new Map<string, number>();
   private readonly failures = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
@@ -30,7 +33,7 @@ export class WorkQueue {
   /** Queues a key. */
   add(key: string): void {
     if (this.stopped) return;
-    if (!this.pending.has(key)) this.pending.set(key, performance.now());
+    if (!this.pending.has(key)) this.pending.set(key, this.now());
     this.pump();
   }
 
@@ -43,6 +46,13 @@ export class WorkQueue {
   idle(): Promise<void> {
     if (this.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** When the longest-running key began (monotonic ms), or undefined when none runs; for /healthz. */
+  oldestRunningSince(): number | undefined {
+    let oldest: number | undefined;
+    for (const since of this.running.values()) if (oldest === undefined || since < oldest) oldest = since;
+    return oldest;
   }
 
   /** Drops everything queued and cancels retries; running keys finish. */
@@ -58,10 +68,14 @@ export class WorkQueue {
       if (this.running.size >= this.options.concurrency) break;
       if (this.running.has(key)) continue;
       this.pending.delete(key);
-      this.running.add(key);
+      this.running.set(key, this.now());
       void this.run(key, queuedAt);
     }
     if (this.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private now(): number {
+    return this.options.clock?.() ?? performance.now();
   }
 
   private async run(key: string, queuedAt: number): Promise<void> {

@@ -1,6 +1,7 @@
 // A cache of one kind of object kept current by list + watch (client-node's ListWatch).
 // ListWatch relists on 410 Gone by itself; on any other error it stops, and this wrapper
-// starts it again with exponential backoff. Cached objects carry no managedFields.
+// starts it again with exponential backoff. Cached objects carry no managedFields. Each
+// informer also records when its loop last made progress, for /healthz.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { KubeRest } from './rest.js';
 
@@ -33,7 +34,35 @@ export interface InformerOptions {
   readonly watchTimeoutSeconds?: number;
   /** Told about each error before the restart is scheduled. */
   readonly onError?: (error: unknown, retryInMs: number) => void;
+  /** Monotonic clock in ms for the health record; performance.now when omitted. */
+  readonly clock?: () => number;
 }
+
+/** What an informer's list/watch loop is doing, as /healthz judges it. Times are monotonic ms. */
+export interface InformerHealth {
+  /** The informer's name, e.g. `services`. */
+  readonly name: string;
+  /** Whether the first list has completed. */
+  readonly synced: boolean;
+  /** Last sign that the loop is alive: a (re)connect, a list, an event, an error, a restart. */
+  readonly lastProgressAt: number;
+  /** When the pending restart after an error is due; undefined while none is pending. */
+  readonly restartDueAt: number | undefined;
+  /** When the current run of errors began (no list or event since); undefined while none failed. */
+  readonly failingSince: number | undefined;
+  /** The last error, as text. */
+  readonly lastError: string | undefined;
+  /** Longest a healthy loop goes without progress: the server ends each watch within this. */
+  readonly maxQuietMs: number;
+  /** Restarts after errors so far. */
+  readonly restarts: number;
+  /** Full lists so far. */
+  readonly lists: number;
+}
+
+/** Extra time a healthy loop may need beyond its watch timeout: a reconnect, a slow list. */
+const quietGraceMs = 180_000;
+
 
 /** A list+watch cache of one resource that restarts after errors and says when it is synced. */
 export class Informer<T extends object> {
@@ -43,6 +72,14 @@ export class Informer<T extends object> {
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly syncedWaiters: (() => void)[] = [];
+  private readonly clock: () => number;
+  private readonly maxQuietMs: number;
+  private lastProgressAt: number;
+  private restartDueAt: number | undefined;
+  private failingSince: number | undefined;
+  private lastError: string | undefined;
+  /** Counts errors, so a start() can tell whether its own attempt failed. */
+  private errorEpoch = 0;
   /** How many times the informer was restarted after an error. */
   restarts = 0;
   /** How many full lists were made: 1 after the first sync, more after each 410 Gone relist. */
@@ -50,11 +87,14 @@ export class Informer<T extends object> {
 
   /** Creates a stopped informer; call start(). */
   constructor(kc: KubeConfig, rest: KubeRest, private readonly options: InformerOptions, handler: InformerHandler<T>) {
+    this.clock = options.clock ?? (() => performance.now());
+    this.lastProgressAt = this.clock();
     const query = options.fieldSelector === undefined ? '' : `?fieldSelector=${encodeURIComponent(options.fieldSelector)}`;
     const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
       const answer = await rest.get<KubernetesListObject<KubernetesObject>>(`${options.path}${query}`);
       this.failures = 0;
       this.lists++;
+      this.succeeded();
       for (const item of answer.items) dropManagedFields(item);
       // ListWatch fills its cache synchronously after this promise resolves; by the next
       // macrotask the cache holds the whole list.
@@ -64,28 +104,63 @@ export class Informer<T extends object> {
     // Bookmarks keep the resourceVersion current on quiet, filtered watches, so a restart
     // resumes instead of relisting; the timeout bounds how long a dead connection can hide.
     const timeout = options.watchTimeoutSeconds ?? 300;
-    const watchPath = `${options.path}?allowWatchBookmarks=true&timeoutSeconds=${timeout + Math.floor(Math.random() * timeout)}`;
+    const watchSeconds = timeout + Math.floor(Math.random() * timeout);
+    this.maxQuietMs = watchSeconds * 1000 + quietGraceMs;
+    const watchPath = `${options.path}?allowWatchBookmarks=true&timeoutSeconds=${watchSeconds}`;
     this.listWatch = new ListWatch<KubernetesObject>(watchPath, new Watch(kc), list, false, undefined, options.fieldSelector);
-    this.listWatch.on('add', (o) => handler.add(dropManagedFields(o) as T));
+    this.listWatch.on('add', (o) => {
+      this.succeeded();
+      handler.add(dropManagedFields(o) as T);
+    });
     this.listWatch.on('update', (o) => {
       this.failures = 0;
+      this.succeeded();
       handler.update(dropManagedFields(o) as T);
     });
-    this.listWatch.on('delete', (o) => handler.delete(o as T));
+    this.listWatch.on('delete', (o) => {
+      this.succeeded();
+      handler.delete(o as T);
+    });
+    this.listWatch.on('connect', () => (this.lastProgressAt = this.clock()));
     this.listWatch.on('error', (error) => this.failed(error));
   }
 
   /** Lists and starts watching. */
   start(): void {
     this.stopped = false;
-    this.listWatch.start().catch((error: unknown) => this.failed(error));
+    this.restartDueAt = undefined;
+    this.lastProgressAt = this.clock();
+    const epoch = this.errorEpoch;
+    this.listWatch.start().then(
+      // Resolved without an error of its own: the watch is open again.
+      () => {
+        if (epoch === this.errorEpoch && !this.stopped) this.succeeded();
+      },
+      (error: unknown) => this.failed(error),
+    );
   }
 
   /** Stops watching and cancels any pending restart. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    this.restartDueAt = undefined;
     void this.listWatch.stop();
+  }
+
+  /** What the list/watch loop is doing now, for /healthz. */
+  health(): InformerHealth {
+    return {
+      name: this.options.name,
+      synced: this.isSynced,
+      lastProgressAt: this.lastProgressAt,
+      restartDueAt: this.restartDueAt,
+      failingSince: this.failingSince,
+      lastError: this.lastError,
+      maxQuietMs: this.maxQuietMs,
+      restarts: this.restarts,
+      lists: this.lists,
+    };
   }
 
   /** Whether the first list has completed (the cache holds every object). */
@@ -115,12 +190,23 @@ export class Informer<T extends object> {
     for (const resolve of this.syncedWaiters.splice(0)) resolve();
   }
 
+  private succeeded(): void {
+    this.lastProgressAt = this.clock();
+    this.failingSince = undefined;
+  }
+
   private failed(error: unknown): void {
     // stop() aborts the watch request, which ListWatch reports as an error: ignore it.
     if (this.stopped) return;
     const base = this.options.initialBackoffMs ?? 200;
     const delay = Math.min(this.options.maxBackoffMs ?? 30_000, base * 2 ** Math.min(this.failures, 20));
     this.failures++;
+    this.errorEpoch++;
+    const now = this.clock();
+    this.lastProgressAt = now;
+    this.failingSince ??= now;
+    this.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+    this.restartDueAt = now + delay;
     this.options.onError?.(error, delay);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {

@@ -6,7 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config, Pool } from '../config/types.js';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
 import type { EventRecorder } from '../k8s/events.js';
-import { Informer, type InformerHandler } from '../k8s/informer.js';
+import { Informer, type InformerHandler, type InformerHealth } from '../k8s/informer.js';
 import type { KubeRest } from '../k8s/rest.js';
 import type { Logger } from '../log.js';
 import { formatIssue } from '../config/types.js';
@@ -101,6 +101,11 @@ export class SpeakerRuntime {
     await Promise.all(this.#informers.map((informer) => informer.waitSynced()));
     this.ownership.start();
     this.recompute();
+  }
+
+  /** The health of each cache's informer, for /healthz. */
+  informersHealth(): InformerHealth[] {
+    return this.#informers.map((informer) => informer.health());
   }
 
   /** Whether every cache has synced. */
@@ -233,6 +238,22 @@ export class SpeakerRuntime {
     const desired = this.#desired.get(vip);
     if (desired) this.#event(desired, 'Normal', 'StoppedAnnouncingL2', `node ${this.o.node} stopped answering for ${vip}: ${reason}`);
     this.o.onChange?.();
+  }
+
+  /** Another host claims a VIP this node answers for: a log line and a Warning Event on its Services. */
+  reportConflict(vip: string, mac: string, interfaceName: string): void {
+    this.o.log.warn('another host claims a VIP we answer for', { vip, mac, interface: interfaceName });
+    const desired = this.#desired.get(vip);
+    if (desired) this.#event(desired, 'Warning', 'AddressConflict', `host ${mac} on ${interfaceName} claims ${vip}, which node ${this.o.node} answers for; check for a duplicate address on the network`);
+  }
+
+  /** A BGP route could not be sent to a peer: a log line, and a Warning Event on the Services of the VIPs it covers. */
+  reportNotAnnounced(peer: string, prefixes: readonly string[], reason: string): void {
+    this.o.log.warn('bgp routes not announced', { peer, prefixes, reason });
+    for (const prefix of prefixes) {
+      const desired = this.#desired.get(prefix.replace(/\/\d+$/, ''));
+      if (desired) this.#event(desired, 'Warning', 'NotAnnouncedBGP', `node ${this.o.node} cannot announce ${prefix} to ${peer}: ${reason}`);
+    }
   }
 
   #setBgp(vips: Map<string, Pool>, config: Config): void {

@@ -78,7 +78,8 @@ describe('vipcast controller on a real API server, as its own ServiceAccount', (
     expect(new Set(dryRuns.map((o) => o.object.kind))).toEqual(
       new Set(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Deployment', 'DaemonSet', 'ConfigMap', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']),
     );
-    type Container = { securityContext?: { privileged?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { add?: string[]; drop?: string[] } } };
+    type Probe = { httpGet?: { path?: string; port?: number | string }; periodSeconds?: number; timeoutSeconds?: number; failureThreshold?: number };
+    type Container = { livenessProbe?: Probe; readinessProbe?: Probe; securityContext?: { privileged?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; capabilities?: { add?: string[]; drop?: string[] } } };
     type Workload = { spec: { replicas?: number; template: { spec: { hostNetwork?: boolean; serviceAccountName?: string; containers: Container[] } } } };
     const deployment = (await kubeExpectOk(admin(), '/apis/apps/v1/namespaces/vipcast-system/deployments/vipcast-controller')) as Workload;
     expect(deployment.spec.replicas).toBe(2);
@@ -94,6 +95,13 @@ describe('vipcast controller on a real API server, as its own ServiceAccount', (
     expect(security?.allowPrivilegeEscalation).toBe(false);
     expect(security?.capabilities?.drop).toEqual(['ALL']);
     expect([...(security?.capabilities?.add ?? [])].sort()).toEqual(['NET_ADMIN', 'NET_RAW']);
+    // Both restart on a failing /healthz after three probes, and report readiness on /readyz.
+    const probes = [deployment.spec.template.spec.containers[0], pod.containers[0]];
+    for (const container of probes) {
+      expect(container?.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+      expect(container?.readinessProbe?.httpGet?.path).toBe('/readyz');
+    }
+    expect(pod.containers[0]?.livenessProbe?.httpGet?.port).toBe(7473);
   });
 
   it('runs with exactly the rights of its ServiceAccount: anything outside them is denied', async () => {
@@ -133,6 +141,12 @@ describe('vipcast controller on a real API server, as its own ServiceAccount', (
     const port = await ctl().metricsPort();
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
+    // The body names each liveness check with its verdict.
+    const report = (await health.json()) as { ok: boolean; checks: Record<string, { ok: boolean; message: string }> };
+    expect(report.ok).toBe(true);
+    expect(Object.keys(report.checks).sort()).toEqual(['eventLoop', 'informers', 'reconciler']);
+    expect(report.checks['informers']?.message).toMatch(/configmap: synced.*namespaces: synced.*services: synced/);
+    expect(Object.values(report.checks).every((check) => check.ok)).toBe(true);
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ok: true, leader: true, synced: true });

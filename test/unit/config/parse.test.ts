@@ -46,9 +46,8 @@ describe('valid configs', () => {
     ]);
     expect(second).toMatchObject({ peerPort: 1179, ebgpMultihop: true, holdTime: 90, keepaliveTime: 30 });
     expect(third).toMatchObject({ peerAddress: 'fc00:f853:ccd:e793::3', peerAsn: 64500, myAsn: 64500 });
-    expect(bfdProfiles).toEqual([
-      { name: 'full1', receiveInterval: 179, transmitInterval: 180, detectMultiplier: 3, echoInterval: 62, echoMode: false, passiveMode: false, minimumTtl: 254 },
-    ]);
+    expect(bfdProfiles).toEqual([{ name: 'full1', receiveInterval: 179, transmitInterval: 180, detectMultiplier: 3 }]);
+    expect(result.warnings.map((w) => w.path)).toEqual(['bfd-profiles[0].echo-interval']);
     const byName = new Map(pools.map((p) => [p.name, p]));
     expect(byName.get('default')?.bgpAdvertisements).toEqual([
       { aggregationLength: 32, aggregationLengthV6: 128, localPref: 100, communities: [{ kind: 'standard', value: 1234 * 65536 + 1 }, { kind: 'standard', value: 0xffffff02 }] },
@@ -139,6 +138,8 @@ describe('errors name the YAML path, the line and the problem', () => {
     ['bad interface name', pool('10.0.0.0/24', '  interfaces: ["a very long interface name"]\n'), 'address-pools[0].interfaces[0]', 5, 'is not a valid interface name'],
     ['bad selector operator', pool('10.0.0.0/24', '  service-selectors:\n  - match-expressions:\n    - {key: tier, operator: in, values: [web]}\n'), 'address-pools[0].service-selectors[0].match-expressions[0].operator', 7, 'unknown operator "in" (In, NotIn, Exists, DoesNotExist); did you mean "In"?'],
     ['In without values', pool('10.0.0.0/24', '  service-selectors:\n  - match-expressions:\n    - {key: tier, operator: In}\n'), 'address-pools[0].service-selectors[0].match-expressions[0]', 7, 'operator In needs a non-empty "values" list'],
+    ['In with an empty values list', pool('10.0.0.0/24', '  service-selectors:\n  - match-expressions:\n    - {key: tier, operator: In, values: []}\n'), 'address-pools[0].service-selectors[0].match-expressions[0].values', 7, 'operator In needs a non-empty "values" list'],
+    ['NotIn with an empty values list', pool('10.0.0.0/24', '  node-selectors:\n  - match-expressions:\n    - key: tier\n      operator: NotIn\n      values: []\n'), 'address-pools[0].node-selectors[0].match-expressions[0].values', 9, 'operator NotIn needs a non-empty "values" list'],
     ['bad label key', pool('10.0.0.0/24', '  node-selectors:\n  - match-labels:\n      "-bad": x\n'), 'address-pools[0].node-selectors[0].match-labels["-bad"]', 7, 'label key "-bad" is invalid'],
   ])('%s', (_name, text, path, line, message) => {
     const errors = errorsOf(text);
@@ -207,7 +208,7 @@ describe('errors name the YAML path, the line and the problem', () => {
   it.each<[string, string, string]>([
     ['detect multiplier 1', 'detect-multiplier: 1', 'bfd-profiles[0].detect-multiplier'],
     ['receive interval 5 ms', 'receive-interval: 5', 'bfd-profiles[0].receive-interval'],
-    ['minimum TTL 255', 'minimum-ttl: 255', 'bfd-profiles[0].minimum-ttl'],
+    ['minimum TTL 256', 'minimum-ttl: 256', 'bfd-profiles[0].minimum-ttl'],
   ])('BFD profile: %s is out of range', (_name, field, path) => {
     const errors = errorsOf(`bfd-profiles:\n- name: x\n  ${field}\n`);
     expect(errors.find((e) => e.path === path)?.message).toContain('out of range');

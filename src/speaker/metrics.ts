@@ -1,0 +1,146 @@
+// The speaker's Prometheus metrics, on a registry of their own. Counts the speaker keeps
+// elsewhere (the election, its Lease, the layer-2 responders) are monotonic, so they are
+// exported as Counters named `_total`: at each scrape a Counter is raised by however much
+// its source grew since the previous scrape.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Monotonic counts kept outside prom-client, read at each scrape. */
+export interface SpeakerCounts {
+  /** Layer-2 claims this node confirmed. */
+  readonly layer2Elections: number;
+  /** Speaker Lease writes that failed. */
+  readonly leaseWriteFailures: number;
+  /** ARP requests and Neighbor Solicitations answered. */
+  readonly layer2RequestsAnswered: number;
+}
+
+/** Frames the layer-2 responders handled, by what happened to them (monotonic totals). */
+export interface Layer2FrameCounts {
+  /** Answered with a reply. */
+  readonly answered: number;
+  /** Not answered because the per-requester rate limit was hit. */
+  readonly rateLimited: number;
+  /** Could not be decoded. */
+  readonly malformed: number;
+  /** NDP with a hop limit other than 255 (RFC 4861 7.1.1). */
+  readonly hopLimit: number;
+  /** For an address this node does not answer for. */
+  readonly otherHost: number;
+  /** Another host claimed an address this node answers for. */
+  readonly conflict: number;
+}
+
+/** The label value of `vipcast_speaker_layer2_frames_total{reason}` for each field. */
+export const layer2FrameReasons: Readonly<Record<keyof Layer2FrameCounts, string>> = {
+  answered: 'answered',
+  rateLimited: 'rate-limited',
+  malformed: 'malformed',
+  hopLimit: 'hop-limit',
+  otherHost: 'other-host',
+  conflict: 'conflict',
+};
+
+/** Where the metrics read their values at scrape time. */
+export interface SpeakerMetricSources {
+  /** The speaker's own monotonic counts. */
+  readonly counts: () => SpeakerCounts;
+  /** VIPs this node announces now, by mode. */
+  readonly announced: () => { readonly layer2: number; readonly bgp: number };
+  /** Layer-2 frames by reason, summed over the interfaces; omitted until the responders count them. */
+  readonly layer2Frames?: (() => Layer2FrameCounts) | undefined;
+}
+
+/** The metrics the speaker updates itself; everything else is read from the sources. */
+export interface SpeakerMetrics {
+  /** The registry to serve on /metrics. */
+  readonly registry: Registry;
+  /** API writes other than Lease renewals (Events), by kind. */
+  readonly apiWrites: Counter<'kind'>;
+  /** 1 while the BGP session to a peer is Established. */
+  readonly bgpSessionUp: Gauge<'peer'>;
+  /** Routes a BGP session reported it could not send (no next hop of their family, family not negotiated), by peer. */
+  readonly bgpRoutesNotAnnounced: Counter<'peer'>;
+  /** Raises `vipcast_speaker_layer2_frames_total{reason}` to these totals (the scrape calls it with `layer2Frames`). */
+  observeLayer2Frames(counts: Layer2FrameCounts): void;
+}
+
+/**
+ * Follows an external monotonic total with a Counter. A total that goes down (its source
+ * was replaced, e.g. an interface closed) is taken as the new baseline: the Counter never
+ * decreases and never counts anything twice.
+ */
+export class CounterMirror<L extends string> {
+  private readonly last = new Map<string, number>();
+
+  /** Mirrors into `counter`. */
+  constructor(private readonly counter: Counter<L>) {}
+
+  /** Raises the Counter (with these labels) by how much `total` grew since the last call. */
+  update(total: number, labels: Partial<Record<L, string>> = {}): void {
+    const key = JSON.stringify(labels);
+    const previous = this.last.get(key);
+    this.last.set(key, total);
+    // The first call adds the whole total (and shows a labelled series at 0 from the start).
+    if (previous === undefined) this.counter.inc(labels, Math.max(0, total));
+    else if (total > previous) this.counter.inc(labels, total - previous);
+  }
+}
+
+/** Creates the speaker's metrics, reading `sources` on each scrape. */
+export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'vipcast_speaker_' });
+  const mirrored = (name: string, help: string, read: (counts: SpeakerCounts) => number): void => {
+    const counter: Counter = new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        mirror.update(read(sources.counts()));
+      },
+    });
+    const mirror = new CounterMirror(counter);
+  };
+  mirrored('vipcast_speaker_layer2_elections_total', 'Layer-2 VIP claims this node confirmed', (c) => c.layer2Elections);
+  mirrored('vipcast_speaker_lease_write_failures_total', 'Speaker Lease writes that failed', (c) => c.leaseWriteFailures);
+  mirrored('vipcast_speaker_layer2_requests_answered_total', 'ARP requests and Neighbor Solicitations answered', (c) => c.layer2RequestsAnswered);
+
+  const frames: Counter<'reason'> = new Counter({
+    name: 'vipcast_speaker_layer2_frames_total',
+    help: 'Layer-2 frames the responders handled, by reason: answered, rate-limited, malformed, hop-limit, other-host, conflict',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const counts = sources.layer2Frames?.();
+      if (counts !== undefined) observeLayer2Frames(counts);
+    },
+  });
+  const framesMirror = new CounterMirror(frames);
+  const observeLayer2Frames = (counts: Layer2FrameCounts): void => {
+    for (const [field, reason] of Object.entries(layer2FrameReasons) as [keyof Layer2FrameCounts, string][]) framesMirror.update(counts[field], { reason });
+  };
+
+  const announced: Gauge<'mode'> = new Gauge({
+    name: 'vipcast_speaker_announced_vips',
+    help: 'VIPs this node announces now',
+    labelNames: ['mode'],
+    registers: [registry],
+    collect() {
+      const now = sources.announced();
+      announced.set({ mode: 'layer2' }, now.layer2);
+      announced.set({ mode: 'bgp' }, now.bgp);
+    },
+  });
+  return {
+    registry,
+    apiWrites: new Counter({ name: 'vipcast_speaker_api_writes_total', help: 'API writes made by this process other than Lease renewals', labelNames: ['kind'], registers: [registry] }),
+    bgpSessionUp: new Gauge({ name: 'vipcast_bgp_session_up', help: '1 while the BGP session to the peer is Established', labelNames: ['peer'], registers: [registry] }),
+    bgpRoutesNotAnnounced: new Counter({
+      name: 'vipcast_speaker_bgp_routes_not_announced_total',
+      help: 'Routes a BGP session reported it could not send (no next hop of their family, or a family the peer did not negotiate)',
+      labelNames: ['peer'],
+      registers: [registry],
+    }),
+    observeLayer2Frames,
+  };
+}
