@@ -125,7 +125,7 @@ export class Reconciler {
 
   /** The health of each cache's informer, for /healthz. */
   informersHealth(): InformerHealth[] {
-    return [this.services, this.namespaces, this.configMaps].map((informer) => informer.health());
+    return [this.configMaps, this.namespaces, this.services].map((informer) => informer.health());
   }
 
   /** Stops the informers and drops queued work. */
