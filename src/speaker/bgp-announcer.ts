@@ -99,7 +99,7 @@ export class SpeakerBgp implements BgpAnnouncer {
       ...(source !== undefined ? { localAddress: source } : {}),
       ...(peer.password !== undefined ? { password: peer.password } : {}),
       ...(peer.ebgpMultihop ? { ttl: 255 } : {}),
-      ...(profile ? { bfd: { intervalMs: Math.max(profile.transmitInterval, profile.receiveInterval), multiplier: profile.detectMultiplier } } : {}),
+      ...(profile ? { bfd: { transmitIntervalMs: profile.transmitInterval, receiveIntervalMs: profile.receiveInterval, multiplier: profile.detectMultiplier } } : {}),
     };
   }
 }
