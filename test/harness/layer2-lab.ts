@@ -175,3 +175,11 @@ export async function tsharkMalformed(file: string, narrow?: string): Promise<st
   const { stdout } = await runHostCommand(['tshark', '-n', '-r', file, '-Y', filter]);
   return stdout.trim();
 }
+
+/** SIGTERMs every process in `started` that still runs, waits for each, and empties the list, so a failed test leaves no speaker announcing into the next. */
+export async function stopStarted(started: HostProcess[]): Promise<void> {
+  for (const p of started.splice(0)) {
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+    await p.exited;
+  }
+}

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { EventLoopLag, evaluateHealth, informersCheck, type HealthCheck } from '../../src/controller/health.js';
 import { startHttpServer } from '../../src/controller/http-server.js';
 import { Informer } from '../../src/k8s/informer.js';
@@ -13,11 +13,17 @@ import { createKubeRest } from '../../src/k8s/rest.js';
 import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
 import { waitFor } from './cluster-helpers.js';
 import { createService, ensureNamespace } from './services.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { proxiedKubeConfig as kubeConfigVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 let server: TestApiServer | undefined;
 let proxy: TcpProxy | undefined;
 let startError: unknown;
+
+/** A KubeConfig for the admin that reaches the server through the proxy. */
+function proxiedKubeConfig(): KubeConfig {
+  const { server, proxy } = api();
+  return kubeConfigVia(server, proxy);
+}
 
 function api(): { server: TestApiServer; proxy: TcpProxy } {
   if (server === undefined || proxy === undefined) throw startError instanceof Error ? startError : new Error('the apiserver did not start');
@@ -37,18 +43,6 @@ afterAll(async () => {
   await proxy?.close();
   await server?.stop();
 }, 60_000);
-
-function proxiedKubeConfig(): KubeConfig {
-  const { server: s, proxy: p } = api();
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: `https://127.0.0.1:${p.port}`, caData: Buffer.from(s.caPem).toString('base64') }],
-    users: [{ name: 'admin', certData: Buffer.from(s.adminCertPem).toString('base64'), keyData: Buffer.from(s.adminKeyPem).toString('base64') }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'admin' }],
-    currentContext: 'test',
-  });
-  return kc;
-}
 
 interface Healthz {
   status: number;

@@ -2,7 +2,7 @@
 // a proxy the test can cut: it restarts after connection errors and catches up on what it
 // missed, and when the server has compacted the history it missed (410 Gone) it relists
 // and reports the objects deleted meanwhile.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../src/k8s/informer.js';
 import { createKubeRest } from '../../src/k8s/rest.js';
@@ -10,7 +10,7 @@ import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
 import { kubeExpectOk } from '../harness/kube-client.js';
 import { waitFor } from './cluster-helpers.js';
 import { createService, deleteService, ensureNamespace } from './services.js';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { proxiedKubeConfig as kubeConfigVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 interface Named {
   metadata?: { name?: string; namespace?: string };
@@ -19,6 +19,12 @@ interface Named {
 let server: TestApiServer | undefined;
 let proxy: TcpProxy | undefined;
 let startError: unknown;
+
+/** A KubeConfig for the admin that reaches the server through the proxy. */
+function proxiedKubeConfig(): KubeConfig {
+  const { server, proxy } = api();
+  return kubeConfigVia(server, proxy);
+}
 
 function api(): { server: TestApiServer; proxy: TcpProxy } {
   if (server === undefined || proxy === undefined) throw startError instanceof Error ? startError : new Error('the apiserver did not start');
@@ -40,19 +46,6 @@ afterAll(async () => {
   await proxy?.close();
   await server?.stop();
 }, 60_000);
-
-/** A KubeConfig for the admin that reaches the server through the proxy. */
-function proxiedKubeConfig(): KubeConfig {
-  const { server: s, proxy: p } = api();
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: `https://127.0.0.1:${p.port}`, caData: Buffer.from(s.caPem).toString('base64') }],
-    users: [{ name: 'admin', certData: Buffer.from(s.adminCertPem).toString('base64'), keyData: Buffer.from(s.adminKeyPem).toString('base64') }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'admin' }],
-    currentContext: 'test',
-  });
-  return kc;
-}
 
 function serviceInformer(namespace: string, seen: { added: string[]; deleted: string[]; errors: unknown[] }): Informer<Named> {
   const kc = proxiedKubeConfig();

@@ -4,7 +4,7 @@
 // (never 20 in one second), while the takeover burst still goes out at once.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Layer2DecodeError } from '../../speakers/layer2/codec/errors.js';
-import { createLayer2Lab, readCapture, tsharkMalformed } from '../harness/layer2-lab.js';
+import { createLayer2Lab, readCapture, tsharkMalformed, stopStarted } from '../harness/layer2-lab.js';
 import type { CapturedFrame, Layer2Lab } from '../harness/layer2-lab.js';
 import type { HostProcess } from '../harness/netns.js';
 
@@ -22,12 +22,7 @@ afterAll(async () => {
   await lab?.topo.destroy();
 });
 
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    await p.exited;
-  }
-});
+afterEach(() => stopStarted(started));
 
 /** Gratuitous ARP frames A sent for one of the VIPs: when (milliseconds, pcap clock) and for which VIP. */
 function gratuitousFrom(frames: readonly CapturedFrame[], mac: string): { ms: number; vip: string }[] {

@@ -7,7 +7,7 @@ import type { Buffer } from 'node:buffer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArpFrame, encodeArpFrame } from '../../speakers/layer2/codec/arp.js';
 import { decodeNdpFrame, encodeNdpFrame } from '../../speakers/layer2/codec/ndp.js';
-import { answersIn, askFromClient, createLayer2Lab, ipv4, ipv6, lineAfter, readCapture, tsharkMalformed } from '../harness/layer2-lab.js';
+import { answersIn, askFromClient, createLayer2Lab, ipv4, ipv6, lineAfter, readCapture, tsharkMalformed, stopStarted } from '../harness/layer2-lab.js';
 import type { Layer2Lab } from '../harness/layer2-lab.js';
 import type { HostProcess } from '../harness/netns.js';
 import { arpRequest, neighborSolicitation } from '../helpers/layer2-requests.js';
@@ -31,12 +31,7 @@ afterAll(async () => {
   await lab?.topo.destroy();
 });
 
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    await p.exited;
-  }
-});
+afterEach(() => stopStarted(started));
 
 function start(host: 'a' | 'client', argv: string[]): HostProcess {
   const process = lab.topo.start(lab[host], argv);

@@ -16,6 +16,7 @@ import {
   neighbourEntry,
   readCapture,
   tsharkMalformed,
+  stopStarted,
 } from '../harness/layer2-lab.js';
 import type { Family, Layer2Lab } from '../harness/layer2-lab.js';
 import { waitUntil } from '../harness/netns.js';
@@ -39,12 +40,7 @@ afterAll(async () => {
 
 // A failed test must not leave a speaker announcing into the next one.
 const started: HostProcess[] = [];
-afterEach(async () => {
-  for (const p of started.splice(0)) {
-    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
-    await p.exited;
-  }
-});
+afterEach(() => stopStarted(started));
 
 function start(host: 'a' | 'b' | 'client', argv: string[]): HostProcess {
   const process = lab.topo.start(lab[host], argv);
