@@ -168,7 +168,7 @@ export function negotiatedKeepalive(config: Pick<FsmConfig, 'holdTime' | 'keepal
   if (holdTime === 0) return 0;
   const third = Math.max(1, Math.floor(holdTime / 3));
   const configured = config.keepaliveTime;
-  if (configured === undefined || configured === 0) return third;
+  if (configured === undefined) return third;
   return holdTime < config.holdTime ? Math.min(configured, third) : configured;
 }
 

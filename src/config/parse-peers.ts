@@ -153,6 +153,8 @@ function readTimers(r: Reader, holdField: Field | undefined, keepaliveField: Fie
       r.error(keepaliveField, `keepalive-time ${keepalive}s is longer than hold-time ${holdTime}s`);
     } else if (keepalive !== undefined && holdTime === 0 && keepalive !== 0) {
       r.error(keepaliveField, 'keepalive-time must be 0 when hold-time is 0 (no keepalives are sent)');
+    } else if (keepalive === 0 && holdTime !== 0) {
+      r.error(keepaliveField, `keepalive-time 0s would send no KEEPALIVEs, and the peer would drop the session after hold-time ${holdTime}s; use at least 1s (or hold-time 0 for neither)`);
     } else if (keepalive !== undefined) {
       keepaliveTime = keepalive;
     }

@@ -187,6 +187,7 @@ describe('errors name the YAML path, the line and the problem', () => {
     ['hold time not a duration', 'peer-asn: 1\n  my-asn: 2\n  hold-time: soon', 'peers[0].hold-time', '"soon" is not a duration'],
     ['hold time fractional', 'peer-asn: 1\n  my-asn: 2\n  hold-time: 3500ms', 'peers[0].hold-time', 'not a whole number of seconds'],
     ['keepalive above hold', 'peer-asn: 1\n  my-asn: 2\n  hold-time: 9s\n  keepalive-time: 10s', 'peers[0].keepalive-time', 'keepalive-time 10s is longer than hold-time 9s'],
+    ['keepalive 0 with a hold time', 'peer-asn: 1\n  my-asn: 2\n  hold-time: 9s\n  keepalive-time: 0s', 'peers[0].keepalive-time', 'keepalive-time 0s would send no KEEPALIVEs'],
     ['router id IPv6', 'peer-asn: 1\n  my-asn: 2\n  router-id: "2001:db8::1"', 'peers[0].router-id', 'must be an IPv4 address'],
     ['source family differs', 'peer-asn: 1\n  my-asn: 2\n  source-address: "2001:db8::1"', 'peers[0].source-address', 'not of the same family'],
     ['undefined BFD profile', 'peer-asn: 1\n  my-asn: 2\n  bfd-profile: fsat', 'peers[0].bfd-profile', 'bfd-profile "fsat" is not defined in bfd-profiles; did you mean "fast"?'],
