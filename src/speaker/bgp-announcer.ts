@@ -6,7 +6,7 @@ import { isIPv4 } from 'node:net';
 import type { Config, Peer, Pool } from '../config/types.js';
 import { BgpSession, type SessionConfig, type SessionEvent } from '../../speakers/bgp/session.js';
 import type { BgpAnnouncer } from './runtime.js';
-import { peersForNode, routesForPeer } from './bgp-routes.js';
+import { familiesForPeer, peersForNode, routesForPeer } from './bgp-routes.js';
 
 /** What the announcer needs to know about its node and how to report. */
 export interface SpeakerBgpOptions {
@@ -47,8 +47,9 @@ export class SpeakerBgp implements BgpAnnouncer {
   setVips(vips: ReadonlyMap<string, Pool>, config: Config): void {
     // A session is keyed by every setting it was built from, so changing any of them (a
     // keepalive, a BFD profile's interval) replaces the session rather than being ignored.
+    const nodePeers = peersForNode(config, this.o.nodeLabels());
     const wanted = new Map(
-      peersForNode(config, this.o.nodeLabels()).map((peer) => {
+      nodePeers.map((peer) => {
         const settings = this.#sessionConfig(peer, config);
         return [JSON.stringify(settings), { peer, settings }] as const;
       }),
@@ -68,7 +69,7 @@ export class SpeakerBgp implements BgpAnnouncer {
         this.#sessions.set(key, entry);
         session.start();
       }
-      entry.session.setRoutes(routesForPeer(peer, vips, this.o.nextHops));
+      entry.session.setRoutes(routesForPeer(peer, vips, this.o.nextHops, familiesForPeer(peer, nodePeers)));
     }
   }
 

@@ -12,15 +12,32 @@ export function peersForNode(config: Config, nodeLabels: Readonly<Record<string,
   return config.peers.filter((peer) => peer.nodeSelectors.length === 0 || anySelectorMatches(peer.nodeSelectors, nodeLabels));
 }
 
+/**
+ * The address families a peer's session carries: its own transport's always; the other only
+ * when this node has no peer of that family, so a node peering over IPv4 and IPv6 sends each
+ * route once, over the session of its own family.
+ */
+export function familiesForPeer(peer: Peer, nodePeers: readonly Peer[]): ReadonlySet<'ipv4' | 'ipv6'> {
+  const familyOf = (p: Peer): 'ipv4' | 'ipv6' => (parseAddress(p.peerAddress)?.family === 'IPv6' ? 'ipv6' : 'ipv4');
+  const own = familyOf(peer);
+  const other = own === 'ipv4' ? 'ipv6' : 'ipv4';
+  return new Set(nodePeers.some((p) => familyOf(p) === other) ? [own] : [own, other]);
+}
+
 /** The routes for one peer; the next hop is left empty so the session uses its own address. */
-export function routesForPeer(peer: Peer, vips: ReadonlyMap<string, Pool>, nextHops: { readonly ipv4?: string; readonly ipv6?: string } = {}): Route[] {
+export function routesForPeer(
+  peer: Peer,
+  vips: ReadonlyMap<string, Pool>,
+  nextHops: { readonly ipv4?: string; readonly ipv6?: string } = {},
+  families: ReadonlySet<'ipv4' | 'ipv6'> = new Set(['ipv4', 'ipv6']),
+): Route[] {
   const routes = new Map<string, Route>();
   const internal = peer.myAsn === peer.peerAsn;
   for (const [ip, pool] of vips) {
     if (pool.protocol !== 'bgp') continue;
     if (peer.pools.length > 0 && !peer.pools.includes(pool.name)) continue;
     const address = parseAddress(ip);
-    if (!address) continue;
+    if (!address || !families.has(address.family === 'IPv4' ? 'ipv4' : 'ipv6')) continue;
     const bits = address.family === 'IPv4' ? 32 : 128;
     for (const ad of pool.bgpAdvertisements) {
       const length = address.family === 'IPv4' ? ad.aggregationLength : ad.aggregationLengthV6;

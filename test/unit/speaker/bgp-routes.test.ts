@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/parse.js';
 import type { Config, Pool } from '../../../src/config/types.js';
-import { peersForNode, routesForPeer } from '../../../src/speaker/bgp-routes.js';
+import { familiesForPeer, peersForNode, routesForPeer } from '../../../src/speaker/bgp-routes.js';
 
 function config(): Config {
   const result = parseConfig(`
@@ -94,5 +94,30 @@ ${ads}
       expect(route.largeCommunities).toEqual([[64512, 1, 2]]);
       expect(route.localPref).toBe(300);
     }
+  });
+});
+
+describe('address families per peer', () => {
+  const peers = (addresses: string[]): Config => {
+    const result = parseConfig(`
+peers:
+${addresses.map((a) => `- {peer-address: "${a}", peer-asn: 64512, my-asn: 64513}`).join('\n')}
+`);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    return result.config;
+  };
+
+  it('a node peering over IPv4 and IPv6 sends each route over the session of its own family only', () => {
+    const c = peers(['192.0.2.254', '2001:db8::fe']);
+    expect([...familiesForPeer(c.peers[0]!, c.peers)]).toEqual(['ipv4']);
+    expect([...familiesForPeer(c.peers[1]!, c.peers)]).toEqual(['ipv6']);
+  });
+
+  it('a node with only an IPv4 peer sends its IPv6 routes there too (the session finds an IPv6 next hop)', () => {
+    const c = peers(['192.0.2.254']);
+    expect([...familiesForPeer(c.peers[0]!, c.peers)].sort()).toEqual(['ipv4', 'ipv6']);
+    const pool = config().pools[1]!;
+    const only4 = routesForPeer(c.peers[0]!, new Map([['203.0.113.1', pool], ['2001:db8:5::1', pool]]), {}, new Set(['ipv4']));
+    expect(only4.map((r) => r.prefix.address)).toEqual(['203.0.113.1']);
   });
 });
