@@ -212,9 +212,12 @@ export class BgpSession {
     const socket = this.#socket;
     const closed = socket && !socket.destroyed ? new Promise<void>((resolve) => socket.once('close', () => resolve())) : Promise.resolve();
     this.#dispatch(text === undefined ? { type: 'ManualStop' } : { type: 'ManualStop', text });
+    // BFD goes AdminDown only once the connection is gone: sent at once, its UDP packet can
+    // overtake the NOTIFICATION still queued on TCP, and the router then logs "BFD session
+    // down" instead of our shutdown text.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     this.#bfd?.stop();
     this.#bfd = undefined;
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 
   #emit(e: SessionEvent): void {
