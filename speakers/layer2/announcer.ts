@@ -96,6 +96,8 @@ export interface AnnouncerCounters {
   framesSent: number;
   /** Sends the socket refused (link down, buffer full); the schedule carries on. */
   sendErrors: number;
+  /** Frames held back because the node may no longer answer for the VIP (ADR 0017). */
+  gated: number;
 }
 
 interface Announcement {
@@ -114,7 +116,7 @@ interface Announcement {
  */
 export class Announcer {
   /** Counters since construction. */
-  readonly counters: AnnouncerCounters = { rounds: 0, framesSent: 0, sendErrors: 0 };
+  readonly counters: AnnouncerCounters = { rounds: 0, framesSent: 0, sendErrors: 0, gated: 0 };
   private readonly active = new Map<string, Announcement>();
   /** VIPs past their burst, address → when the next refresh is due, in due order (a Map keeps insertion order). */
   private readonly refreshQueue = new Map<string, number>();
@@ -137,6 +139,7 @@ export class Announcer {
     private readonly scheduler: Scheduler,
     timing: AnnouncementTiming = defaultAnnouncementTiming,
     private readonly onSendError: (vip: string, error: unknown) => void = () => undefined,
+    private readonly gate: (vip: string) => boolean = () => true,
   ) {
     this.timing = validateAnnouncementTiming(timing);
     this.framesPerSecond = timing.refreshFramesPerSecond ?? defaultRefreshFramesPerSecond;
@@ -238,6 +241,12 @@ export class Announcer {
   }
 
   private send(socket: Pick<FrameSocket, 'send'>, frame: Buffer, address: string): void {
+    // Checked before every frame, not only when the VIP was taken: the owner's right to answer
+    // can end between two frames of a round (ADR 0017, rule 2).
+    if (!this.gate(address)) {
+      this.counters.gated++;
+      return;
+    }
     try {
       socket.send(frame);
       this.counters.framesSent++;

@@ -85,6 +85,8 @@ export interface ResponderOptions {
   readonly onConflict?: (vip: string, mac: string) => void;
   /** Told about an unexpected exception while handling a frame, or thrown by onConflict. */
   readonly onInternalError?: (error: unknown) => void;
+  /** Asked before every reply whether the node may still answer for the VIP (ADR 0017, rule 2). */
+  readonly gate?: (vip: string) => boolean;
 }
 
 /** Answers requests for owned VIPs on one link, through the socket each request came in on. */
@@ -96,7 +98,8 @@ export class Responder {
   private readonly conflictReports: ReplyRateLimiter;
   private readonly onConflict: (vip: string, mac: string) => void;
   private readonly onInternalError: (error: unknown) => void;
-  private readonly owns = (address: string): boolean => this.owned.has(address);
+  private readonly gate: (vip: string) => boolean;
+  private readonly owns = (address: string): boolean => this.owned.has(address) && this.gate(address);
 
   /**
    * @param mac this link's hardware address
@@ -112,6 +115,7 @@ export class Responder {
     this.conflictReports = new ReplyRateLimiter(conflictReportLimits, scheduler.now());
     this.onConflict = options.onConflict ?? (() => undefined);
     this.onInternalError = options.onInternalError ?? (() => undefined);
+    this.gate = options.gate ?? (() => true);
   }
 
   /** Starts answering for a VIP (canonical text). */

@@ -42,6 +42,8 @@ export interface Layer2SpeakerOptions {
    * while the responder's `conflicts` counter counts every such frame.
    */
   readonly onConflict?: (vip: string, mac: string) => void;
+  /** Asked before every frame sent for a VIP whether the node may still answer for it (ADR 0017). */
+  readonly gate?: (vip: string) => boolean;
 }
 
 /** Everything a speaker counts, for metrics. */
@@ -94,6 +96,7 @@ export class Layer2Speaker {
       limits: options.limits ?? defaultReplyLimits,
       ...(options.onConflict ? { onConflict: options.onConflict } : {}),
       onInternalError: (error) => onError(`responder: unexpected error: ${String(error)}`),
+      ...(options.gate ? { gate: options.gate } : {}),
     });
     this.arpSocket = openSocket(ETHERTYPE_ARP, arpFilter, (frame, type) => this.responder.handle(frame, this.arpSocket, type));
     try {
@@ -108,6 +111,7 @@ export class Layer2Speaker {
       scheduler,
       options.timing ?? defaultAnnouncementTiming,
       (vip, error) => onError(`announcer: cannot send for ${vip}: ${String(error)}`),
+      options.gate,
     );
   }
 

@@ -1,6 +1,6 @@
 // `vipcast speaker`: the DaemonSet's program. Decides which VIPs its node announces and drives
-// the layer-2 speakers (elected per VIP through per-node Leases, ADR 0013) and the BGP
-// announcer. Metrics, /healthz and /readyz on the metrics port.
+// the layer-2 speakers (claimed through per-node Leases, held by a quorum of peers on the peer
+// channel, ADR 0017) and the BGP announcer. Metrics, /healthz and /readyz on the metrics port.
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
@@ -20,6 +20,12 @@ import { SpeakerBgp } from '../speaker/bgp-announcer.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
 import { SpeakerRuntime } from '../speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
+import { PeerMesh } from '../../speakers/peer/mesh.js';
+import { defaultPeerTiming } from '../../speakers/peer/quorum.js';
+import { openUdpPeerSocket } from '../../speakers/peer/udp.js';
+import { apiOkAgeMs } from '../speaker/layer2-ownership.js';
+import { loadPeerKey, peerKeySecret } from '../speaker/peer-key.js';
+import { isIP } from 'node:net';
 
 /** The fieldManager of every write the speaker makes. */
 export const speakerFieldManager = 'vipcast-speaker';
@@ -44,6 +50,12 @@ options:
   --lease-renew D              renewal interval (500ms)
   --lease-margin D             stop answering this long before our Lease could expire (200ms)
   --refresh D                  layer-2 re-announcement interval (10s; 0 turns it off)
+  --peer-address ADDR          this node's address for the peer channel (default: $PEER_ADDRESS);
+                               without one, layer-2 VIPs follow the Lease alone (ADR 0013) and
+                               go dark when the API server is unreachable
+  --peer-port PORT             UDP port of the peer channel (7947)
+  --peer-key-secret NAME       Secret holding the peer channel's key (vipcast-peer-key),
+                               created by the first speaker when missing
   --metrics-address HOST:PORT  /metrics, /healthz, /readyz (0.0.0.0:7473)
   --log-level LEVEL            debug, info, warn or error (info)
 
@@ -70,6 +82,9 @@ export async function speakerCommand(args: string[]): Promise<number> {
         'lease-margin': { type: 'string', default: `${defaultSpeakerLeaseTiming.marginMs}ms` },
         refresh: { type: 'string', default: `${defaultAnnouncementTiming.refreshIntervalMs / 1000}s` },
         'metrics-address': { type: 'string', default: '0.0.0.0:7473' },
+        'peer-address': { type: 'string' },
+        'peer-port': { type: 'string', default: '7947' },
+        'peer-key-secret': { type: 'string', default: peerKeySecret },
         'log-level': { type: 'string', default: 'info' },
       },
     }));
@@ -96,6 +111,10 @@ export async function speakerCommand(args: string[]): Promise<number> {
   } catch (error) {
     problems.push((error as Error).message);
   }
+  const peerAddress = values['peer-address'] ?? process.env['PEER_ADDRESS'] ?? '';
+  const peerPort = Number(values['peer-port']);
+  if (peerAddress !== '' && isIP(peerAddress) === 0) problems.push(`--peer-address "${peerAddress}" is not an IP address`);
+  if (!Number.isInteger(peerPort) || peerPort < 1 || peerPort > 65535) problems.push(`--peer-port "${values['peer-port']}" is not a port (1-65535)`);
   if (problems.length > 0 || node === undefined || !isLogLevel(level)) {
     for (const problem of problems) console.error(`vipcast speaker: ${problem}`);
     return 2;
@@ -110,6 +129,17 @@ export async function speakerCommand(args: string[]): Promise<number> {
   }
 
   const metrics = createSpeakerMetrics({
+    peer: () => {
+      const status = runtime.ownership.status();
+      return {
+        members: status.members.length,
+        contacts: status.contacts.length,
+        holding: status.holding,
+        apiOkAgeMs: status.apiOkAgeMs,
+        dropped: peer?.counters.dropped ?? {},
+        declarations: peer?.counters.declarationsMade ?? 0,
+      };
+    },
     counts: () => ({ layer2Elections: runtime.ownership.elections, leaseWriteFailures: lease.failures, layer2RequestsAnswered: runtime.answered() }),
     announced: () => runtime.counts(),
     layer2Frames: () => {
@@ -145,6 +175,22 @@ export async function speakerCommand(args: string[]): Promise<number> {
     onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error: String(error) }),
   });
   const lease = new SpeakerLease(leaseRest, values.namespace, node, timing, clock);
+  let peer: PeerMesh | undefined;
+  if (peerAddress === '') {
+    log.warn('no peer address (--peer-address or $PEER_ADDRESS): layer-2 VIPs follow the Lease alone and stop being answered while the API server is unreachable');
+  } else {
+    try {
+      const key = await loadPeerKey(rest, values.namespace, values['peer-key-secret']);
+      const endpoint = { address: peerAddress, port: peerPort };
+      const socket = await openUdpPeerSocket(endpoint, (packet, from) => peer?.receive(packet, from), (error) => log.debug('peer channel', { error: String(error) }));
+      peer = new PeerMesh({ self: node, key, timing: defaultPeerTiming, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange: () => runtime.ownership.peerChanged() });
+      lease.peer = endpoint;
+      log.info('peer channel open', { address: peerAddress, port: peerPort });
+    } catch (error) {
+      log.error('cannot open the peer channel', { address: peerAddress, port: peerPort, error: String(error) });
+      return 1;
+    }
+  }
   const defaultInterface = values.interface;
   const interfacesFor = (pool: Pool, vip: string): string[] => {
     if (pool.interfaces.length > 0) return pool.interfaces.filter(linkIsUp);
@@ -188,6 +234,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
     openLink: (name) => {
       const speaker = Layer2Speaker.open(name, {
         timing: layer2Timing,
+        gate: (vip) => runtime.ownership.mayAnswer(vip),
         onError: (message) => log.warn('layer-2 speaker', { interface: name, message }),
         onConflict: (vip, mac) => runtime.reportConflict(vip, mac, name),
       });
@@ -203,6 +250,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
       };
     },
     bgp,
+    peer,
   });
 
   // Liveness fails only for wedges a restart cures, never because the API server is away:
@@ -224,7 +272,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
       registry: metrics.registry,
       health: () => evaluateHealth(checks, clock()),
       ready: () => runtime.synced,
-      state: () => ({ node, synced: runtime.synced, vips: runtime.describe() }),
+      state: () => ({ node, synced: runtime.synced, vips: runtime.describe(), layer2: runtime.ownership.status() }),
     });
   } catch (error) {
     log.error('cannot listen on the metrics address', { address: values['metrics-address'], error: String(error) });

@@ -225,7 +225,10 @@ function answeredAndRefused(status: number): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-/** A KubeRest whose writes (create, replace, patch) are recorded in `writes`; reads pass through. */
+/**
+ * A KubeRest whose requests are recorded in `writes`: the speaker's Lease loop, which between
+ * two writes of a peer-quorum configuration reads its Lease to probe the API (ADR 0017).
+ */
 export function trackWrites(rest: KubeRest, writes: RenewalWrites, clock: () => number): KubeRest {
   const tracked = async <T>(send: () => Promise<T>): Promise<T> => {
     writes.attempted(clock());
@@ -239,7 +242,7 @@ export function trackWrites(rest: KubeRest, writes: RenewalWrites, clock: () => 
     }
   };
   return {
-    get: (path) => rest.get(path),
+    get: (path) => tracked(() => rest.get(path)),
     create: (path, body) => tracked(() => rest.create(path, body)),
     replace: (path, body) => tracked(() => rest.replace(path, body)),
     mergePatch: (path, body) => tracked(() => rest.mergePatch(path, body)),

@@ -11,7 +11,7 @@ import { bgpLines, layer2Lines, malformedFrames, sinceZero } from './lab-frames.
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
 import { labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
-import { holders, holdsLease } from './lab-leases.js';
+import { holders, holdsLease, peerQuorumNodes } from './lab-leases.js';
 import { inNs, pollValue } from './netns.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { repositoryRoot } from './kube-binaries.js';
@@ -19,6 +19,7 @@ import { configFromConfigMap, type ConfigMapObject } from '../controller/config-
 import type { ServiceView } from '../speaker/desired.js';
 import { formatStatus, statusRows } from '../speaker/status-report.js';
 import { defaultSpeakerLeaseTiming, type SpeakerLeaseObject } from '../speaker/speaker-lease.js';
+import { defaultPeerTiming } from '../../speakers/peer/quorum.js';
 
 const serviceName = 'demo';
 
@@ -131,6 +132,12 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
 
     const owners = new Map<string, string>();
     if (state.mode === 'layer2') {
+      if (state.nodes.length >= 3) {
+        // A lab just brought up may still be in its first second, before every speaker has
+        // recorded the others: the loss below is meant to show the peer quorum (ADR 0017).
+        const names = state.nodes.map((n) => n.name);
+        await pollValue(() => peerQuorumNodes(admin, names), (ready) => ready.length === names.length, 20_000, 100);
+      }
       for (const ip of ips) owners.set(ip, await singleOwner(admin, ip));
       for (const [ip, owner] of owners) out(`demo: ${owner} answers ARP/NDP for ${ip} (its speaker holds it in Lease vipcast-system/vipcast-speaker-${owner})`);
     } else {
@@ -162,9 +169,12 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     const followed = await Promise.all(probes.map((p) => followFailover(state, admin, p, owners.get(p.address), lost, at)));
     for (const { lines } of followed) for (const line of lines) out(line);
     const outages = followed.flatMap((f) => (f.outageMs === undefined ? [] : [f.outageMs]));
-    if (state.mode === 'layer2') {
+    if (state.mode === 'layer2' && state.nodes.length >= 3) {
+      const p = defaultPeerTiming;
+      out(`demo: expected with the speaker's default timings: ${((p.quietMs - p.pingIntervalMs) / 1000).toFixed(2)} to ${((p.quietMs + 150) / 1000).toFixed(2)} s: the other nodes declare ${lost.name} dead after ${p.quietMs} ms without a ping on the peer channel, then one claims its addresses with one Lease write and one read (ADR 0017)`);
+    } else if (state.mode === 'layer2') {
       const t = defaultSpeakerLeaseTiming;
-      out(`demo: expected with the speaker's default timings: ${((t.durationMs - t.renewIntervalMs) / 1000).toFixed(1)} to ${(t.durationMs / 1000).toFixed(1)} s and a little: the other nodes take over when ${lost.name}'s Lease (${t.durationMs / 1000} s) lapses, counted from the last renewal they saw (renewals every ${t.renewIntervalMs / 1000} s)`);
+      out(`demo: expected with the speaker's default timings: ${((t.durationMs - t.renewIntervalMs) / 1000).toFixed(1)} to ${(t.durationMs / 1000).toFixed(1)} s and a little: with fewer than three speakers the other node takes over when ${lost.name}'s Lease (${t.durationMs / 1000} s) lapses, counted from the last renewal it saw (renewals every ${t.renewIntervalMs / 1000} s)`);
     } else {
       out('demo: expected: about 300 ms, the BFD detection time (100 ms x 3), after which BIRD takes the lost node\'s paths away');
     }

@@ -193,7 +193,7 @@ export function speakerLaunch(node: LabNodeState, kubeconfig: string): { role: s
   return {
     role: `speaker ${node.name}`,
     ns: node.ns,
-    argv: [process.execPath, vipcast, 'speaker', '--node', node.name, '--kubeconfig', kubeconfig, '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473'],
+    argv: [process.execPath, vipcast, 'speaker', '--node', node.name, '--kubeconfig', kubeconfig, '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473', '--peer-address', node.ipv4],
     marker: vipcast,
     ready: /"speaker started"/,
   };

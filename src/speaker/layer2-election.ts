@@ -32,6 +32,8 @@ export type ClaimReason =
   | 'lost-to-other'
   | 'not-eligible'
   | 'own-lease-invalid'
+  | 'lost-peer-quorum'
+  | 'api-unreachable'
   | 'vip-gone'
   | 'no-candidate';
 

@@ -1,10 +1,13 @@
-// Runs the layer-2 election for one speaker (ADR 0013): renews the node's Lease, follows the
-// other speakers' Leases, decides with decideLayer2, confirms claims by a consistent read, and
-// tells its hooks when to start and stop answering for a VIP. It never answers past its own
-// Lease's validity: a timer silences everything the moment validity ends.
-import { confirmClaim, decideLayer2, type ClaimReason } from './layer2-election.js';
-import { LeaseObserver } from './lease-clock.js';
-import { leaseRecordFrom, type SpeakerLease, type SpeakerLeaseObject } from './speaker-lease.js';
+// Runs the layer-2 ownership of one speaker (ADR 0017; ADR 0013 for one or two speakers):
+// keeps the node's Lease, follows the other speakers' Leases and the peer channel, decides with
+// decideLayer2, confirms claims by a consistent read, and tells its hooks when to start and
+// stop answering for a VIP. It never answers past its right to: the hooks' gate (mayAnswer) is
+// asked before every frame, and a timer silences everything the moment that right ends.
+import type { PeerMesh } from '../../speakers/peer/mesh.js';
+import { NEVER } from '../../speakers/peer/codec.js';
+import { confirmClaim, decideLayer2, rendezvousScore, type ClaimReason } from './layer2-election.js';
+import { LeaseObserver, type LeaseRecord } from './lease-clock.js';
+import { isPeerQuorumRecord, leaseRecordFrom, type SpeakerLease, type SpeakerLeaseObject } from './speaker-lease.js';
 
 /** What the election drives: the layer-2 speakers and the status reporting. */
 export interface OwnershipHooks {
@@ -16,11 +19,39 @@ export interface OwnershipHooks {
   log?(message: string, fields: Record<string, unknown>): void;
 }
 
+/** Timings of the peer-quorum ownership (ADR 0017), in milliseconds. */
+export interface OwnershipTiming {
+  /** A Lease in a configuration of three or more is rewritten at least this often. */
+  readonly peerRenewMs: number;
+  /** A holder whose API requests failed this long, while a member reached the API, steps down. */
+  readonly stepDownAfterMs: number;
+  /** A peer's API success counts for step-down only this long after our first failure. */
+  readonly stepDownMarginMs: number;
+  /** A speaker whose Lease has not changed this long, while the API answered us, leaves configurations. */
+  readonly memberTimeoutMs: number;
+  /** The largest configuration: the speaker and this many minus one others. */
+  readonly maxMembers: number;
+}
+
+/** Defaults of ADR 0017. */
+export const defaultOwnershipTiming: OwnershipTiming = { peerRenewMs: 30_000, stepDownAfterMs: 1500, stepDownMarginMs: 250, memberTimeoutMs: 90_000, maxMembers: 7 };
+
+/** What the speaker sees about its right to answer, for status and metrics. */
+export interface OwnershipStatus {
+  readonly mode: 'peer-quorum' | 'lease';
+  readonly epoch: number;
+  readonly members: readonly string[];
+  readonly contacts: readonly string[];
+  readonly holding: boolean;
+  readonly apiOkAgeMs: number | undefined;
+}
+
 /** The election loop of one speaker. */
 export class Layer2Ownership {
   readonly observer = new LeaseObserver();
   readonly #pending = new Set<string>();
   readonly #confirmed = new Set<string>();
+  readonly #timing: OwnershipTiming;
   #vips = new Map<string, ReadonlySet<string>>();
   #renewTimer: NodeJS.Timeout | undefined;
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -28,6 +59,16 @@ export class Layer2Ownership {
   #deciding: Promise<void> | undefined;
   #again = false;
   #stopped = true;
+  /** The epoch of our next write; 0 until our previous one has been read. */
+  #epoch = 0;
+  /** Every epoch up to this one has had its claims dropped. */
+  #droppedThrough = 0;
+  /** What the last accepted write said. */
+  #recorded: { readonly epoch: number; readonly members: readonly string[]; readonly claims: number } | undefined;
+  /** The configuration our writes carry; changed only with a new epoch (rule 7). */
+  #members: readonly string[] = [];
+  #lastWriteAt = Number.NEGATIVE_INFINITY;
+  #outageNoted = false;
   /** How many claims this speaker confirmed (metric). */
   elections = 0;
   /** The reason per VIP from the last decision (for status). */
@@ -37,7 +78,11 @@ export class Layer2Ownership {
     private readonly lease: SpeakerLease,
     private readonly clock: () => number,
     private readonly hooks: OwnershipHooks,
-  ) {}
+    private readonly peer?: PeerMesh,
+    timing: Partial<OwnershipTiming> = {},
+  ) {
+    this.#timing = { ...defaultOwnershipTiming, ...timing };
+  }
 
   /** The VIPs answered for now. */
   held(): ReadonlySet<string> {
@@ -47,8 +92,9 @@ export class Layer2Ownership {
   /** Starts renewing and deciding. */
   start(): void {
     this.#stopped = false;
+    this.peer?.start();
     const tick = (): void => {
-      void this.#renew().finally(() => {
+      void this.#tick().finally(() => {
         if (!this.#stopped) this.#renewTimer = setTimeout(tick, this.lease.timing.renewIntervalMs);
       });
     };
@@ -66,6 +112,7 @@ export class Layer2Ownership {
     const record = leaseRecordFrom(object);
     if (!record || record.node === this.lease.node) return;
     this.observer.observe(record, this.clock());
+    this.#syncPeer();
     this.decideSoon();
   }
 
@@ -74,7 +121,37 @@ export class Layer2Ownership {
     const record = leaseRecordFrom(object);
     if (!record || record.node === this.lease.node) return;
     this.observer.forget(record.node);
+    this.#syncPeer();
     this.decideSoon();
+  }
+
+  /** The peer channel reported a change (contact, a declaration, an abandon). */
+  peerChanged(): void {
+    this.#enforceValidity();
+    this.decideSoon();
+  }
+
+  /**
+   * Whether this speaker may answer for `vip` now: asked before every frame. True only for a
+   * confirmed claim of the current epoch while the speaker holds (ADR 0017 rule 2) or, in a
+   * configuration of one or two, while its Lease is valid (ADR 0013).
+   */
+  mayAnswer(vip: string): boolean {
+    return this.#confirmed.has(vip) && this.#valid(this.clock());
+  }
+
+  /** What this speaker sees of its configuration, for status and metrics. */
+  status(): OwnershipStatus {
+    const now = this.clock();
+    const members = this.#recorded?.members ?? [];
+    return {
+      mode: this.#peerMode() ? 'peer-quorum' : 'lease',
+      epoch: this.#recorded?.epoch ?? 0,
+      members,
+      contacts: this.peer ? this.peer.contact.contacts(members, now) : [],
+      holding: this.#valid(now),
+      apiOkAgeMs: Number.isFinite(this.lease.apiOkAt) ? Math.round(now - this.lease.apiOkAt) : undefined,
+    };
   }
 
   /** Planned stop: silence everything, then release the Lease so peers take over at once. */
@@ -84,8 +161,11 @@ export class Layer2Ownership {
     for (const vip of this.#confirmed) this.hooks.silence(vip, 'stopping');
     this.#confirmed.clear();
     this.#pending.clear();
+    // The abandon lets peers take over even when the release below cannot reach the API.
+    if (this.peer && this.#recorded) this.peer.abandon(this.#recorded.epoch);
     await this.#deciding?.catch(() => undefined);
-    await this.lease.write(new Set(), new Set(), true);
+    await this.lease.write({ claims: new Set(), held: new Set(), epoch: this.#epoch, members: [] }, true);
+    this.peer?.stop();
   }
 
   /** Runs a decision after the current one, coalescing bursts of events. */
@@ -105,23 +185,184 @@ export class Layer2Ownership {
     });
   }
 
-  async #renew(): Promise<void> {
+  /** Whether our recorded configuration has three or more members and a peer channel. */
+  #peerMode(): boolean {
+    return this.peer !== undefined && (this.#recorded?.members.length ?? 0) >= 3;
+  }
+
+  #valid(now: number): boolean {
+    const recorded = this.#recorded;
+    if (!recorded || recorded.epoch <= this.#droppedThrough) return false;
+    if (!this.#peerMode() || !this.peer) return this.lease.own.isValid(now);
+    return now < this.peer.contact.holdsUntil(this.lease.node, recorded.members) && this.peer.deadToPeers < recorded.epoch;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#epoch === 0) {
+      // Our previous incarnation's epoch is in the Lease; ours must be higher (ADR 0017).
+      try {
+        const own = await this.lease.readOwn();
+        if (this.#stopped) return;
+        const previous = own?.metadata ? (leaseRecordFrom(own)?.epoch ?? 0) : 0;
+        this.#epoch = previous + 1;
+        this.#droppedThrough = previous;
+      } catch (error) {
+        this.hooks.log?.('cannot read our own Lease yet', { error: String(error) });
+        return;
+      }
+    }
     this.#enforceValidity();
-    if (await this.#write()) this.#armExpiry();
+    const now = this.clock();
+    const members = this.#desiredMembers(now);
+    const recorded = this.#recorded;
+    // Ping a new configuration before recording it, and record it only once it would hold,
+    // so a configuration change never costs the VIPs (rule 7).
+    this.peer?.setMembers(union(recorded?.members ?? [], members));
+    const changed = !recorded || (!sameMembers(recorded.members, members) && this.#couldHold(members, now));
+    if (changed && recorded && recorded.epoch >= this.#epoch) this.#epoch = recorded.epoch + 1;
+    if (changed) this.#members = members;
+    const leaseMode = this.peer === undefined || members.length < 3 || (recorded?.members.length ?? 0) < 3;
+    // An epoch that has ended (we dropped it, or peers declared it dead) is replaced by a new
+    // one as soon as the new one could hold, and at once when the Lease still shows claims.
+    const ended = recorded !== undefined && (recorded.epoch <= this.#droppedThrough || (this.peer?.deadToPeers ?? 0) >= recorded.epoch);
+    if (ended) this.#epoch = Math.max(this.#epoch, this.#droppedThrough + 1, (this.peer?.deadToPeers ?? 0) + 1);
+    const renew = ended && (recorded.claims > 0 || this.#couldHold(this.#members, now));
+    if (leaseMode || changed || renew || now - this.#lastWriteAt >= this.#timing.peerRenewMs) {
+      if (await this.#write()) this.#armExpiry();
+    } else {
+      await this.lease.readOwn().catch(() => undefined);
+    }
+    this.#checkApi();
     this.decideSoon();
   }
 
-  #write(): Promise<boolean> {
-    return this.lease.write(this.#pending, this.#confirmed);
+  /** Whether a new epoch with these members would hold now (always, for one or two). */
+  #couldHold(members: readonly string[], now: number): boolean {
+    if (!this.peer || members.length < 3) return true;
+    return now < this.peer.contact.holdsUntil(this.lease.node, members);
   }
 
-  /** Silences everything when our Lease is no longer valid; the next write then claims nothing. */
+  /** The configuration we would record now: ourselves and the best-ranked other speakers. */
+  #desiredMembers(now: number): string[] {
+    if (!this.peer) return [this.lease.node];
+    const apiSteady = now - (this.lease.lastFailureAt ?? Number.NEGATIVE_INFINITY) > this.#timing.memberTimeoutMs;
+    const candidates = this.observer.records().filter((record) => {
+      if (record.node === this.lease.node || record.holderIdentity === '' || !record.peer) return false;
+      if (this.#isVoid(record)) return false;
+      const age = now - (this.observer.changedAt(record.node) ?? now);
+      return !(apiSteady && age > this.#timing.memberTimeoutMs);
+    });
+    const self = this.lease.node;
+    const chosen = candidates
+      .map((record) => record.node)
+      .sort((a, b) => {
+        const sa = rendezvousScore(a, self);
+        const sb = rendezvousScore(b, self);
+        return sa === sb ? (a < b ? -1 : 1) : sa > sb ? -1 : 1;
+      })
+      .slice(0, this.#timing.maxMembers - 1);
+    return [self, ...chosen].sort();
+  }
+
+  /** Whether a record's claims are void (ADR 0017 rule 5, or ADR 0013 expiry for one or two). */
+  #isVoid(record: LeaseRecord): boolean {
+    if (record.holderIdentity === '') return true;
+    if (isPeerQuorumRecord(record)) return this.peer ? this.peer.verdicts.isVoid(record.node, record.epoch, record.members) : false;
+    return !this.observer.isLive(record.node, this.clock());
+  }
+
+  /** Other speakers whose claims stand, for the decision and the confirmation read. */
+  #standingOthers(): LeaseRecord[] {
+    return this.observer.records().filter((record) => record.node !== this.lease.node && !this.#isVoid(record));
+  }
+
+  /** The peers whose Lease still shows claims we hold void, with that epoch: what we may take over. */
+  #voids(): Map<string, number> {
+    const voids = new Map<string, number>();
+    for (const record of this.observer.records()) {
+      if (record.node !== this.lease.node && record.claims.size > 0 && isPeerQuorumRecord(record) && this.#isVoid(record)) voids.set(record.node, record.epoch);
+    }
+    return voids;
+  }
+
+  /** Tells the peer channel where every speaker listens and which ones list us. */
+  #syncPeer(): void {
+    if (!this.peer) return;
+    const now = this.clock();
+    const endpoints = new Map<string, { address: string; port: number }>();
+    for (const record of this.observer.records()) {
+      if (record.peer && record.holderIdentity !== '') endpoints.set(record.node, record.peer);
+      if (record.members.includes(this.lease.node) && record.holderIdentity !== '') this.peer.quiet.watch(record.node, record.epoch, now);
+      else this.peer.quiet.unwatch(record.node);
+    }
+    this.peer.setEndpoints(endpoints);
+  }
+
+  #write(): Promise<boolean> {
+    const epoch = this.#epoch;
+    const members = this.#members.length > 0 ? this.#members : [this.lease.node];
+    const claims = new Set([...this.#pending, ...this.#confirmed]);
+    const sentAt = this.clock();
+    return this.lease.write({ claims, held: this.#confirmed, epoch, members, voids: this.#voids() }).then((ok) => {
+      if (!ok) return false;
+      this.#lastWriteAt = sentAt;
+      // A write whose epoch was dropped while it was in flight carries nothing (rule 7).
+      if (!this.#recorded || epoch >= this.#recorded.epoch) {
+        this.#recorded = { epoch, members, claims: claims.size };
+        this.peer?.setEpoch(epoch);
+      }
+      return true;
+    });
+  }
+
+  /** Steps down when our API requests fail while a member of our configuration reaches the API (rule 6). */
+  #checkApi(): void {
+    if (!this.peer || !this.#peerMode() || !this.#recorded) return;
+    const now = this.clock();
+    const failingSince = this.lease.apiFailingSince;
+    const failing = failingSince !== undefined && failingSince > this.lease.apiOkAt;
+    if (!failing) {
+      this.#outageNoted = false;
+      return;
+    }
+    if (now - this.lease.apiOkAt < this.#timing.stepDownAfterMs) return;
+    if (this.peer.peerReachedApiAfter(failingSince + this.#timing.stepDownMarginMs)) {
+      const epoch = this.#recorded.epoch;
+      if (this.#drop('api-unreachable')) {
+        this.hooks.log?.('API server unreachable from this node but not from its peers: stepped down', { epoch });
+        this.peer.abandon(epoch);
+      }
+    } else if (!this.#outageNoted && this.#confirmed.size > 0 && this.#valid(now)) {
+      this.#outageNoted = true;
+      this.hooks.log?.('API server unreachable; keeping our VIPs while a majority of our configuration is in contact', {
+        vips: [...this.#confirmed],
+        contacts: this.peer.contact.contacts(this.#recorded.members, now),
+      });
+    }
+  }
+
+  /** Silences everything when we may no longer answer; the next write then claims nothing. */
   #enforceValidity(): void {
-    if (this.lease.own.isValid(this.clock())) return;
-    if (this.#confirmed.size > 0) this.hooks.log?.('own Lease lapsed: stopped answering', { vips: [...this.#confirmed] });
-    for (const vip of this.#confirmed) this.hooks.silence(vip, 'own-lease-invalid');
+    if (this.#valid(this.clock())) return;
+    this.#drop(this.#peerMode() ? 'lost-peer-quorum' : 'own-lease-invalid');
+  }
+
+  /**
+   * Silences every VIP and ends the epoch we answered in; false when there was nothing to end.
+   * With confirmed claims, an epoch still in flight (a configuration change carrying them) ends
+   * too (rule 7). Unconfirmed claims are left alone: they are confirmed only while valid.
+   */
+  #drop(reason: ClaimReason): boolean {
+    const recorded = this.#recorded;
+    const recordedLive = recorded !== undefined && recorded.epoch > this.#droppedThrough;
+    const answering = this.#confirmed.size > 0;
+    if (!recordedLive && !answering) return false;
+    if (answering) this.hooks.log?.('stopped answering', { reason, vips: [...this.#confirmed], epoch: recorded?.epoch });
+    for (const vip of this.#confirmed) this.hooks.silence(vip, reason);
     this.#confirmed.clear();
-    this.#pending.clear();
+    this.#droppedThrough = Math.max(this.#droppedThrough, recorded?.epoch ?? 0, answering ? this.#epoch : 0);
+    this.#epoch = Math.max(this.#epoch, this.#droppedThrough + 1);
+    return true;
   }
 
   #armExpiry(): void {
@@ -129,18 +370,24 @@ export class Layer2Ownership {
     // A renewal that was in flight when stop() began must not arm it again: after a planned
     // stop nothing may keep the process alive (it once held the exit for the 1.6 s validity).
     if (this.#stopped) return;
-    const wait = this.lease.own.validUntil - this.clock();
-    this.#expiryTimer = setTimeout(() => this.#enforceValidity(), Math.max(0, wait) + 1);
+    const now = this.clock();
+    const until = this.#peerMode() && this.peer && this.#recorded ? this.peer.contact.holdsUntil(this.lease.node, this.#recorded.members) : this.lease.own.validUntil;
+    if (!Number.isFinite(until)) return;
+    this.#expiryTimer = setTimeout(() => {
+      this.#enforceValidity();
+      if (this.#valid(this.clock())) this.#armExpiry();
+    }, Math.max(0, until - now) + 1);
   }
 
   async #decide(): Promise<void> {
     this.#enforceValidity();
+    this.#armExpiry();
     const now = this.clock();
     const decision = decideLayer2({
       self: this.lease.node,
-      selfValid: this.lease.own.isValid(now),
+      selfValid: this.#valid(now),
       ownClaims: this.#confirmed,
-      others: this.observer.liveRecords(now, this.lease.node),
+      others: this.#standingOthers(),
       vips: this.#vips,
     });
     this.reasons = new Map(decision.reasons);
@@ -156,6 +403,7 @@ export class Layer2Ownership {
   /** Writes the claims, reads every Lease from etcd, and answers for those that stand. */
   async #claim(vips: readonly string[]): Promise<void> {
     for (const vip of vips) this.#pending.add(vip);
+    const epoch = this.#epoch;
     let standing: string[] = [];
     if (await this.#write()) {
       this.#armExpiry();
@@ -165,33 +413,48 @@ export class Layer2Ownership {
           const record = leaseRecordFrom(object);
           if (record && record.node !== this.lease.node) this.observer.observe(record, readAt);
         }
-        const others = this.observer.liveRecords(this.clock(), this.lease.node);
+        this.#syncPeer();
+        const others = this.#standingOthers();
         standing = vips.filter((vip) => confirmClaim(vip, this.lease.node, others));
       } catch (error) {
         this.hooks.log?.('claim confirmation read failed', { error: String(error) });
       }
     }
     for (const vip of vips) this.#pending.delete(vip);
-    if (this.#stopped || !this.lease.own.isValid(this.clock())) standing = [];
+    // The claims count only in the epoch they were written in, and only while we may answer.
+    if (this.#stopped || this.#epoch !== epoch || this.#recorded?.epoch !== epoch || !this.#valid(this.clock())) standing = [];
     for (const vip of standing) {
       this.#confirmed.add(vip);
       this.elections++;
       this.hooks.answer(vip);
     }
-    if (vips.length > standing.length) this.hooks.log?.('claim withdrawn: another node claimed first', { vips: vips.filter((v) => !standing.includes(v)) });
+    if (vips.length > standing.length) this.hooks.log?.('claim withdrawn: another node claimed first, or we may not answer now', { vips: vips.filter((v) => !standing.includes(v)) });
     if (await this.#write()) this.#armExpiry();
   }
 
-  /** Decides again when a peer holding a claim would expire, since no event announces that. */
+  /** Decides again when a one- or two-member peer's claim would expire, since no event announces that. */
   #armPeerTimer(): void {
     clearTimeout(this.#peerTimer);
     if (this.#stopped) return;
     const now = this.clock();
     let next = Number.POSITIVE_INFINITY;
     for (const record of this.observer.liveRecords(now, this.lease.node)) {
-      if (record.claims.size === 0) continue;
+      if (record.claims.size === 0 || isPeerQuorumRecord(record)) continue;
       next = Math.min(next, this.observer.expiresAt(record.node) ?? next);
     }
     if (Number.isFinite(next)) this.#peerTimer = setTimeout(() => this.decideSoon(), Math.max(0, next - now) + 1);
   }
+}
+
+/** Milliseconds since the send time of the last API success, as the peer channel carries it. */
+export function apiOkAgeMs(lease: Pick<SpeakerLease, 'apiOkAt'>, now: number): number {
+  return Number.isFinite(lease.apiOkAt) ? Math.min(NEVER - 1, Math.max(0, Math.round(now - lease.apiOkAt))) : NEVER;
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((m, i) => m === b[i]);
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])].sort();
 }

@@ -17,6 +17,12 @@ export interface LeaseRecord {
   readonly claims: ReadonlySet<string>;
   /** The subset of `claims` the node has confirmed and answers for. */
   readonly held: ReadonlySet<string>;
+  /** The node's epoch when it wrote this (ADR 0017); 0 for a speaker that writes none. */
+  readonly epoch: number;
+  /** The node's configuration at that epoch, itself included; empty for none. */
+  readonly members: readonly string[];
+  /** Where the node listens on the peer channel, when it runs one. */
+  readonly peer?: { readonly address: string; readonly port: number } | undefined;
 }
 
 interface Observation {
@@ -58,6 +64,16 @@ export class LeaseObserver {
     const live: LeaseRecord[] = [];
     for (const [node, seen] of this.#seen) if (node !== self && this.isLive(node, now)) live.push(seen.record);
     return live;
+  }
+
+  /** Monotonic time at which the node's Lease last changed as we saw it. */
+  changedAt(node: string): number | undefined {
+    return this.#seen.get(node)?.changedAt;
+  }
+
+  /** Every record seen, live or not. */
+  records(): LeaseRecord[] {
+    return [...this.#seen.values()].map((seen) => seen.record);
   }
 
   /** Monotonic time at which a node's Lease stops being live if it does not change again. */

@@ -48,6 +48,24 @@ export interface SpeakerMetricSources {
   readonly announced: () => { readonly layer2: number; readonly bgp: number };
   /** Layer-2 frames by reason, summed over the interfaces; omitted until the responders count them. */
   readonly layer2Frames?: (() => Layer2FrameCounts) | undefined;
+  /** What the node sees of its peers and the API (ADR 0017); omitted without a peer channel. */
+  readonly peer?: (() => PeerView) | undefined;
+}
+
+/** The peer channel and the API as one node sees them, read at each scrape. */
+export interface PeerView {
+  /** Members of the configuration recorded in our Lease, ourselves included. */
+  readonly members: number;
+  /** Members in contact now (acked a recent ping). */
+  readonly contacts: number;
+  /** 1 while this node may answer (holds its configuration or, for one or two, its Lease). */
+  readonly holding: boolean;
+  /** Milliseconds since our last API request that was answered; undefined before any. */
+  readonly apiOkAgeMs: number | undefined;
+  /** Peer packets dropped, by reason (monotonic). */
+  readonly dropped: Readonly<Record<string, number>>;
+  /** Declarations this node made (monotonic). */
+  readonly declarations: number;
 }
 
 /** The metrics the speaker updates itself; everything else is read from the sources. */
@@ -131,6 +149,42 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
       announced.set({ mode: 'bgp' }, now.bgp);
     },
   });
+  if (sources.peer) {
+    const read = sources.peer;
+    const gauge = (name: string, help: string, value: (v: PeerView) => number): void => {
+      const g: Gauge = new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          g.set(value(read()));
+        },
+      });
+    };
+    gauge('vipcast_speaker_peer_configuration_members', 'Members of the configuration in this node\'s Lease, itself included (ADR 0017)', (v) => v.members);
+    gauge('vipcast_speaker_peer_contacts', 'Members of the configuration in contact on the peer channel now', (v) => v.contacts);
+    gauge('vipcast_speaker_layer2_holding', '1 while this node may answer for its layer-2 VIPs', (v) => (v.holding ? 1 : 0));
+    gauge('vipcast_speaker_api_last_success_seconds', 'Seconds since the API server last answered this speaker (-1 before it ever did)', (v) => (v.apiOkAgeMs === undefined ? -1 : v.apiOkAgeMs / 1000));
+    const dropped: Counter<'reason'> = new Counter({
+      name: 'vipcast_speaker_peer_packets_dropped_total',
+      help: 'Peer-channel packets dropped unread: short, seal (wrong key), malformed, unknown-sender, wrong-address, replay',
+      labelNames: ['reason'],
+      registers: [registry],
+      collect() {
+        for (const [reason, total] of Object.entries(read().dropped)) droppedMirror.update(total, { reason });
+      },
+    });
+    const droppedMirror = new CounterMirror(dropped);
+    const declarations: Counter = new Counter({
+      name: 'vipcast_speaker_peer_declarations_total',
+      help: 'Peers this node declared dead after hearing nothing from them for the quiet time',
+      registers: [registry],
+      collect() {
+        declarationsMirror.update(read().declarations);
+      },
+    });
+    const declarationsMirror = new CounterMirror(declarations);
+  }
   return {
     registry,
     apiWrites: new Counter({ name: 'vipcast_speaker_api_writes_total', help: 'API writes made by this process other than Lease renewals', labelNames: ['kind'], registers: [registry] }),

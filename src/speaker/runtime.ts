@@ -13,6 +13,7 @@ import { formatIssue } from '../config/types.js';
 import { desiredVips, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
 import type { ClaimReason } from './layer2-election.js';
 import { Layer2Ownership } from './layer2-ownership.js';
+import type { PeerMesh } from '../../speakers/peer/mesh.js';
 import type { SpeakerLease, SpeakerLeaseObject } from './speaker-lease.js';
 
 /** One interface's layer-2 speaker, as the runtime uses it. */
@@ -50,6 +51,8 @@ export interface SpeakerRuntimeOptions {
   readonly linkUp: (pool: Pool) => boolean;
   readonly openLink: (interfaceName: string) => LinkSpeaker;
   readonly bgp: BgpAnnouncer | undefined;
+  /** The peer channel (ADR 0017); without it layer-2 ownership follows the Lease alone. */
+  readonly peer?: PeerMesh | undefined;
   /** Told whenever the announced set changes (metrics). */
   readonly onChange?: () => void;
 }
@@ -76,7 +79,7 @@ export class SpeakerRuntime {
       answer: (vip) => this.#answer(vip),
       silence: (vip, reason) => this.#silence(vip, reason),
       log: (message, fields) => o.log.info(message, fields),
-    });
+    }, o.peer);
     const changed = { add: () => this.schedule(), update: () => this.schedule(), delete: () => this.schedule() };
     const onError = (name: string) => (error: unknown, retryInMs: number) => o.log.warn('watch failed; restarting', { informer: name, error: String(error), retryInMs });
     const make = <T extends object>(name: string, path: string, handler: InformerHandler<T> = changed, fieldSelector?: string): Informer<T> => {

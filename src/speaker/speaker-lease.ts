@@ -1,12 +1,16 @@
 // The speaker's own Lease, `vipcast-speaker-<node>`: renewed on a timer, carrying the node's
 // layer-2 claims in an annotation (ADR 0013). Writes are serialised so each one carries the
 // resourceVersion the previous one returned; a 409 re-reads and tries once more.
+import { isIP } from 'node:net';
 import type { KubeRest } from '../k8s/rest.js';
 import { statusOf } from '../k8s/rest.js';
 import { microTime } from '../k8s/lease-client.js';
 import { OwnLease, type LeaseRecord } from './lease-clock.js';
 
-/** Annotation holding the claims: JSON `{"claims": [...], "held": [...], "bgp": [...]}`. */
+/**
+ * Annotation holding the claims and the ownership state: JSON `{"claims": [...], "held": [...],
+ * "bgp": [...], "epoch": 3, "members": [...], "peer": "192.0.2.1:7947"}` (ADR 0017).
+ */
 export const claimsAnnotation = 'vipcast.io/layer2-claims';
 /** Annotation holding the exact lease duration in ms (the spec field has whole seconds). */
 export const durationAnnotation = 'vipcast.io/lease-duration-ms';
@@ -22,7 +26,7 @@ export interface SpeakerLeaseObject {
 }
 
 /** Reads a speaker Lease into the record the election uses; undefined for other Leases. */
-export function leaseRecordFrom(lease: SpeakerLeaseObject): (LeaseRecord & { readonly bgp: ReadonlySet<string> }) | undefined {
+export function leaseRecordFrom(lease: SpeakerLeaseObject): SpeakerRecord | undefined {
   const name = lease.metadata.name;
   if (!name.startsWith(speakerLeasePrefix)) return undefined;
   const annotations = lease.metadata.annotations ?? {};
@@ -31,12 +35,22 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): (LeaseRecord & { rea
   let claims: string[] = [];
   let held: string[] = [];
   let bgp: string[] = [];
+  let epoch = 0;
+  let members: string[] = [];
+  let peer: { address: string; port: number } | undefined;
+  const voids = new Map<string, number>();
   const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
   try {
-    const parsed = JSON.parse(annotations[claimsAnnotation] ?? '{}') as { claims?: unknown; held?: unknown; bgp?: unknown };
+    const parsed = JSON.parse(annotations[claimsAnnotation] ?? '{}') as { claims?: unknown; held?: unknown; bgp?: unknown; epoch?: unknown; members?: unknown; peer?: unknown; voids?: unknown };
     claims = strings(parsed.claims);
     held = strings(parsed.held);
     bgp = strings(parsed.bgp);
+    if (typeof parsed.epoch === 'number' && Number.isInteger(parsed.epoch) && parsed.epoch > 0 && parsed.epoch <= 0xffffffff) epoch = parsed.epoch;
+    members = strings(parsed.members);
+    if (typeof parsed.peer === 'string') peer = parseEndpoint(parsed.peer);
+    if (parsed.voids && typeof parsed.voids === 'object') {
+      for (const [node, epoch] of Object.entries(parsed.voids as Record<string, unknown>)) if (typeof epoch === 'number' && Number.isInteger(epoch) && epoch > 0) voids.set(node, epoch);
+    }
   } catch {
     // A hand-edited, unreadable annotation claims nothing.
   }
@@ -48,7 +62,64 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): (LeaseRecord & { rea
     claims: new Set([...claims, ...held]),
     held: new Set(held),
     bgp: new Set(bgp),
+    epoch,
+    members,
+    peer,
+    voids,
   };
+}
+
+/** Whether a record follows ADR 0017 (a configuration of three or more and a peer channel). */
+export function isPeerQuorumRecord(record: Pick<LeaseRecord, 'members' | 'peer'>): boolean {
+  return record.members.length >= 3 && record.peer !== undefined;
+}
+
+/** How long a peer-quorum Lease may go unrenewed before people's views stop trusting it. */
+export const peerQuorumStaleMs = 95_000;
+
+/**
+ * The speaker records whose claims stand as far as the Leases alone show, for people and the
+ * lab (the speakers themselves judge by their own clocks and the peer channel): held, renewed
+ * (by the reader's wall clock `nowMs`) within the Lease's duration plus `slackMs` — or, for a
+ * peer-quorum record, within peerQuorumStaleMs — and not voided by another standing record
+ * that took over from it.
+ */
+export function standingRecords(leases: readonly SpeakerLeaseObject[], nowMs: number, slackMs = 0): SpeakerRecord[] {
+  const fresh = leases.flatMap((lease) => {
+    const record = leaseRecordFrom(lease);
+    if (!record || record.holderIdentity === '') return [];
+    const age = nowMs - Date.parse(lease.spec?.renewTime ?? '');
+    const limit = isPeerQuorumRecord(record) ? peerQuorumStaleMs : record.durationMs + slackMs;
+    return Number.isFinite(age) && age < limit ? [record] : [];
+  });
+  return fresh.filter((record) => !fresh.some((other) => other.node !== record.node && (other.voids.get(record.node) ?? 0) >= record.epoch && record.epoch > 0));
+}
+
+/** A speaker Lease as read, with what only `vipcast status` and the lab need. */
+export type SpeakerRecord = LeaseRecord & { readonly bgp: ReadonlySet<string>; readonly voids: ReadonlyMap<string, number> };
+
+/** `192.0.2.1:7947` or `[2001:db8::1]:7947`; undefined for anything else. */
+export function parseEndpoint(text: string): { address: string; port: number } | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(text);
+  const address = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!address || !(port >= 1 && port <= 65535) || isIP(address) === 0) return undefined;
+  return { address, port };
+}
+
+/** The text form parseEndpoint reads. */
+export function formatEndpoint(endpoint: { readonly address: string; readonly port: number }): string {
+  return isIP(endpoint.address) === 6 ? `[${endpoint.address}]:${endpoint.port}` : `${endpoint.address}:${endpoint.port}`;
+}
+
+/** What one write of the Lease says about the node (ADR 0017). */
+export interface SpeakerLeaseState {
+  readonly claims: ReadonlySet<string>;
+  readonly held: ReadonlySet<string>;
+  readonly epoch: number;
+  readonly members: readonly string[];
+  /** Peers whose claims up to this epoch we hold void and may have taken over (for people). */
+  readonly voids?: ReadonlyMap<string, number>;
 }
 
 /** Timings of the speaker Lease. */
@@ -87,9 +158,9 @@ export class SpeakerLease {
     this.#path = `${this.#collection}/${encodeURIComponent(this.name)}`;
   }
 
-  /** Renews the Lease with these claims; resolves true when the server accepted it. */
-  write(claims: ReadonlySet<string>, held: ReadonlySet<string>, release = false): Promise<boolean> {
-    const body = this.#body([...claims].sort(), [...held].sort(), release);
+  /** Renews the Lease with this state; resolves true when the server accepted it. */
+  write(state: SpeakerLeaseState, release = false): Promise<boolean> {
+    const body = this.#body(state, release);
     const result = this.#queue.then(() => this.#send(body));
     this.#queue = result.catch(() => undefined);
     return result;
@@ -101,15 +172,47 @@ export class SpeakerLease {
     return list.items ?? [];
   }
 
+  /** A consistent read of our own Lease, undefined when it does not exist; throws when the API cannot be reached. */
+  async readOwn(): Promise<SpeakerLeaseObject | undefined> {
+    const sentAt = this.clock();
+    try {
+      const lease = await this.rest.get<SpeakerLeaseObject>(this.#path);
+      this.apiOkAt = Math.max(this.apiOkAt, sentAt);
+      return lease;
+    } catch (error) {
+      if (statusOf(error) === 404) {
+        this.apiOkAt = Math.max(this.apiOkAt, sentAt);
+        return undefined;
+      }
+      this.#failedSince(sentAt);
+      throw error;
+    }
+  }
+
+  /** The send time of the last request the API server answered (monotonic; −Infinity for none). */
+  apiOkAt = Number.NEGATIVE_INFINITY;
+  /** The send time of the first request that failed after the last success, or undefined. */
+  apiFailingSince: number | undefined;
+
+  /** The send time of the latest request that failed, or undefined. */
+  lastFailureAt: number | undefined;
+
+  #failedSince(sentAt: number): void {
+    this.lastFailureAt = Math.max(this.lastFailureAt ?? Number.NEGATIVE_INFINITY, sentAt);
+    if (this.apiFailingSince === undefined || this.apiFailingSince < this.apiOkAt) this.apiFailingSince = sentAt;
+  }
+
   async #send(body: SpeakerLeaseObject): Promise<boolean> {
     const sentAt = this.clock();
     try {
       await this.#put(body);
+      this.apiOkAt = Math.max(this.apiOkAt, sentAt);
       if (body.spec?.holderIdentity === '') this.own.invalidate();
       else this.own.renewed(sentAt);
       return true;
     } catch {
       this.failures++;
+      this.#failedSince(sentAt);
       return false;
     }
   }
@@ -136,15 +239,29 @@ export class SpeakerLease {
     }
   }
 
-  #body(claims: string[], held: string[], release: boolean): SpeakerLeaseObject {
+  /** Where this speaker listens on the peer channel, published in each write. */
+  peer: { readonly address: string; readonly port: number } | undefined;
+
+  #body(state: SpeakerLeaseState, release: boolean): SpeakerLeaseObject {
     const now = microTime(new Date());
+    const claims = release ? [] : [...state.claims].sort();
+    const held = release ? [] : [...state.held].sort();
+    const annotation = {
+      claims,
+      held,
+      bgp: release ? [] : [...this.bgpAnnounced].sort(),
+      epoch: state.epoch,
+      members: [...state.members],
+      ...(this.peer ? { peer: formatEndpoint(this.peer) } : {}),
+      ...(state.voids && state.voids.size > 0 ? { voids: Object.fromEntries([...state.voids].sort()) } : {}),
+    };
     return {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: {
         name: this.name,
         namespace: this.namespace,
-        annotations: { [claimsAnnotation]: JSON.stringify({ claims, held, bgp: release ? [] : [...this.bgpAnnounced].sort() }), [durationAnnotation]: String(this.timing.durationMs) },
+        annotations: { [claimsAnnotation]: JSON.stringify(annotation), [durationAnnotation]: String(this.timing.durationMs) },
       },
       spec: {
         holderIdentity: release ? '' : this.node,

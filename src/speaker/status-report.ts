@@ -4,7 +4,7 @@
 import type { Config } from '../config/types.js';
 import { canonicalAddress } from '../net/address.js';
 import { poolOf, type ServiceView } from './desired.js';
-import { leaseRecordFrom, type SpeakerLeaseObject } from './speaker-lease.js';
+import { standingRecords, type SpeakerLeaseObject } from './speaker-lease.js';
 
 /** One line of the status table. */
 export interface StatusRow {
@@ -16,18 +16,11 @@ export interface StatusRow {
 }
 
 /**
- * Builds the rows. A Lease counts as live when its renewTime is within its duration of `nowMs`
- * (the reader's wall clock: good enough for people; speakers themselves never compare clocks).
+ * Builds the rows from the Leases that stand (standingRecords: judged by the reader's wall
+ * clock `nowMs`, good enough for people; speakers themselves never compare clocks).
  */
 export function statusRows(services: readonly ServiceView[], leases: readonly SpeakerLeaseObject[], config: Config | undefined, nowMs: number, loadBalancerClass?: string): StatusRow[] {
-  const live = leases
-    .filter((lease) => {
-      const renewed = Date.parse(lease.spec?.renewTime ?? '');
-      const seconds = lease.spec?.leaseDurationSeconds ?? 0;
-      return lease.spec?.holderIdentity !== '' && Number.isFinite(renewed) && nowMs - renewed <= seconds * 1000 + 1000;
-    })
-    .map(leaseRecordFrom)
-    .filter((record) => record !== undefined);
+  const live = standingRecords(leases, nowMs, 1000);
   const rows = new Map<string, { services: string[]; pool: string; mode: string }>();
   for (const service of services) {
     if (service.spec?.type !== 'LoadBalancer') continue;

@@ -169,6 +169,37 @@ export function answersIn(frames: readonly CapturedFrame[]): { micros: bigint; s
   return out;
 }
 
+/**
+ * The ARP requests for `vip` in a capture (gratuitous ones left out) and how each was answered.
+ * A reply answers the latest request of its target MAC, within 500 ms before it, that its
+ * sender had not answered yet (the kernel's unicast probe and arping's broadcast can come a
+ * millisecond apart). A request is doubled when two MACs answered it, unanswered when none did.
+ */
+export function arpRequestAnswers(frames: readonly CapturedFrame[], vip: string): { requests: number; replies: number; doubled: number; unanswered: number; unansweredAtMs: number[]; unansweredFrom: string[] } {
+  const requests: { micros: bigint; requester: string; answeredBy: Set<string>; detail: string }[] = [];
+  let replies = 0;
+  for (const { micros, frame } of frames) {
+    if (!frame || frame instanceof Layer2DecodeError || frame.kind !== 'arp') continue;
+    const arp = frame.frame.arp;
+    // A request whose sender is the VIP itself is the owner's gratuitous ARP, not a question.
+    if (arp.operation === 'request' && arp.targetIp === vip && arp.senderIp !== vip) requests.push({ micros, requester: arp.senderMac, answeredBy: new Set(), detail: `${arp.senderMac} (${arp.senderIp}) to ${frame.frame.ethernet.destination}` });
+    if (arp.operation === 'reply' && arp.senderIp === vip && arp.targetMac !== arp.senderMac) {
+      replies++;
+      const source = frame.frame.ethernet.source;
+      let request: (typeof requests)[number] | undefined;
+      for (let i = requests.length - 1; i >= 0 && request === undefined; i--) {
+        const r = requests[i]!;
+        if (micros - r.micros >= 500_000n) break;
+        if (r.requester === arp.targetMac && !r.answeredBy.has(source)) request = r;
+      }
+      request?.answeredBy.add(source);
+    }
+  }
+  const unansweredAtMs = requests.filter((r) => r.answeredBy.size === 0).map((r) => Number(r.micros / 1000n));
+  const unansweredFrom = requests.filter((r) => r.answeredBy.size === 0).map((r) => r.detail);
+  return { requests: requests.length, replies, doubled: requests.filter((r) => r.answeredBy.size > 1).length, unanswered: unansweredAtMs.length, unansweredAtMs, unansweredFrom };
+}
+
 /** What tshark calls malformed in a capture (optionally narrowed by a display filter); "" when nothing is. */
 export async function tsharkMalformed(file: string, narrow?: string): Promise<string> {
   const filter = narrow ? `_ws.malformed && (${narrow})` : '_ws.malformed';

@@ -13,7 +13,8 @@ import { kubeExpectOk, writeKubeconfig, type KubeCredentials } from './kube-clie
 import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../src/lab/probe-log.js';
-import { leaseRecordFrom, type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
+import { type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
+import { holders, peerQuorumNodes } from '../../src/lab/lab-leases.js';
 
 /** The pool the lab's ConfigMap defines: 192.0.2.100-192.0.2.115 and 2001:db8::100-2001:db8::10f. */
 export const labPoolConfig = `address-pools:
@@ -31,6 +32,8 @@ export interface LabNode {
   readonly name: string;
   readonly host: Host;
   readonly mac: string;
+  /** The node's IPv4 address, also its peer-channel address. */
+  readonly ipv4: string;
   forwarder: HostProcess | undefined;
   speaker: HostProcess | undefined;
 }
@@ -85,7 +88,7 @@ export class SpeakerLab {
         await topo.run(host, ['ip', '-6', 'route', 'add', 'local', '2001:db8::100/120', 'dev', 'lo']);
         const server = topo.start(host, [process.execPath, '-e', responder, name]);
         await server.waitForLine(/^listening$/, 10_000);
-        nodes.push({ name, host, mac, forwarder: await bridge.attach(topo, host), speaker: undefined });
+        nodes.push({ name, host, mac, ipv4: `192.0.2.${i}`, forwarder: await bridge.attach(topo, host), speaker: undefined });
       }
       await bridge.attach(topo, controllerHost);
 
@@ -131,7 +134,7 @@ export class SpeakerLab {
   async startSpeaker(node: LabNode, extraArgs: readonly string[] = []): Promise<HostProcess> {
     const speaker = this.topo.start(node.host, [
       process.execPath, 'bin/vipcast.js', 'speaker', '--node', node.name, '--kubeconfig', this.speakerKubeconfigs.get(node.name) ?? '',
-      '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473', ...extraArgs,
+      '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473', '--peer-address', node.ipv4, ...extraArgs,
     ]);
     node.speaker = speaker;
     await speaker.waitForLine(/"speaker started"/, 20_000);
@@ -176,14 +179,19 @@ export class SpeakerLab {
     return ip;
   }
 
-  /** The nodes whose speaker Lease, renewed within 2 s (all clocks here are one), says they hold the VIP. */
+  /** The nodes whose speaker Lease stands and says they hold the VIP (the lab's reading, src/lab/lab-leases.ts). */
   async holders(address: string): Promise<string[]> {
-    const list = (await kubeExpectOk(this.admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases')) as { items: SpeakerLeaseObject[] };
-    const fresh = list.items.filter((l) => l.spec?.holderIdentity && Date.now() - Date.parse(l.spec.renewTime ?? '') < 2000);
-    return fresh
-      .map(leaseRecordFrom)
-      .filter((r) => r !== undefined && r.held.has(address))
-      .map((r) => r?.node ?? '');
+    return holders(this.admin, address);
+  }
+
+  /**
+   * Waits until every running speaker has recorded a configuration of all running speakers in
+   * its Lease (ADR 0017): with three or more, the peer quorum then holds their VIPs.
+   */
+  async waitForPeerQuorum(timeoutMs = 20_000): Promise<void> {
+    const running = this.nodes.filter((n) => n.speaker !== undefined && n.speaker.child.exitCode === null && n.speaker.child.signalCode === null).map((n) => n.name);
+    const ready = await pollValue(() => peerQuorumNodes(this.admin, running), (nodes) => nodes.length === running.length, timeoutMs, 100);
+    if (ready.length !== running.length) throw new Error(`only ${ready.join(', ') || 'none'} of ${running.join(', ')} recorded a configuration of all running speakers within ${timeoutMs} ms`);
   }
 
   /** Waits until exactly one node (other than `not`) holds the VIP; explains in detail when none does. */

@@ -126,7 +126,7 @@ describe('the Lease renewal check', () => {
     expect(refused.check(2 * minute + 20).ok).toBe(true);
   });
 
-  it('records the writes made through a tracked client, and not its reads', async () => {
+  it('records every request made through a tracked client, reads included (the peer-quorum Lease loop mostly reads)', async () => {
     let now = 0;
     const writes = renewals();
     const failing: KubeRest = {
@@ -136,8 +136,9 @@ describe('the Lease renewal check', () => {
       mergePatch: <T>() => Promise.resolve({} as T),
     };
     const tracked = trackWrites(failing, writes, () => now);
+    expect(writes.check(0).message).toContain('no Lease renewal yet');
     await tracked.get('/leases');
-    expect(writes.check(minute).message).toContain('no Lease renewal yet');
+    expect(writes.check(minute).message).toContain('no Lease renewal attempted or finished for');
     for (now = 0; now <= 61_000; now += 500) await tracked.create('/leases', {}).catch(() => undefined);
     expect(writes.check(now)).toMatchObject({ ok: false });
     await tracked.replace('/leases/x', {});

@@ -59,7 +59,7 @@ describe('Announcer, IPv4', () => {
     clock.advance(32_500);
     const rounds = arp.sent.filter((_, i) => i % 2 === 0).map((f) => f.at);
     expect(rounds).toEqual([0, 1000, 2000, 12_000, 22_000, 32_000]);
-    expect(announcer.counters).toEqual({ rounds: 6, framesSent: 12, sendErrors: 0 });
+    expect(announcer.counters).toEqual({ rounds: 6, framesSent: 12, sendErrors: 0, gated: 0 });
   });
 
   it('sends nothing more after stop(), even in the middle of the burst', () => {
@@ -111,7 +111,7 @@ describe('Announcer, IPv4', () => {
     announcer.start(parseVip('192.0.2.100'));
     arp.failSends = false;
     clock.advance(1000);
-    expect(announcer.counters).toEqual({ rounds: 2, framesSent: 2, sendErrors: 2 });
+    expect(announcer.counters).toEqual({ rounds: 2, framesSent: 2, sendErrors: 2, gated: 0 });
     expect(errors).toEqual(['192.0.2.100', '192.0.2.100']);
     expect(arp.sent.map((f) => f.at)).toEqual([1000, 1000]);
   });

@@ -42,7 +42,7 @@ class World {
   write(s: Speaker, holder = s.name): boolean {
     if (s.partitioned) return false;
     this.revision += 1;
-    this.store.set(s.name, { node: s.name, resourceVersion: String(this.revision), holderIdentity: holder, durationMs, claims: new Set([...s.pending, ...s.confirmed]), held: new Set(s.confirmed) });
+    this.store.set(s.name, { node: s.name, resourceVersion: String(this.revision), holderIdentity: holder, durationMs, claims: new Set([...s.pending, ...s.confirmed]), held: new Set(s.confirmed), epoch: 0, members: [] });
     s.own.renewed(this.now);
     return true;
   }

@@ -8,7 +8,7 @@ const nodes = ['node-a', 'node-b', 'node-c'];
 const vip = '192.0.2.10';
 
 function lease(node: string, claims: string[] = [], held: string[] = claims): LeaseRecord {
-  return { node, resourceVersion: '1', holderIdentity: node, durationMs: 2000, claims: new Set(claims), held: new Set(held) };
+  return { node, resourceVersion: '1', holderIdentity: node, durationMs: 2000, claims: new Set(claims), held: new Set(held), epoch: 0, members: [] };
 }
 
 function view(self: string, others: LeaseRecord[], ownClaims: string[] = [], eligible = nodes, selfValid = true): ElectionView {

@@ -43,7 +43,8 @@ describe('Layer2Ownership.stop', () => {
     const { rest, writes, release } = gatedRest();
     const lease = new SpeakerLease(rest, 'vipcast-system', 'node-1', defaultSpeakerLeaseTiming, () => performance.now());
     const ownership = new Layer2Ownership(lease, () => performance.now(), { answer: () => undefined, silence: () => undefined });
-    ownership.start(); // the first renewal is now waiting at the gate
+    ownership.start();
+    await vi.advanceTimersByTimeAsync(0); // the own-Lease read is done; the first renewal waits at the gate
     const stopped = ownership.stop();
     release(); // the renewal succeeds after stop() began, then the release is written
     await stopped;
