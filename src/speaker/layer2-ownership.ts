@@ -3,11 +3,11 @@
 // decideLayer2, confirms claims by a consistent read, and tells its hooks when to start and
 // stop answering for a VIP. It never answers past its right to: the hooks' gate (mayAnswer) is
 // asked before every frame, and a timer silences everything the moment that right ends.
-import type { PeerMesh } from '../../speakers/peer/mesh.js';
+import type { PeerMesh, PeerTimers } from '../../speakers/peer/mesh.js';
 import { NEVER } from '../../speakers/peer/codec.js';
 import { confirmClaim, decideLayer2, rendezvousScore, type ClaimReason } from './layer2-election.js';
 import { LeaseObserver, type LeaseRecord } from './lease-clock.js';
-import { isPeerQuorumRecord, leaseRecordFrom, type SpeakerLease, type SpeakerLeaseObject } from './speaker-lease.js';
+import { isPeerQuorumRecord, leaseRecordFrom, type SpeakerLease, type SpeakerLeaseObject, type SpeakerLeaseState } from './speaker-lease.js';
 
 /** What the election drives: the layer-2 speakers and the status reporting. */
 export interface OwnershipHooks {
@@ -46,6 +46,12 @@ export interface OwnershipStatus {
   readonly apiOkAgeMs: number | undefined;
 }
 
+/** Node's timers (the renewal loop keeps the process alive; as before, it is not unref'd). */
+const realTimers: PeerTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 /** The election loop of one speaker. */
 export class Layer2Ownership {
   readonly observer = new LeaseObserver();
@@ -53,9 +59,10 @@ export class Layer2Ownership {
   readonly #confirmed = new Set<string>();
   readonly #timing: OwnershipTiming;
   #vips = new Map<string, ReadonlySet<string>>();
-  #renewTimer: NodeJS.Timeout | undefined;
-  #expiryTimer: NodeJS.Timeout | undefined;
-  #peerTimer: NodeJS.Timeout | undefined;
+  readonly #timers: PeerTimers;
+  #renewTimer: unknown;
+  #expiryTimer: unknown;
+  #peerTimer: unknown;
   #deciding: Promise<void> | undefined;
   #again = false;
   #stopped = true;
@@ -80,8 +87,10 @@ export class Layer2Ownership {
     private readonly hooks: OwnershipHooks,
     private readonly peer?: PeerMesh,
     timing: Partial<OwnershipTiming> = {},
+    timers: PeerTimers = realTimers,
   ) {
     this.#timing = { ...defaultOwnershipTiming, ...timing };
+    this.#timers = timers;
   }
 
   /** The VIPs answered for now. */
@@ -95,7 +104,7 @@ export class Layer2Ownership {
     this.peer?.start();
     const tick = (): void => {
       void this.#tick().finally(() => {
-        if (!this.#stopped) this.#renewTimer = setTimeout(tick, this.lease.timing.renewIntervalMs);
+        if (!this.#stopped) this.#renewTimer = this.#timers.setTimeout(tick, this.lease.timing.renewIntervalMs);
       });
     };
     tick();
@@ -157,14 +166,14 @@ export class Layer2Ownership {
   /** Planned stop: silence everything, then release the Lease so peers take over at once. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const timer of [this.#renewTimer, this.#expiryTimer, this.#peerTimer]) clearTimeout(timer);
+    for (const timer of [this.#renewTimer, this.#expiryTimer, this.#peerTimer]) this.#timers.clearTimeout(timer);
     for (const vip of this.#confirmed) this.hooks.silence(vip, 'stopping');
     this.#confirmed.clear();
     this.#pending.clear();
     // The abandon lets peers take over even when the release below cannot reach the API.
     if (this.peer && this.#recorded) this.peer.abandon(this.#recorded.epoch);
     await this.#deciding?.catch(() => undefined);
-    await this.lease.write({ claims: new Set(), held: new Set(), epoch: this.#epoch, members: [] }, true);
+    await this.lease.write(() => ({ claims: new Set(), held: new Set(), epoch: this.#epoch, members: [] }), true);
     this.peer?.stop();
   }
 
@@ -225,12 +234,17 @@ export class Layer2Ownership {
     // An epoch that has ended (we dropped it, or peers declared it dead) is replaced by a new
     // one as soon as the new one could hold, and at once when the Lease still shows claims.
     const ended = recorded !== undefined && (recorded.epoch <= this.#droppedThrough || (this.peer?.deadToPeers ?? 0) >= recorded.epoch);
-    if (ended) this.#epoch = Math.max(this.#epoch, this.#droppedThrough + 1, (this.peer?.deadToPeers ?? 0) + 1);
+    if (ended) {
+      this.#epoch = Math.max(this.#epoch, this.#droppedThrough + 1, (this.peer?.deadToPeers ?? 0) + 1);
+      this.peer?.setEpoch(this.#epoch);
+    }
     const renew = ended && (recorded.claims > 0 || this.#couldHold(this.#members, now));
     if (leaseMode || changed || renew || now - this.#lastWriteAt >= this.#timing.peerRenewMs) {
       if (await this.#write()) this.#armExpiry();
     } else {
-      await this.lease.readOwn().catch(() => undefined);
+      // Not awaited: one slow answer must not hold up the next probe, or a single request
+      // stuck until its timeout would look like an API outage of this node (rule 6).
+      void this.lease.readOwn().catch(() => undefined);
     }
     this.#checkApi();
     this.decideSoon();
@@ -298,18 +312,22 @@ export class Layer2Ownership {
     this.peer.setEndpoints(endpoints);
   }
 
+  /** Writes our Lease with the state of the moment it is sent; true when the server accepted it. */
   #write(): Promise<boolean> {
-    const epoch = this.#epoch;
-    const members = this.#members.length > 0 ? this.#members : [this.lease.node];
-    const claims = new Set([...this.#pending, ...this.#confirmed]);
-    const sentAt = this.clock();
-    return this.lease.write({ claims, held: this.#confirmed, epoch, members, voids: this.#voids() }).then((ok) => {
-      if (!ok) return false;
+    const state = (): SpeakerLeaseState => ({
+      claims: new Set([...this.#pending, ...this.#confirmed]),
+      held: new Set(this.#confirmed),
+      epoch: this.#epoch,
+      members: this.#members.length > 0 ? this.#members : [this.lease.node],
+      voids: this.#voids(),
+    });
+    return this.lease.write(state).then(({ ok, state: sent, sentAt }) => {
+      if (!ok || !sent) return false;
       this.#lastWriteAt = sentAt;
       // A write whose epoch was dropped while it was in flight carries nothing (rule 7).
-      if (!this.#recorded || epoch >= this.#recorded.epoch) {
-        this.#recorded = { epoch, members, claims: claims.size };
-        this.peer?.setEpoch(epoch);
+      if (!this.#recorded || sent.epoch >= this.#recorded.epoch) {
+        this.#recorded = { epoch: sent.epoch, members: sent.members, claims: sent.claims.size };
+        this.peer?.setEpoch(sent.epoch);
       }
       return true;
     });
@@ -362,18 +380,21 @@ export class Layer2Ownership {
     this.#confirmed.clear();
     this.#droppedThrough = Math.max(this.#droppedThrough, recorded?.epoch ?? 0, answering ? this.#epoch : 0);
     this.#epoch = Math.max(this.#epoch, this.#droppedThrough + 1);
+    // Pings go on in the next epoch: members refuse to ack the ended one, and without acks
+    // the next one could never be recorded.
+    this.peer?.setEpoch(this.#epoch);
     return true;
   }
 
   #armExpiry(): void {
-    clearTimeout(this.#expiryTimer);
+    this.#timers.clearTimeout(this.#expiryTimer);
     // A renewal that was in flight when stop() began must not arm it again: after a planned
     // stop nothing may keep the process alive (it once held the exit for the 1.6 s validity).
     if (this.#stopped) return;
     const now = this.clock();
     const until = this.#peerMode() && this.peer && this.#recorded ? this.peer.contact.holdsUntil(this.lease.node, this.#recorded.members) : this.lease.own.validUntil;
     if (!Number.isFinite(until)) return;
-    this.#expiryTimer = setTimeout(() => {
+    this.#expiryTimer = this.#timers.setTimeout(() => {
       this.#enforceValidity();
       if (this.#valid(this.clock())) this.#armExpiry();
     }, Math.max(0, until - now) + 1);
@@ -434,7 +455,7 @@ export class Layer2Ownership {
 
   /** Decides again when a one- or two-member peer's claim would expire, since no event announces that. */
   #armPeerTimer(): void {
-    clearTimeout(this.#peerTimer);
+    this.#timers.clearTimeout(this.#peerTimer);
     if (this.#stopped) return;
     const now = this.clock();
     let next = Number.POSITIVE_INFINITY;
@@ -442,7 +463,7 @@ export class Layer2Ownership {
       if (record.claims.size === 0 || isPeerQuorumRecord(record)) continue;
       next = Math.min(next, this.observer.expiresAt(record.node) ?? next);
     }
-    if (Number.isFinite(next)) this.#peerTimer = setTimeout(() => this.decideSoon(), Math.max(0, next - now) + 1);
+    if (Number.isFinite(next)) this.#peerTimer = this.#timers.setTimeout(() => this.decideSoon(), Math.max(0, next - now) + 1);
   }
 }
 

@@ -122,6 +122,13 @@ export interface SpeakerLeaseState {
   readonly voids?: ReadonlyMap<string, number>;
 }
 
+/** What a write of the Lease came to: the state the server accepted, and when it was sent. */
+export interface LeaseWriteResult {
+  readonly ok: boolean;
+  readonly state?: SpeakerLeaseState;
+  readonly sentAt: number;
+}
+
 /** Timings of the speaker Lease. */
 export interface SpeakerLeaseTiming {
   readonly durationMs: number;
@@ -158,10 +165,13 @@ export class SpeakerLease {
     this.#path = `${this.#collection}/${encodeURIComponent(this.name)}`;
   }
 
-  /** Renews the Lease with this state; resolves true when the server accepted it. */
-  write(state: SpeakerLeaseState, release = false): Promise<boolean> {
-    const body = this.#body(state, release);
-    const result = this.#queue.then(() => this.#send(body));
+  /**
+   * Renews the Lease with the state `build` gives when the request is sent (not when it is
+   * queued: a write waiting behind slow ones must not carry old claims or an old epoch over
+   * newer ones). Resolves with the state the server accepted, or ok: false.
+   */
+  write(build: () => SpeakerLeaseState, release = false): Promise<LeaseWriteResult> {
+    const result = this.#queue.then(() => this.#send(build, release));
     this.#queue = result.catch(() => undefined);
     return result;
   }
@@ -202,30 +212,33 @@ export class SpeakerLease {
     if (this.apiFailingSince === undefined || this.apiFailingSince < this.apiOkAt) this.apiFailingSince = sentAt;
   }
 
-  async #send(body: SpeakerLeaseObject): Promise<boolean> {
+  async #send(build: () => SpeakerLeaseState, release: boolean): Promise<LeaseWriteResult> {
     const sentAt = this.clock();
     try {
-      await this.#put(body);
+      const state = await this.#put(build, release);
       this.apiOkAt = Math.max(this.apiOkAt, sentAt);
-      if (body.spec?.holderIdentity === '') this.own.invalidate();
+      if (release) this.own.invalidate();
       else this.own.renewed(sentAt);
-      return true;
+      return { ok: true, state, sentAt };
     } catch {
       this.failures++;
       this.#failedSince(sentAt);
-      return false;
+      return { ok: false, sentAt };
     }
   }
 
-  async #put(body: SpeakerLeaseObject): Promise<void> {
+  /** Sends the state `build` gives now; after a 409 or 404 re-reads and sends a fresh one once. */
+  async #put(build: () => SpeakerLeaseState, release: boolean): Promise<SpeakerLeaseState> {
     for (let attempt = 0; ; attempt++) {
+      const state = build();
+      const body = this.#body(state, release);
       try {
         const saved =
           this.#resourceVersion === undefined
             ? await this.rest.create<SpeakerLeaseObject>(this.#collection, body)
             : await this.rest.replace<SpeakerLeaseObject>(this.#path, { ...body, metadata: { ...body.metadata, resourceVersion: this.#resourceVersion } });
         this.#resourceVersion = saved.metadata.resourceVersion;
-        return;
+        return state;
       } catch (error) {
         const status = statusOf(error);
         if (attempt > 0 || (status !== 409 && status !== 404)) throw error;
