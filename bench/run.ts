@@ -7,6 +7,7 @@ import { benchController } from './controller.js';
 import { benchLab } from './lab.js';
 import { benchLayer2 } from './layer2.js';
 import { benchSpeaker } from './speaker.js';
+import { benchSpeakerApiCost } from './speaker-api-cost.js';
 import { describeMachine } from './machine.js';
 
 const benches: Record<string, () => boolean | Promise<boolean>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, () => boolean | Promise<boolean>> = {
   lab: benchLab,
   layer2: benchLayer2,
   speaker: benchSpeaker,
+  'speaker-api': benchSpeakerApiCost,
 };
 
 const wanted = process.argv.slice(2);

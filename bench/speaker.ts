@@ -1,7 +1,8 @@
 // Speaker benchmark (root; a real API server and namespaces; runs dist/): the layer-2
 // failover outage seen by a client probing every 50 ms, over repeated trials of a hard loss
 // (speaker SIGKILLed and node unplugged), a planned stop (SIGTERM) and an API partition of the
-// owner; then the speakers' steady-state API writes with 10, 100 and 1,000 Services.
+// owner, three speakers holding by peer quorum (ADR 0017); then the speakers' steady-state API
+// writes with 10, 100 and 1,000 Services.
 import { measureKubeVipLayer2 } from './kube-vip.js';
 import { percentile } from './machine.js';
 import { kubeExpectOk } from '../test/harness/kube-client.js';
@@ -10,7 +11,9 @@ import { SpeakerLab, countWrites, outageUntilServedBy, startProbe, type LabNode 
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
 
 const trials = Number(process.env['VIPCAST_BENCH_TRIALS'] ?? 20);
-const target = { hardLossP95Ms: 2000, plannedP95Ms: 300, writesPerNode: 2 };
+// Issue 14: a hard loss with three or more speakers costs at most 0.5 s in every trial; steady
+// state writes a Lease only every 30 s (ADR 0017).
+const target = { hardLossMaxMs: 500, plannedP95Ms: 300, writesPerNode: 0.1 };
 
 /** p50/p95/max of a sample, in ms. */
 export function distribution(values: readonly number[]): { p50: number; p95: number; max: number; text: string } {
@@ -33,6 +36,7 @@ async function failover(lab: SpeakerLab, vip: string, kind: 'hard' | 'planned' |
   const probe = startProbe(lab, vip);
   try {
     for (let i = 0; i < count; i++) {
+      await lab.waitForPeerQuorum();
       const owner = await lab.waitForOwner(vip);
       await outageUntilServedBy(probe, owner, Date.now() - 200);
       const at = Date.now();
@@ -45,7 +49,7 @@ async function failover(lab: SpeakerLab, vip: string, kind: 'hard' | 'planned' |
       const result = await outageUntilServedBy(probe, next, at);
       outage.push(result.outageMs);
       served.push(result.servedAfterMs);
-      if (kind === 'partition') await owner.speaker?.waitForLine(/own Lease lapsed/, 10_000);
+      if (kind === 'partition') await owner.speaker?.waitForLine(/stepped down/, 10_000);
       if (kind !== 'partition') await owner.speaker?.exited;
       await restore(lab, owner);
       // Let the restored node's Lease be seen as live again before the next trial.
@@ -83,6 +87,7 @@ async function writeRates(lab: SpeakerLab, counts: readonly number[]): Promise<M
       return list.items.map(leaseRecordFrom).reduce((sum, r) => sum + (r?.bgp.size ?? 0) + (r?.held.size ?? 0), 0);
     };
     await waitUntil(held, (n) => n >= count, 180_000, 500);
+    await lab.waitForPeerQuorum();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const writes = await countWrites(lab.admin, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases', 10_000);
     rates.set(count, lab.nodes.map((n) => (writes.get(`vipcast-speaker-${n.name}`) ?? 0) / 10));
@@ -146,7 +151,7 @@ export async function benchSpeaker(): Promise<boolean> {
       const o = distribution(outage);
       const s = distribution(served);
       console.log(`  ${label}: client outage ${o.text}; new owner serving after ${s.text}`);
-      if (kind === 'hard' && o.p95 > target.hardLossP95Ms) met = false;
+      if (kind === 'hard' && o.max > target.hardLossMaxMs) met = false;
       if (kind === 'planned' && o.p95 > target.plannedP95Ms) met = false;
     }
   } finally {
@@ -166,6 +171,6 @@ export async function benchSpeaker(): Promise<boolean> {
   } finally {
     await scaleLab.destroy();
   }
-  console.log(`  targets: hard-loss outage p95 <= ${target.hardLossP95Ms} ms and <= kube-vip tuned, planned p95 <= ${target.plannedP95Ms} ms, <= ${target.writesPerNode} API writes/s per node whatever the Service count`);
+  console.log(`  targets: hard-loss outage <= ${target.hardLossMaxMs} ms in every trial and p95 <= kube-vip tuned, planned p95 <= ${target.plannedP95Ms} ms, <= ${target.writesPerNode} Lease writes/s per node whatever the Service count`);
   return met;
 }
