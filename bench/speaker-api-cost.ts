@@ -64,13 +64,13 @@ async function measure(count: number): Promise<{ writes: number; reads: number; 
       const rest = createKubeRest(kc, { fieldManager: 'vipcast-speaker', timeoutMs: 1100, maxSockets: 2 });
       const lease = new SpeakerLease(rest, namespace, node, defaultSpeakerLeaseTiming, clock);
       const endpoint = { address: '127.0.0.1', port: 21000 + i };
-      let ownership: Layer2Ownership | undefined;
-      let mesh: PeerMesh | undefined;
-      const socket = await openUdpPeerSocket(endpoint, (packet, from) => mesh?.receive(packet, from), () => undefined);
-      mesh = new PeerMesh({ self: node, key, timing: defaultPeerTiming, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange: () => ownership?.peerChanged() });
+      // The socket delivers to the mesh, and the mesh reports to the ownership, made after both.
+      const late: { mesh?: PeerMesh; ownership?: Layer2Ownership } = {};
+      const socket = await openUdpPeerSocket(endpoint, (packet, from) => late.mesh?.receive(packet, from), () => undefined);
+      const mesh = new PeerMesh({ self: node, key, timing: defaultPeerTiming, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange: () => late.ownership?.peerChanged() });
       lease.peer = endpoint;
-      ownership = new Layer2Ownership(lease, clock, { answer: () => undefined, silence: () => undefined }, mesh);
-      const own = ownership;
+      const own = new Layer2Ownership(lease, clock, { answer: () => undefined, silence: () => undefined }, mesh);
+      Object.assign(late, { mesh, ownership: own });
       const informer = new Informer<SpeakerLeaseObject>(kc, rest, { name: 'leases', path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases` }, {
         add: (l) => own.observeLease(l),
         update: (l) => own.observeLease(l),
