@@ -3,14 +3,14 @@
 // and the real controller and speakers — plus a guided failover demo.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { labDemo } from '../lab/lab-demo.js';
+import { labDemo, type LabFault } from '../lab/lab-demo.js';
 import { labDown, removeEmptyDir } from '../lab/lab-down.js';
 import { acquireLock, labDir, stateFile, type LabFamily, type LabMode } from '../lab/lab-state.js';
 import { hostProblem } from '../lab/lab-prerequisites.js';
 import { labUp, nextSteps } from '../lab/lab-up.js';
 
 const help = `usage: vipcast lab up [--nodes N] [--mode layer2|bgp] [--family ipv4|ipv6|dual]
-       vipcast lab demo [same options, used when no lab runs yet]
+       vipcast lab demo [--fault node-loss|api-outage] [same options, used when no lab runs yet]
        vipcast lab down
 
 Runs vipcast on one Linux machine with no cluster (root needed): a real kube-apiserver and
@@ -22,6 +22,8 @@ vipcast's RBAC and an address pool applied, and "vipcast controller" plus one
   demo   create a Service, show its IP and the client reaching it, lose the owning node
          hard, show the takeover, the measured outage and the frames on the wire
          (starts a lab first when none runs)
+         --fault api-outage instead freezes the API server for 10 s and shows every
+         address still answered by the same node, and nothing moving when it thaws
   down   stop and remove everything the lab made, and only that
 
 options:
@@ -43,6 +45,7 @@ export async function labCommand(args: string[]): Promise<number> {
         nodes: { type: 'string' },
         mode: { type: 'string' },
         family: { type: 'string' },
+        fault: { type: 'string' },
       },
     });
   } catch (error) {
@@ -64,6 +67,8 @@ export async function labCommand(args: string[]): Promise<number> {
     ...(!/^[1-9]$/.test(wanted.nodes) ? [`--nodes must be 1 to 9 (got "${wanted.nodes}")`] : []),
     ...(!['layer2', 'bgp'].includes(wanted.mode) ? [`--mode must be layer2 or bgp (got "${wanted.mode}")`] : []),
     ...(!['ipv4', 'ipv6', 'dual'].includes(wanted.family) ? [`--family must be ipv4, ipv6 or dual (got "${wanted.family}")`] : []),
+    ...(values.fault !== undefined && !['node-loss', 'api-outage'].includes(values.fault) ? [`--fault must be node-loss or api-outage (got "${values.fault}")`] : []),
+    ...(values.fault !== undefined && action !== 'demo' ? ['--fault is an option of "lab demo" only'] : []),
   ];
   if (problems.length > 0) {
     console.error(`vipcast lab: ${problems.join('; ')}\n\n${help}`);
@@ -98,7 +103,7 @@ export async function labCommand(args: string[]): Promise<number> {
       for (const line of nextSteps(up.state)) out(line);
       return 0;
     }
-    const shown = await labDemo(up.state, out, () => interrupted);
+    const shown = await labDemo(up.state, out, () => interrupted, (values.fault ?? 'node-loss') as LabFault);
     // A lab the demo started stays up for the user to explore: say how.
     if (up.started) for (const line of nextSteps(up.state)) out(line);
     return shown ? 0 : 1;

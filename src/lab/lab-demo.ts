@@ -10,7 +10,7 @@ import { birdc } from './lab-bird.js';
 import { bgpLines, layer2Lines, malformedFrames, sinceZero } from './lab-frames.js';
 import { DetachedLauncher, type LabLauncher } from './lab-launcher.js';
 import { isOurs, signal, stopProcesses, writeState, type LabNodeState, type LabProcessRecord, type LabState } from './lab-state.js';
-import { labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
+import { controllerLaunch, labPrograms, plugIn, speakerLaunch } from './lab-topology.js';
 import { holders, holdsLease, peerQuorumNodes } from './lab-leases.js';
 import { inNs, pollValue } from './netns.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
@@ -94,8 +94,14 @@ async function restartSpeaker(state: LabState, launcher: LabLauncher, node: LabN
   await launcher.start(speakerLaunch(node, join(state.dir, 'speaker.kubeconfig')));
 }
 
+/** What the demo does to the lab: lose the owning node hard, or freeze the API server. */
+export type LabFault = 'node-loss' | 'api-outage';
+
+/** How long the API server stays frozen in the api-outage demo. */
+const apiOutageMs = 10_000;
+
 /** Runs the demo on a running lab; resolves true when every step worked. */
-export async function labDemo(state: LabState, out: (line: string) => void, interrupted: () => boolean = () => false): Promise<boolean> {
+export async function labDemo(state: LabState, out: (line: string) => void, interrupted: () => boolean = () => false, fault: LabFault = 'node-loss'): Promise<boolean> {
   if (state.nodes.length < 2) {
     out(`vipcast lab demo: the running lab has ${state.nodes.length} node; a failover needs another to take over. Run "vipcast lab down", then "vipcast lab demo" (3 nodes by default).`);
     return false;
@@ -152,6 +158,20 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     }
     await showStatus(admin, out);
     if (interrupted()) return false;
+
+    if (fault === 'api-outage') {
+      const at = Date.now();
+      const shown = await freezeApiServer(state, launcher, admin, probes, owners, out);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await stopProcesses([tcpdump], 3000);
+      if (state.mode === 'layer2') {
+        const lines = await layer2Lines(capture, ips, at, names);
+        out('demo: ARP/NDP frames about the Service\'s addresses on the client\'s switch port during and after the freeze, decoded by tshark, times from the freeze:');
+        for (const line of lines.slice(-40)) out(`  ${line}`);
+        if (lines.length > 40) out(`  (${lines.length - 40} earlier frames left out)`);
+      }
+      return shown;
+    }
 
     const first = probes[0];
     const lastAnswer = first?.attempts().filter((a) => a.ok).at(-1)?.answer;
@@ -218,6 +238,72 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     state.processes = state.processes.filter((r) => !transient.includes(r));
     writeState(state.dir, state);
   }
+}
+
+/**
+ * Freezes the lab's kube-apiserver (SIGSTOP) for apiOutageMs while the client keeps probing,
+ * thaws it, and shows that every address kept being served by the same node (ADR 0017).
+ */
+async function freezeApiServer(state: LabState, launcher: LabLauncher, admin: KubeCredentials, probes: readonly Probe[], owners: ReadonlyMap<string, string>, out: (line: string) => void): Promise<boolean> {
+  const apiserver = state.processes.find((r) => r.role === 'kube-apiserver');
+  if (apiserver === undefined || !isOurs(apiserver)) throw new Error('found no kube-apiserver this lab started');
+  const birdBefore = state.mode === 'bgp' ? await Promise.all(probes.map((p) => birdRoute(state, p.address))) : [];
+  out(`demo: freezing the kube-apiserver (PID ${apiserver.pid}) with SIGSTOP for ${apiOutageMs / 1000} s (t = 0): no node can renew, claim or read anything`);
+  const at = Date.now();
+  signal(apiserver.pid, 'SIGSTOP');
+  try {
+    for (let second = 2; second <= apiOutageMs / 1000; second += 2) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      if (second === 4 && state.mode === 'layer2') {
+        // The client forgets who has the addresses, so it must ask again during the outage.
+        for (const p of probes) await inNs(state.clientNs, ['ip', 'neigh', 'flush', 'to', p.address], true);
+        out('demo: t = 4 s, the client flushed its neighbour cache: its next connection asks ARP/NDP again, during the outage');
+      }
+      const recent = probes.map((p) => {
+        const attempts = p.attempts(Date.now() - 2000);
+        const served = [...new Set(attempts.filter((a) => a.ok).map((a) => a.answer))].join(', ') || 'nobody';
+        return `${p.address}: ${attempts.filter((a) => a.ok).length} of ${attempts.length} probes answered, by ${served}`;
+      });
+      out(`demo: t = ${second} s, API server still frozen; ${recent.join('; ')}`);
+    }
+  } finally {
+    signal(apiserver.pid, 'SIGCONT');
+  }
+  out(`demo: kube-apiserver thawed (SIGCONT) at ${sinceZero(Date.now() - at)}`);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const controller = state.processes.find((r) => r.role === 'controller');
+  if (controller === undefined || !isOurs(controller)) {
+    // The controller gives up leadership it cannot renew and exits; in a cluster the kubelet
+    // restarts it. The speakers never depended on it for answering.
+    out('demo: the controller exited during the freeze (it could not renew its leader Lease; in a cluster the kubelet restarts it); restarting it');
+    state.processes = state.processes.filter((r) => r.role !== 'controller');
+    writeState(state.dir, state);
+    await launcher.start(controllerLaunch(state.controllerNs, join(state.dir, 'controller.kubeconfig')));
+  }
+  let ok = true;
+  for (const p of probes) {
+    const attempts = p.attempts(at);
+    const failed = attempts.filter((a) => !a.ok);
+    const answeredBy = [...new Set(attempts.filter((a) => a.ok).map((a) => a.answer))].sort();
+    out(`demo: client during the freeze and 3 s after, for ${p.address}: ${attempts.length - failed.length} of ${attempts.length} probes answered, by ${answeredBy.join(', ') || 'nobody'}`);
+    if (failed.length > 0) ok = false;
+  }
+  if (state.mode === 'layer2') {
+    for (const [ip, owner] of owners) {
+      const now = await singleOwner(admin, ip);
+      out(`demo: ${ip} is answered by ${now} ${now === owner ? '(as before the freeze: nothing moved)' : `(it was ${owner}: it moved)`}`);
+      if (now !== owner) ok = false;
+    }
+    out(`demo: expected: no failed probe and nothing moved. The speakers hold their addresses by staying in contact with each other on UDP 7947 (ADR 0017); with the Lease alone (ADR 0013, one or two speakers) every address would have gone dark about 1.5 s into the freeze`);
+  } else {
+    for (const [i, p] of probes.entries()) {
+      const after = await birdRoute(state, p.address);
+      const same = after === birdBefore[i];
+      out(`demo: BIRD's view of ${p.address} after the freeze ${same ? '(unchanged)' : '(changed)'}:\n${indent(after)}`);
+      if (!same) ok = false;
+    }
+  }
+  return ok;
 }
 
 /** Follows one address through the loss of `lost` at `at`: who took over, and the client's outage. */

@@ -159,14 +159,7 @@ export class LabTopology {
 
   /** Starts `vipcast controller` in its namespace; resolves once it leads. */
   startController(launcher: LabLauncher, kubeconfig: string): Promise<LabProcessRecord> {
-    const { vipcast } = labPrograms();
-    return launcher.start({
-      role: 'controller',
-      ns: this.controllerNs,
-      argv: [process.execPath, vipcast, 'controller', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:7472', '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms'],
-      marker: vipcast,
-      ready: /became leader/,
-    });
+    return launcher.start(controllerLaunch(this.controllerNs, kubeconfig));
   }
 
   /** Starts `vipcast speaker` as a node, with default timings; resolves once it has started. */
@@ -185,6 +178,18 @@ async function routeToClient(ns: string): Promise<void> {
 export async function plugIn(node: LabNodeState, mode: LabMode): Promise<void> {
   await inNs(node.ns, ['ip', 'link', 'set', 'eth0', 'up']);
   if (mode === 'bgp') await routeToClient(node.ns);
+}
+
+/** How the controller is started (also to start it again, as the kubelet would). */
+export function controllerLaunch(ns: string, kubeconfig: string): { role: string; ns: string; argv: string[]; marker: string; ready: RegExp } {
+  const { vipcast } = labPrograms();
+  return {
+    role: 'controller',
+    ns,
+    argv: [process.execPath, vipcast, 'controller', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:7472', '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms'],
+    marker: vipcast,
+    ready: /became leader/,
+  };
 }
 
 /** How a node's speaker is started (also to start it again). */

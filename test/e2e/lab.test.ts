@@ -206,6 +206,26 @@ describe('vipcast lab (layer 2, IPv4, 3 nodes)', () => {
     expect(after.processes.some((p) => /^(probe|capture)/.test(p.role))).toBe(false);
   });
 
+  it('demo --fault api-outage: the API server frozen 10 s, every probe answered by the same node, nothing moves', async () => {
+    const demo = await lab('demo', '--fault', 'api-outage');
+    expect(demo.code, demo.out).toBe(0);
+    const ip = /status\.loadBalancer\.ingress = (192\.0\.2\.\d+)/.exec(demo.out)?.[1];
+    const owner = new RegExp(`(node-\\d) answers ARP/NDP for ${ip}`).exec(demo.out)?.[1];
+    expect(owner).toBeDefined();
+    expect(demo.out).toMatch(/freezing the kube-apiserver \(PID \d+\) with SIGSTOP for 10 s/);
+    const answered = new RegExp(`for ${ip}: (\\d+) of (\\d+) probes answered, by ${owner}$`, 'm').exec(demo.out);
+    expect(answered, demo.out).not.toBeNull();
+    expect(Number(answered?.[2])).toBeGreaterThan(150);
+    expect(answered?.[1]).toBe(answered?.[2]);
+    figures.push(`demo --fault api-outage: ${answered?.[1]} of ${answered?.[2]} probes answered through a 10 s freeze`);
+    expect(demo.out).toContain(`${ip} is answered by ${owner} (as before the freeze: nothing moved)`);
+    // The client asked again during the freeze (its cache was flushed at 4 s) and the owner answered.
+    expect(demo.out).toMatch(new RegExp(`\\+[4-9]\\.\\d+ s +ARP reply +${ip} is at [0-9a-f:]{17} \\(${owner}\\)$`, 'm'));
+    const after = state();
+    expect(after.processes.every(isOurs)).toBe(true);
+    expect(after.processes.map((p) => p.role)).toContain('controller');
+  });
+
   it('down removes every process and namespace the lab made, and its files', async () => {
     const before = state();
     const down = await lab('down');
