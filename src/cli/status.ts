@@ -10,12 +10,15 @@ import { loadKubeConfig } from '../k8s/kubeconfig.js';
 import { createKubeRest } from '../k8s/rest.js';
 import type { ServiceView } from '../speaker/desired.js';
 import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
-import { formatStatus, statusRows } from '../speaker/status-report.js';
+import { formatSpeakers, formatStatus, speakerRows, statusRows } from '../speaker/status-report.js';
 
-const help = `usage: vipcast status [--kubeconfig PATH] [--namespace NS] [--load-balancer-class CLASS] [--json]
+const help = `usage: vipcast status [--kubeconfig PATH] [--namespace NS] [--load-balancer-class CLASS] [--nodes] [--json]
 
 Prints, for each address of a LoadBalancer Service, the Service(s) using it, its pool, the
 mode (layer2 or bgp) and the node(s) announcing it now, as the speakers' Leases say.
+--nodes prints one row per speaker instead: how it holds its layer-2 addresses (peer-quorum,
+or lease with one or two speakers), its epoch and configuration, when its Lease was last
+written (every 30 s in peer-quorum mode), what it announces and whom it took over from.
 The kubeconfig defaults to $KUBECONFIG, then ~/.kube/config, then the in-cluster account.`;
 
 /** Runs `status`: 0 when printed, 1 when the API cannot be read, 2 on usage errors. */
@@ -30,6 +33,7 @@ export async function statusCommand(args: string[]): Promise<number> {
         namespace: { type: 'string', default: configMapRef.namespace },
         'load-balancer-class': { type: 'string' },
         json: { type: 'boolean' },
+        nodes: { type: 'boolean' },
       },
     }));
   } catch (error) {
@@ -50,6 +54,12 @@ export async function statusCommand(args: string[]): Promise<number> {
       rest.get<{ items?: SpeakerLeaseObject[] }>(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`),
       rest.get<ConfigMapObject>(`/api/v1/namespaces/${ns}/configmaps/${configMapRef.name}`).catch(() => undefined),
     ]);
+    if (values.nodes) {
+      const speakers = speakerRows(leases.items ?? [], Date.now());
+      if (values.json) console.log(JSON.stringify(speakers, null, 2));
+      else console.log(speakers.length === 0 ? 'no speaker Lease found' : formatSpeakers(speakers));
+      return 0;
+    }
     const verdict = configFromConfigMap(configMap);
     const rows = statusRows(services.items ?? [], leases.items ?? [], verdict.ok ? verdict.config : undefined, Date.now(), values['load-balancer-class']);
     if (values.json) console.log(JSON.stringify(rows, null, 2));
