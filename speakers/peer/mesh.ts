@@ -79,7 +79,9 @@ export class PeerMesh {
   #incarnation: bigint;
   readonly #endpoints = new Map<string, PeerEndpoint>();
   readonly #lastSeen = new Map<string, { incarnation: bigint; seq: number; at: number }>();
-  readonly #peerApiOkAt = new Map<string, number>();
+  /** Per member, the last few send times (our clock) of its successful API requests, newest last. */
+  readonly #peerApiOkAt = new Map<string, number[]>();
+  #lastTickAt = Number.NEGATIVE_INFINITY;
   /** Our declarations and abandon, sent again a few times against loss. */
   #repeat: { declarations: Declaration[]; abandon: number | undefined; left: number } = { declarations: [], abandon: undefined, left: 0 };
   #seq = 0;
@@ -141,9 +143,9 @@ export class PeerMesh {
     return this.#deadToPeers;
   }
 
-  /** Whether a member of our configuration had a successful API probe after `at` (our clock). */
-  peerReachedApiAfter(at: number): boolean {
-    return this.#members.some((m) => m !== this.#o.self && (this.#peerApiOkAt.get(m) ?? Number.NEGATIVE_INFINITY) > at);
+  /** Whether a member of our configuration had a successful API request after `at` and before `before` (our clock). */
+  peerReachedApiAfter(at: number, before = Number.POSITIVE_INFINITY): boolean {
+    return this.#members.some((m) => m !== this.#o.self && (this.#peerApiOkAt.get(m) ?? []).some((ok) => ok > at && ok < before));
   }
 
   /** Tells every speaker that we stopped answering for the claims of `epoch` and earlier. */
@@ -193,10 +195,10 @@ export class PeerMesh {
       case 'ack': {
         this.#notePeerApi(m.from, m.apiOkAgeMs, now);
         if (m.forIncarnation !== this.#incarnation) return;
-        const before = this.contact.holdsUntil(this.#o.self, this.#members);
-        this.contact.acked(m.from, m.forSeq, m.accepted);
+        const before = this.contact.holdsUntil(this.#o.self, this.#members, this.#epoch);
+        this.contact.acked(m.from, m.forSeq, m.accepted, m.deadThrough);
         if (m.deadThrough > this.#deadToPeers) this.#deadToPeers = m.deadThrough;
-        const after = this.contact.holdsUntil(this.#o.self, this.#members);
+        const after = this.contact.holdsUntil(this.#o.self, this.#members, this.#epoch);
         if ((before <= now) !== (after <= now) || m.deadThrough >= this.#epoch) this.#o.onChange();
         return;
       }
@@ -218,7 +220,11 @@ export class PeerMesh {
   #notePeerApi(node: string, ageMs: number, now: number): void {
     if (ageMs === NEVER) return;
     const at = now - ageMs;
-    if (at > (this.#peerApiOkAt.get(node) ?? Number.NEGATIVE_INFINITY)) this.#peerApiOkAt.set(node, at);
+    const seen = this.#peerApiOkAt.get(node) ?? [];
+    if (at <= (seen.at(-1) ?? Number.NEGATIVE_INFINITY) + 1) return;
+    seen.push(at);
+    if (seen.length > 8) seen.shift();
+    this.#peerApiOkAt.set(node, seen);
   }
 
   #drop(reason: PeerDropReason): void {
@@ -228,6 +234,8 @@ export class PeerMesh {
   #onTick(): void {
     if (this.#stopped) return;
     const now = this.#o.clock();
+    this.#noteStall(now);
+    this.#lastTickAt = now;
     for (const member of this.#members) {
       const endpoint = member === this.#o.self ? undefined : this.#endpoints.get(member);
       if (!endpoint) continue;
@@ -246,7 +254,17 @@ export class PeerMesh {
     if (Number.isFinite(next)) this.#quietTimer = this.#timers.setTimeout(() => this.#checkQuiet(), Math.max(0, next - this.#o.clock()) + 1);
   }
 
+  /**
+   * After our own process stood still (SIGSTOP, a VM pause, a long GC), the pings that came
+   * meanwhile are still unread when the first timer runs: hearing nothing then proves nothing,
+   * so every watched speaker gets a fresh quiet time. Declaring later is always safe.
+   */
+  #noteStall(now: number): void {
+    if (now - this.#lastTickAt > this.#o.timing.quietMs / 2) this.quiet.forgive(now);
+  }
+
   #checkQuiet(): void {
+    this.#noteStall(this.#o.clock());
     const declared = this.quiet.due(this.#o.clock());
     if (declared.length > 0) {
       this.counters.declarationsMade += declared.length;

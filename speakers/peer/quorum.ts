@@ -37,7 +37,8 @@ export function verdictSizeOf(n: number): number {
 /** Contact of one speaker with the members of its configuration (rules 1 and 2). */
 export class ContactTracker {
   readonly #sent = new Map<number, { readonly to: string; readonly at: number }>();
-  readonly #acked = new Map<string, number>();
+  /** Per member, the send time of the freshest ping it acked and the epoch it said it had declared dead then. */
+  readonly #acked = new Map<string, { at: number; deadThrough: number }>();
 
   constructor(private readonly holdMs: number) {}
 
@@ -56,33 +57,48 @@ export class ContactTracker {
     }
   }
 
-  /** Records an ack; true when it confirms contact (an accepted answer to our own recent ping). */
-  acked(from: string, forSeq: number, accepted: boolean): boolean {
+  /**
+   * Records an ack; true when it confirms contact (an accepted answer to our own recent ping).
+   * `deadThrough` is the highest epoch of ours the member says it declared dead.
+   */
+  acked(from: string, forSeq: number, accepted: boolean, deadThrough = 0): boolean {
     const ping = this.#sent.get(forSeq);
     if (!accepted || !ping || ping.to !== from) return false;
-    if ((this.#acked.get(from) ?? Number.NEGATIVE_INFINITY) < ping.at) this.#acked.set(from, ping.at);
+    const previous = this.#acked.get(from);
+    if (!previous || previous.at < ping.at) this.#acked.set(from, { at: ping.at, deadThrough: Math.max(deadThrough, previous?.deadThrough ?? 0) });
+    else previous.deadThrough = Math.max(previous.deadThrough, deadThrough);
     return true;
   }
 
-  /** Whether `member` is in contact at `now`. */
-  inContact(member: string, now: number): boolean {
-    return now < (this.#acked.get(member) ?? Number.NEGATIVE_INFINITY) + this.holdMs;
+  /**
+   * The send time of the freshest ping `member` acked that counts for `epoch`: none once it
+   * said it declared that epoch dead (it then acks only pings of later epochs, which say
+   * nothing about this one).
+   */
+  #ackedAt(member: string, epoch: number): number {
+    const ack = this.#acked.get(member);
+    return ack && ack.deadThrough < epoch ? ack.at : Number.NEGATIVE_INFINITY;
   }
 
-  /** The members in contact at `now`. */
-  contacts(members: readonly string[], now: number): string[] {
-    return members.filter((m) => this.inContact(m, now));
+  /** Whether `member` is in contact at `now`, for `epoch` (every epoch by default). */
+  inContact(member: string, now: number, epoch = Number.POSITIVE_INFINITY): boolean {
+    return now < this.#ackedAt(member, epoch) + this.holdMs;
+  }
+
+  /** The members in contact at `now`, for `epoch` (every epoch by default). */
+  contacts(members: readonly string[], now: number, epoch = Number.POSITIVE_INFINITY): string[] {
+    return members.filter((m) => this.inContact(m, now, epoch));
   }
 
   /**
-   * The time until which `self` holds with this configuration without another ack: the
+   * The time until which `self` holds `epoch` with this configuration without another ack: the
    * freshest acks of quorum-minus-one other members. −Infinity when it does not hold at all.
    */
-  holdsUntil(self: string, members: readonly string[]): number {
+  holdsUntil(self: string, members: readonly string[], epoch = Number.POSITIVE_INFINITY): number {
     const others = members.filter((m) => m !== self);
     const needed = quorumOf(others.length + 1) - 1;
     if (needed <= 0) return Number.POSITIVE_INFINITY;
-    const fresh = others.map((m) => this.#acked.get(m) ?? Number.NEGATIVE_INFINITY).sort((a, b) => b - a);
+    const fresh = others.map((m) => this.#ackedAt(m, epoch)).sort((a, b) => b - a);
     return (fresh[needed - 1] ?? Number.NEGATIVE_INFINITY) + this.holdMs;
   }
 }
@@ -138,6 +154,11 @@ export class QuietMonitor {
       w.lastHeard = Math.max(w.lastHeard, now);
     }
     return true;
+  }
+
+  /** Gives every watched speaker a fresh quiet time from `now` (after our own stall). */
+  forgive(now: number): void {
+    for (const w of this.#watched.values()) w.lastHeard = Math.max(w.lastHeard, now);
   }
 
   /** The highest epoch of `subject` we declared dead, 0 for none. */

@@ -27,6 +27,9 @@ export interface ApiServerOptions {
   readonly extraApiServerArgs?: readonly string[];
 }
 
+/** One of the two processes {@link TestApiServer.kill} and {@link TestApiServer.restart} act on. */
+export type ApiServerProcess = 'apiserver' | 'etcd';
+
 /** A running apiserver and etcd, with what a test needs to talk to them. */
 export interface TestApiServer {
   /** Base URL of the apiserver, `https://127.0.0.1:<port>`. */
@@ -41,7 +44,7 @@ export interface TestApiServer {
   readonly admin: KubeCredentials;
   /** Temporary directory holding certificates, etcd data and the two log files. */
   readonly dir: string;
-  /** PIDs of the two processes this harness started. */
+  /** PIDs of the two processes this harness started (after a restart, of the new ones). */
   readonly pids: { readonly etcd: number; readonly apiserver: number };
   /** Milliseconds from the first spawn until `/readyz` answered 200. */
   readonly readyAfterMs: number;
@@ -51,6 +54,14 @@ export interface TestApiServer {
   serviceAccountToken(namespace: string, name: string): Promise<KubeCredentials>;
   /** Returns credentials with a client certificate whose subject is the ServiceAccount's user and groups. */
   serviceAccountCert(namespace: string, name: string): Promise<KubeCredentials>;
+  /** Kills one process with SIGKILL, as a crash would, and resolves once it has exited; restart() brings it back. */
+  kill(which: ApiServerProcess): Promise<void>;
+  /**
+   * Starts one process again with the arguments, ports and data it was first started with
+   * (SIGKILLing it first if it still runs) and resolves once `/readyz` answers 200; rejects
+   * with the tail of its log when it dies or the API server is not ready in time.
+   */
+  restart(which: ApiServerProcess): Promise<void>;
   /** Stops both processes (SIGTERM, then SIGKILL after the deadline) and removes `dir`. */
   stop(): Promise<void>;
 }
@@ -115,18 +126,40 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
     const started = performance.now();
     const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    processes.push(
-      launch('etcd', binaries.etcd, dir, etcdArgs('vipcast-test', dir, etcdUrl, peerUrl)),
-    );
-    processes.push(launch('kube-apiserver', binaries.apiserver, dir, apiserverArgs(pki, dir, etcdUrl, securePort, options)));
+    // How each process is started, kept so that restart() starts it the same way; its index
+    // in `processes` is its place in this list (etcd first, stopped last).
+    const launchers: Record<ApiServerProcess, () => Managed> = {
+      etcd: () => launch('etcd', binaries.etcd, dir, etcdArgs('vipcast-test', dir, etcdUrl, peerUrl)),
+      apiserver: () => launch('kube-apiserver', binaries.apiserver, dir, apiserverArgs(pki, dir, etcdUrl, securePort, options)),
+    };
+    const slot: Record<ApiServerProcess, number> = { etcd: 0, apiserver: 1 };
+    processes.push(launchers.etcd());
+    processes.push(launchers.apiserver());
     const url = `https://127.0.0.1:${securePort}`;
     const admin: KubeCredentials = { server: url, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
-    await waitApiReady(admin, options.readyTimeoutMs ?? 60_000, () => {
+    const firstDead = (): string | undefined => {
       const dead = processes.find((p) => !running(p.child));
       return dead && `${dead.name} exited (${dead.child.exitCode ?? dead.child.signalCode ?? 'failed to spawn'})`;
-    });
+    };
+    await waitApiReady(admin, options.readyTimeoutMs ?? 60_000, firstDead);
     const readyAfterMs = Math.round(performance.now() - started);
-    const [etcd, apiserver] = processes;
+    const kill = async (which: ApiServerProcess): Promise<void> => {
+      const p = processes[slot[which]];
+      if (p === undefined || !running(p.child)) return;
+      p.child.kill('SIGKILL');
+      await p.exited;
+    };
+    const restart = async (which: ApiServerProcess): Promise<void> => {
+      await kill(which);
+      const p = launchers[which]();
+      processes[slot[which]] = p;
+      try {
+        await waitApiReady(admin, options.readyTimeoutMs ?? 60_000, firstDead);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(`restarting ${p.name} failed: ${message}\n--- last ${LOG_TAIL_LINES} lines of the ${p.name} log:\n${tail(p.logFile, LOG_TAIL_LINES) || '(no log)'}`, { cause: error });
+      }
+    };
     return {
       url,
       caPem: pki.ca.cert,
@@ -134,7 +167,14 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
       adminKeyPem: pki.admin.key,
       admin,
       dir,
-      pids: { etcd: etcd?.child.pid ?? 0, apiserver: apiserver?.child.pid ?? 0 },
+      pids: {
+        get etcd() {
+          return processes[slot.etcd]?.child.pid ?? 0;
+        },
+        get apiserver() {
+          return processes[slot.apiserver]?.child.pid ?? 0;
+        },
+      },
       readyAfterMs,
       writeKubeconfig: (path) => writeKubeconfig(admin, path ?? join(dir, 'admin.kubeconfig'), { cluster: 'vipcast-test', user: 'admin' }),
       serviceAccountToken: (namespace, name) => createServiceAccountToken(admin, namespace, name),
@@ -145,6 +185,8 @@ async function startOnce(binaries: KubeBinaries, options: ApiServerOptions): Pro
         });
         return { server: url, ca: pki.ca.cert, cert: pair.cert, key: pair.key };
       },
+      kill,
+      restart,
       stop,
     };
   } catch (error) {

@@ -17,6 +17,8 @@ export interface OwnershipHooks {
   silence(vip: string, reason: ClaimReason | 'stopping'): void;
   /** A note for the log. */
   log?(message: string, fields: Record<string, unknown>): void;
+  /** The API server answers again after an outage of about `outageMs` that these VIPs were kept through. */
+  keptThroughOutage?(vips: readonly string[], outageMs: number): void;
 }
 
 /** Timings of the peer-quorum ownership (ADR 0017), in milliseconds. */
@@ -76,6 +78,8 @@ export class Layer2Ownership {
   #members: readonly string[] = [];
   #lastWriteAt = Number.NEGATIVE_INFINITY;
   #outageNoted = false;
+  /** The VIPs held when an API outage was noted, for the Event once it ends. */
+  readonly #keptThroughOutage = new Set<string>();
   /** How many claims this speaker confirmed (metric). */
   elections = 0;
   /** The reason per VIP from the last decision (for status). */
@@ -157,7 +161,7 @@ export class Layer2Ownership {
       mode: this.#peerMode() ? 'peer-quorum' : 'lease',
       epoch: this.#recorded?.epoch ?? 0,
       members,
-      contacts: this.peer ? this.peer.contact.contacts(members, now) : [],
+      contacts: this.peer ? this.peer.contact.contacts(members, now, this.#recorded?.epoch) : [],
       holding: this.#valid(now),
       apiOkAgeMs: Number.isFinite(this.lease.apiOkAt) ? Math.round(now - this.lease.apiOkAt) : undefined,
     };
@@ -203,7 +207,9 @@ export class Layer2Ownership {
     const recorded = this.#recorded;
     if (!recorded || recorded.epoch <= this.#droppedThrough) return false;
     if (!this.#peerMode() || !this.peer) return this.lease.own.isValid(now);
-    return now < this.peer.contact.holdsUntil(this.lease.node, recorded.members) && this.peer.deadToPeers < recorded.epoch;
+    // A member that declared our epoch dead counts no more as contact for it, even when it acks
+    // our pings of a later epoch; one declaration alone ends nothing (a verdict needs several).
+    return now < this.peer.contact.holdsUntil(this.lease.node, recorded.members, recorded.epoch);
   }
 
   async #tick(): Promise<void> {
@@ -253,7 +259,7 @@ export class Layer2Ownership {
   /** Whether a new epoch with these members would hold now (always, for one or two). */
   #couldHold(members: readonly string[], now: number): boolean {
     if (!this.peer || members.length < 3) return true;
-    return now < this.peer.contact.holdsUntil(this.lease.node, members);
+    return now < this.peer.contact.holdsUntil(this.lease.node, members, this.#epoch);
   }
 
   /** The configuration we would record now: ourselves and the best-ranked other speakers. */
@@ -340,11 +346,22 @@ export class Layer2Ownership {
     const failingSince = this.lease.apiFailingSince;
     const failing = failingSince !== undefined && failingSince > this.lease.apiOkAt;
     if (!failing) {
+      if (this.#outageNoted) {
+        const kept = [...this.#confirmed].filter((vip) => this.#keptThroughOutage.has(vip));
+        const outageMs = Math.round(this.lease.apiOkAt - (failingSince ?? this.lease.apiOkAt));
+        this.hooks.log?.('API server reachable again; VIPs kept through the outage', { vips: kept, outageMs });
+        if (kept.length > 0) this.hooks.keptThroughOutage?.(kept, outageMs);
+      }
       this.#outageNoted = false;
+      this.#keptThroughOutage.clear();
       return;
     }
     if (now - this.lease.apiOkAt < this.#timing.stepDownAfterMs) return;
-    if (this.peer.peerReachedApiAfter(failingSince + this.#timing.stepDownMarginMs)) {
+    // A member reached the API after our failures began, and one of ours failed after that: the
+    // API works, for others. (A member's success alone is not enough: while an API server comes
+    // back, its first answers reach some nodes before others.)
+    const lastFailure = this.lease.lastFailureAt ?? Number.NEGATIVE_INFINITY;
+    if (this.peer.peerReachedApiAfter(failingSince + this.#timing.stepDownMarginMs, lastFailure - this.#timing.stepDownMarginMs)) {
       const epoch = this.#recorded.epoch;
       if (this.#drop('api-unreachable')) {
         this.hooks.log?.('API server unreachable from this node but not from its peers: stepped down', { epoch });
@@ -352,9 +369,10 @@ export class Layer2Ownership {
       }
     } else if (!this.#outageNoted && this.#confirmed.size > 0 && this.#valid(now)) {
       this.#outageNoted = true;
+      for (const vip of this.#confirmed) this.#keptThroughOutage.add(vip);
       this.hooks.log?.('API server unreachable; keeping our VIPs while a majority of our configuration is in contact', {
         vips: [...this.#confirmed],
-        contacts: this.peer.contact.contacts(this.#recorded.members, now),
+        contacts: this.peer.contact.contacts(this.#recorded.members, now, this.#recorded.epoch),
       });
     }
   }
@@ -392,7 +410,7 @@ export class Layer2Ownership {
     // stop nothing may keep the process alive (it once held the exit for the 1.6 s validity).
     if (this.#stopped) return;
     const now = this.clock();
-    const until = this.#peerMode() && this.peer && this.#recorded ? this.peer.contact.holdsUntil(this.lease.node, this.#recorded.members) : this.lease.own.validUntil;
+    const until = this.#peerMode() && this.peer && this.#recorded ? this.peer.contact.holdsUntil(this.lease.node, this.#recorded.members, this.#recorded.epoch) : this.lease.own.validUntil;
     if (!Number.isFinite(until)) return;
     this.#expiryTimer = this.#timers.setTimeout(() => {
       this.#enforceValidity();

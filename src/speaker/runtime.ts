@@ -79,6 +79,12 @@ export class SpeakerRuntime {
       answer: (vip) => this.#answer(vip),
       silence: (vip, reason) => this.#silence(vip, reason),
       log: (message, fields) => o.log.info(message, fields),
+      keptThroughOutage: (vips, outageMs) => {
+        for (const vip of vips) {
+          const desired = this.#desired.get(vip);
+          if (desired) this.#event(desired, 'Normal', 'KeptThroughAPIOutage', `node ${o.node} kept answering for ${vip} through ${(outageMs / 1000).toFixed(1)} s in which the API server was unreachable (its peers kept it in contact)`);
+        }
+      },
     }, o.peer);
     const changed = { add: () => this.schedule(), update: () => this.schedule(), delete: () => this.schedule() };
     const onError = (name: string) => (error: unknown, retryInMs: number) => o.log.warn('watch failed; restarting', { informer: name, error: String(error), retryInMs });

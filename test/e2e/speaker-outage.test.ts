@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arpRequestAnswers, readCapture } from '../harness/layer2-lab.js';
 import type { Capture, HostProcess } from '../harness/netns.js';
+import { pollValue } from '../harness/netns.js';
+import { kubeExpectOk } from '../harness/kube-client.js';
 import { SpeakerLab, outageUntilServedBy, probeResults, startProbe } from '../harness/speaker-lab.js';
 
 let lab: SpeakerLab;
@@ -63,6 +65,13 @@ describe('layer-2 VIPs through an API-server outage', () => {
     expect(await lab.holders(vip)).toEqual([owner.name]);
     const { outageMs } = await outageUntilServedBy(probe, owner, frozenAt);
     expect(outageMs).toBe(0);
+    // Once the API server answers again, the owner says what it kept through the outage.
+    const events = async (): Promise<{ reason?: string; note?: string; regarding?: { name?: string } }[]> =>
+      ((await kubeExpectOk(lab.admin, '/apis/events.k8s.io/v1/namespaces/default/events')) as { items: { reason?: string; note?: string; regarding?: { name?: string } }[] }).items;
+    const kept = await pollValue(events, (items) => items.some((e) => e.reason === 'KeptThroughAPIOutage'), 15_000, 250);
+    const note = kept.find((e) => e.reason === 'KeptThroughAPIOutage' && e.regarding?.name === 'web')?.note ?? '';
+    figures.push(`Event after the thaw: ${note}`);
+    expect(note).toContain(`node ${owner.name} kept answering for ${vip} through`);
   });
 
   it('never had two nodes answer one ARP request, and every request during the freeze was answered', async () => {

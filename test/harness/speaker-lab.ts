@@ -25,6 +25,31 @@ export const labPoolConfig = `address-pools:
   - 2001:db8::100-2001:db8::10f
 `;
 
+/** The peer channel's UDP port (ADR 0017); the lab's speakers use the default. */
+export const peerPort = 7947;
+
+/** What a node's speaker reports of the peer channel on its metrics endpoint (ADR 0017). */
+export interface PeerView {
+  /** vipcast_speaker_layer2_holding: the node may answer for its layer-2 VIPs. */
+  readonly holding: boolean;
+  /** vipcast_speaker_peer_contacts. */
+  readonly contacts: number;
+  /** vipcast_speaker_peer_configuration_members. */
+  readonly members: number;
+  /** vipcast_speaker_peer_declarations_total: peers this node declared dead so far. */
+  readonly declarations: number;
+}
+
+/** Peer-channel packets a node's tc rules drop, until restore(). */
+export interface PeerChannelCut {
+  /** Packets the rules have dropped so far, sent and received (the tc actions' own counters). */
+  dropped(): Promise<{ readonly egress: number; readonly ingress: number }>;
+  /** Removes the rules; the node's peer channel works again. */
+  restore(): Promise<void>;
+}
+
+const metricsScript = `fetch('http://127.0.0.1:7473/metrics', { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })`;
+
 const responder = `require('net').createServer((s) => { s.on('error', () => s.destroy()); s.end(process.argv[1] + '\\n'); }).listen(8080, '::', () => console.log('listening'))`;
 
 /** One node of the lab. */
@@ -192,6 +217,57 @@ export class SpeakerLab {
     const running = this.nodes.filter((n) => n.speaker !== undefined && n.speaker.child.exitCode === null && n.speaker.child.signalCode === null).map((n) => n.name);
     const ready = await pollValue(() => peerQuorumNodes(this.admin, running), (nodes) => nodes.length === running.length, timeoutMs, 100);
     if (ready.length !== running.length) throw new Error(`only ${ready.join(', ') || 'none'} of ${running.join(', ')} recorded a configuration of all running speakers within ${timeoutMs} ms`);
+  }
+
+  /** What the node's speaker reports of the peer channel now; undefined when its metrics do not answer within 2 s. */
+  async peerView(node: LabNode): Promise<PeerView | undefined> {
+    const { code, stdout } = await this.topo.run(node.host, [process.execPath, '-e', metricsScript], true);
+    if (code !== 0) return undefined;
+    const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(stdout)?.[1] ?? Number.NaN);
+    return { holding: gauge('vipcast_speaker_layer2_holding') === 1, contacts: gauge('vipcast_speaker_peer_contacts'), members: gauge('vipcast_speaker_peer_configuration_members'), declarations: gauge('vipcast_speaker_peer_declarations_total') };
+  }
+
+  /**
+   * Waits until every running speaker reports that it holds (ADR 0017 rule 2: it may answer
+   * for its VIPs, so any of them could take one over); resolves with the milliseconds waited.
+   */
+  async waitForHolding(timeoutMs = 20_000): Promise<number> {
+    const started = Date.now();
+    const running = this.nodes.filter((n) => n.speaker !== undefined && n.speaker.child.exitCode === null && n.speaker.child.signalCode === null);
+    const views = await pollValue(() => Promise.all(running.map((n) => this.peerView(n))), (all) => all.every((v) => v?.holding === true), timeoutMs, 100);
+    if (!views.every((v) => v?.holding === true)) {
+      throw new Error(`not every speaker holds within ${timeoutMs} ms: ${running.map((n, i) => `${n.name} ${JSON.stringify(views[i])}`).join(', ')}`);
+    }
+    return Date.now() - started;
+  }
+
+  /**
+   * Drops the node's peer-channel packets on its eth0 with tc: those it sends (to `to` only,
+   * when given) and, with `ingress`, those it receives. The API server stays reachable: the
+   * node reaches it over lo. The kernel here has neither gact (tc's drop) nor prio, and there
+   * are no netfilter tools, so each rule is a u32 match on a clsact qdisc whose action is a
+   * mirred redirect to a veth left down, which the kernel discards; the actions' packet
+   * counters say whether the rules matched.
+   */
+  async cutPeerChannel(node: LabNode, options: { readonly to?: string; readonly ingress?: boolean } = {}): Promise<PeerChannelCut> {
+    const host = node.host;
+    const match = ['u32', 'match', 'ip', 'protocol', '17', '0xff', 'match', 'ip', 'dport', String(peerPort), '0xffff'];
+    const drop = (index: number): string[] => ['action', 'mirred', 'egress', 'redirect', 'dev', 'peerdrop', 'index', String(index)];
+    await this.topo.run(host, ['ip', 'link', 'add', 'peerdrop', 'type', 'veth', 'peer', 'name', 'peerdrop-b']);
+    await this.topo.run(host, ['tc', 'qdisc', 'add', 'dev', 'eth0', 'clsact']);
+    await this.topo.run(host, ['tc', 'filter', 'add', 'dev', 'eth0', 'egress', 'protocol', 'ip', 'prio', '1', ...match, ...(options.to ? ['match', 'ip', 'dst', `${options.to}/32`] : []), ...drop(1)]);
+    if (options.ingress) await this.topo.run(host, ['tc', 'filter', 'add', 'dev', 'eth0', 'ingress', 'protocol', 'ip', 'prio', '1', ...match, ...drop(2)]);
+    const packets = async (index: number): Promise<number> => {
+      const { stdout } = await this.topo.run(host, ['tc', '-s', 'actions', 'get', 'action', 'mirred', 'index', String(index)], true);
+      return Number(/Sent \d+ bytes (\d+) pkt/.exec(stdout)?.[1] ?? 0);
+    };
+    return {
+      dropped: async () => ({ egress: await packets(1), ingress: options.ingress ? await packets(2) : 0 }),
+      restore: async () => {
+        await this.topo.run(host, ['tc', 'qdisc', 'del', 'dev', 'eth0', 'clsact']);
+        await this.topo.run(host, ['ip', 'link', 'del', 'peerdrop']);
+      },
+    };
   }
 
   /** Waits until exactly one node (other than `not`) holds the VIP; explains in detail when none does. */
