@@ -7,29 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../harness/netns.js';
 import type { BgpRouter } from '../harness/routers.js';
 import { birdProtocolName } from '../harness/routers.js';
-import { SpeakerLab } from '../harness/speaker-lab.js';
+import { SpeakerLab, bgpLabConfig as bgpConfig } from '../harness/speaker-lab.js';
 
-const bgpConfig = `peers:
-- peer-address: 192.0.2.254
-  peer-asn: 64512
-  my-asn: 64513
-  hold-time: 9s
-  bfd-profile: fast
-- peer-address: 2001:db8::254
-  peer-asn: 64512
-  my-asn: 64513
-  hold-time: 9s
-  bfd-profile: fast
-bfd-profiles:
-- name: fast
-  receive-interval: 100
-  transmit-interval: 100
-  detect-multiplier: 3
-address-pools:
-- name: routed
-  protocol: bgp
-  addresses: [198.51.100.0/28, 2001:db8:100::/124]
-`;
 
 let lab: SpeakerLab;
 let bird: BgpRouter;

@@ -12,7 +12,7 @@ import { arpRequestAnswers, readCapture, type CapturedFrame } from '../harness/l
 import { Layer2DecodeError } from '../../speakers/layer2/codec/errors.js';
 import type { Capture, HostProcess } from '../harness/netns.js';
 import { clientOutage } from '../../src/lab/probe-log.js';
-import { SpeakerLab, outageUntilServedBy, probeResults, startProbe, type LabNode, type ProbeResult } from '../harness/speaker-lab.js';
+import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe, type LabNode, type ProbeResult } from '../harness/speaker-lab.js';
 
 let lab: SpeakerLab;
 let capture: Capture;
@@ -188,9 +188,7 @@ beforeAll(async () => {
   vip = await lab.createService('web', 'IPv4');
   const owner = await lab.waitForOwner(vip);
   probe = startProbe(lab, vip);
-  // Every ~200 ms: well inside the responder's 10 replies/s per requester (ADR 0007), so an
-  // unanswered request means nobody was answering, not the rate limit.
-  arping = lab.topo.start(lab.client, ['sh', '-c', `while :; do arping -b -c 1 -w 1 -I eth0 ${vip} >/dev/null; sleep 0.2; done`]);
+  arping = startArping(lab, vip);
   await outageUntilServedBy(probe, owner, Date.now());
 });
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
 import type { Capture, HostProcess } from '../harness/netns.js';
 import { runHostCommand, waitUntil } from '../harness/netns.js';
-import { SpeakerLab, outageUntilServedBy, probeResults, startProbe } from '../harness/speaker-lab.js';
+import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe } from '../harness/speaker-lab.js';
 
 let lab: SpeakerLab;
 let capture: Capture;
@@ -34,8 +34,7 @@ describe('speaker, layer 2, end to end', () => {
     vip = await lab.createService('web', 'IPv4');
     const owner = await lab.waitForOwner(vip);
     probe = startProbe(lab, vip);
-    // A broadcast ARP request every ~100 ms that every node sees (arping's -i takes whole seconds).
-    arping = lab.topo.start(lab.client, ['sh', '-c', `while :; do arping -b -c 1 -w 1 -I eth0 ${vip} >/dev/null; sleep 0.1; done`]);
+    arping = startArping(lab, vip, 0.1);
     const { outageMs } = await outageUntilServedBy(probe, owner, Date.now());
     expect(outageMs).toBe(0);
     const events = (await kubeExpectOk(lab.admin, '/apis/events.k8s.io/v1/namespaces/default/events')) as { items: { reason?: string; note?: string; regarding?: { name?: string } }[] };

@@ -8,7 +8,7 @@ import { arpRequestAnswers, readCapture } from '../harness/layer2-lab.js';
 import type { Capture, HostProcess } from '../harness/netns.js';
 import { pollValue } from '../harness/netns.js';
 import { kubeExpectOk } from '../harness/kube-client.js';
-import { SpeakerLab, outageUntilServedBy, probeResults, startProbe } from '../harness/speaker-lab.js';
+import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe } from '../harness/speaker-lab.js';
 
 let lab: SpeakerLab;
 let capture: Capture;
@@ -30,9 +30,7 @@ beforeAll(async () => {
   vip = await lab.createService('web', 'IPv4');
   const owner = await lab.waitForOwner(vip);
   probe = startProbe(lab, vip);
-  // Every ~200 ms: well inside the responder's 10 replies/s per requester (ADR 0007), so an
-  // unanswered request means the owner stopped answering, not the rate limit.
-  arping = lab.topo.start(lab.client, ['sh', '-c', `while :; do arping -b -c 1 -w 1 -I eth0 ${vip} >/dev/null; sleep 0.2; done`]);
+  arping = startArping(lab, vip);
   await outageUntilServedBy(probe, owner, Date.now());
 });
 

@@ -63,6 +63,29 @@ export interface LabNode {
   speaker: HostProcess | undefined;
 }
 
+/** Two BGP peers (BIRD at .254/::254, 9 s hold, BFD at 100 ms) and a routed pool, for the BGP labs. */
+export const bgpLabConfig = `peers:
+- peer-address: 192.0.2.254
+  peer-asn: 64512
+  my-asn: 64513
+  hold-time: 9s
+  bfd-profile: fast
+- peer-address: 2001:db8::254
+  peer-asn: 64512
+  my-asn: 64513
+  hold-time: 9s
+  bfd-profile: fast
+bfd-profiles:
+- name: fast
+  receive-interval: 100
+  transmit-interval: 100
+  detect-multiplier: 3
+address-pools:
+- name: routed
+  protocol: bgp
+  addresses: [198.51.100.0/28, 2001:db8:100::/124]
+`;
+
 /** The running lab. */
 export class SpeakerLab {
   private constructor(
@@ -411,6 +434,15 @@ export async function outageUntilServedBy(probe: HostProcess, node: LabNode, fro
 }
 
 /** Starts the client's probe of ADDRESS:8080 every 50 ms. */
+/**
+ * A broadcast ARP request for `address` from the client every `intervalS` seconds (arping's -i
+ * takes whole seconds), seen by every node. At 0.2 s it stays inside the responder's 10
+ * replies/s per requester (ADR 0007), so an unanswered request means nobody was answering.
+ */
+export function startArping(lab: SpeakerLab, address: string, intervalS = 0.2): HostProcess {
+  return lab.topo.start(lab.client, ['sh', '-c', `while :; do arping -b -c 1 -w 1 -I eth0 ${address} >/dev/null; sleep ${intervalS}; done`]);
+}
+
 export function startProbe(lab: SpeakerLab, address: string): HostProcess {
   return lab.topo.start(lab.client, [process.execPath, 'dist/src/lab/lab-probe.js', address, '8080', '50', '300']);
 }

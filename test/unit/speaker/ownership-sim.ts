@@ -14,18 +14,7 @@ import { Layer2Ownership, apiOkAgeMs } from '../../../src/speaker/layer2-ownersh
 import { SpeakerLease, type SpeakerLeaseObject } from '../../../src/speaker/speaker-lease.js';
 import { PeerMesh, type PeerEndpoint, type PeerTimers } from '../../../speakers/peer/mesh.js';
 import { defaultPeerTiming, type PeerTiming } from '../../../speakers/peer/quorum.js';
-
-/** A small seeded generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../peer/mesh-world.js';
 
 interface Event {
   readonly at: number;
@@ -95,7 +84,7 @@ export class World {
   readonly #key = randomBytes(32);
 
   constructor(readonly options: WorldOptions) {
-    this.random = rng(options.seed);
+    this.random = prng(options.seed);
     const spread = options.rateSpread ?? 0.05;
     for (let i = 0; i < options.nodes; i++) {
       const node = { name: `node-${i + 1}`, index: i, rate: 1 + (this.random() * 2 - 1) * spread, offset: this.random() * 1e6, incarnation: 0, state: 'stopped', apiDown: false, deferred: [] } as unknown as SimNode;
