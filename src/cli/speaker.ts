@@ -8,7 +8,7 @@ import { responderOutcomes } from '../../speakers/layer2/responder.js';
 import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
 import { parseDurationMs } from './controller.js';
-import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, informersCheck, trackWrites } from '../controller/health.js';
+import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, informersCheck, trackRequests } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { EventRecorder } from '../k8s/events.js';
 import { loadKubeConfig } from '../k8s/kubeconfig.js';
@@ -163,7 +163,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   // Lease writes get a short timeout: a renewal slower than the lease cannot help. Each is
   // recorded for /healthz, which tells a stuck renewal loop from an unreachable API server.
   const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs });
-  const leaseRest = trackWrites(
+  const leaseRest = trackRequests(
     createKubeRest(kc, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
     leaseWrites,
     clock,

@@ -166,7 +166,7 @@ export interface RenewalLimits {
 
 /**
  * The record of a periodic write that must keep happening — the speaker's Lease renewal —
- * fed through {@link trackWrites}. It tells a server that refuses the writes (it answers:
+ * fed through {@link trackRequests}. It tells a server that refuses the writes (it answers:
  * 4xx such as 403 or 422) from one that cannot be reached (no answer, 408, 429, 5xx): only
  * the first, or a loop that stopped trying, fails the check.
  */
@@ -229,7 +229,7 @@ function answeredAndRefused(status: number): boolean {
  * A KubeRest whose requests are recorded in `writes`: the speaker's Lease loop, which between
  * two writes of a peer-quorum configuration reads its Lease to probe the API (ADR 0017).
  */
-export function trackWrites(rest: KubeRest, writes: RenewalWrites, clock: () => number): KubeRest {
+export function trackRequests(rest: KubeRest, writes: RenewalWrites, clock: () => number): KubeRest {
   const tracked = async <T>(send: () => Promise<T>): Promise<T> => {
     writes.attempted(clock());
     try {

@@ -3,7 +3,7 @@
 // stays behind, a Lease renewal loop that stopped) and never merely because the API server
 // cannot be reached, since a liveness restart during an outage only makes things worse.
 import { describe, expect, it } from 'vitest';
-import { EventLoopLag, RenewalWrites, evaluateHealth, informersCheck, judgeInformer, stuckWorkCheck, trackWrites } from '../../../src/controller/health.js';
+import { EventLoopLag, RenewalWrites, evaluateHealth, informersCheck, judgeInformer, stuckWorkCheck, trackRequests } from '../../../src/controller/health.js';
 import type { InformerHealth } from '../../../src/k8s/informer.js';
 import { KubeApiError, type KubeRest } from '../../../src/k8s/rest.js';
 
@@ -135,7 +135,7 @@ describe('the Lease renewal check', () => {
       replace: <T>() => Promise.resolve({} as T),
       mergePatch: <T>() => Promise.resolve({} as T),
     };
-    const tracked = trackWrites(failing, writes, () => now);
+    const tracked = trackRequests(failing, writes, () => now);
     expect(writes.check(0).message).toContain('no Lease renewal yet');
     await tracked.get('/leases');
     expect(writes.check(minute).message).toContain('no Lease renewal attempted or finished for');
