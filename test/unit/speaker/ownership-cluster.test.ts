@@ -45,19 +45,17 @@ describe('layer-2 ownership with a peer quorum (three speakers)', () => {
     expect(wrong.slice(0, 3), JSON.stringify(cluster.nodes.map((n) => [n.name, n.log.slice(-8)]))).toEqual([]);
   }, 20_000);
 
-  // Real timers on a shared CI machine: the bound here only catches a VIP that never moves;
-  // the hard-loss figure itself is measured in e2e (speaker-layer2) and bench.
-  it('a hard loss of the owner moves the VIP (well within 1.5 s), never with two answering', async () => {
+  it('a hard loss of the owner moves the VIP within 0.5 s, never with two answering', async () => {
     cluster = new OwnershipCluster(['node-1', 'node-2', 'node-3']);
     cluster.start([vip]);
     const owner = await settle(cluster);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const lostAt = performance.now();
     cluster.kill(owner);
-    const samples = await sample(cluster, vip, 3000);
+    const samples = await sample(cluster, vip, 1500);
     const next = samples.find((s) => s.answerers.length === 1 && s.answerers[0] !== owner);
     expect(next).toBeDefined();
-    expect((next?.at ?? Infinity) - lostAt).toBeLessThan(1500);
+    expect((next?.at ?? Infinity) - lostAt).toBeLessThan(500);
     expect(samples.filter((s) => s.answerers.length > 1)).toEqual([]);
   }, 20_000);
 
