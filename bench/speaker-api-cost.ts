@@ -4,6 +4,7 @@
 // processes, join ten at a time as a rollout would, and hold 100 layer-2 VIPs between them.
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kubeExpectOk, kubeRequest } from '../test/harness/kube-client.js';
 import { startApiServer } from '../test/harness/apiserver.js';
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
@@ -11,9 +12,9 @@ import type { WorkerReply, WorkerRequest, WorkerStatus } from './speaker-api-wor
 
 const namespace = 'vipcast-system';
 const windowMs = Number(process.env['VIPCAST_BENCH_API_WINDOW_MS'] ?? 30_000);
-/** Speaker counts to measure; the issue asks for 10 and 100. */
 /** Where each worker writes a V8 CPU profile, when set. */
 const profileDir = process.env['VIPCAST_BENCH_API_PROFILE_DIR'];
+/** Speaker counts to measure; the issue asks for 10 and 100. */
 const counts = (process.env['VIPCAST_BENCH_API_SPEAKERS'] ?? '10,100').split(',').map(Number);
 /** Speakers per child process at most: one event loop carries about 50 before its delay reaches the peer hold time. */
 const perWorker = 25;
@@ -116,8 +117,6 @@ async function statusOf(workers: readonly Worker[]): Promise<WorkerStatus> {
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 interface Measured {
   readonly writes: number;
   readonly reads: number;
@@ -183,7 +182,9 @@ async function measure(count: number): Promise<Measured> {
 /** Runs the API-cost benchmark; true when 100 speakers stay under issue 14's ceilings. */
 export async function benchSpeakerApiCost(): Promise<boolean> {
   console.log(`\nspeaker API cost: N speakers (the DaemonSet's Lease, ownership and peer-channel code, each with its own watch, up to ${perWorker} per child process over ${availableParallelism()} cores) holding ${vipCount} layer-2 VIPs against a real kube-apiserver; rates from its own metrics over ${windowMs / 1000} s`);
-  let met = true;
+  // The target is judged at 100 speakers only; a run without them has not met it.
+  let met = counts.includes(100);
+  if (!met) console.log(`  100 speakers not in VIPCAST_BENCH_API_SPEAKERS (${counts.join(',')}): the target is not judged`);
   for (const count of counts) {
     const r = await measure(count);
     const s = r.status;
