@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../src/k8s/informer.js';
 import { createKubeRest } from '../../src/k8s/rest.js';
 import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { kubeExpectOk } from '../harness/kube-client.js';
+import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
 import { waitFor } from './cluster-helpers.js';
 import { createService, deleteService, ensureNamespace } from './services.js';
 import { proxiedKubeConfig as kubeConfigVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
@@ -99,14 +99,17 @@ describe('informer', () => {
       await informer.waitSynced();
       expect(informer.lists).toBe(1);
       p.cut();
+      // The informer has seen nothing newer than this revision: the cut came first.
+      const cutAt = ((await kubeExpectOk(s.admin, '/api/v1/namespaces/gone/services')) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
       await deleteService(s.admin, 'gone', 'doomed');
       await createService(s.admin, 'gone', 'newcomer');
       // Let the apiserver compact etcd past the informer's resourceVersion: more writes,
-      // then wait until a watch from before them is refused.
+      // then wait until a read at the revision of the cut is refused as compacted (410),
+      // however long the compaction takes on this machine.
       for (let i = 0; i < 5; i++) {
         await kubeExpectOk(s.admin, '/api/v1/namespaces/gone/configmaps', { method: 'POST', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `churn-${i}` } } });
       }
-      await new Promise((resolve) => setTimeout(resolve, 3_500));
+      await waitFor(async () => (await kubeRequest(s.admin, `/api/v1/namespaces/gone/services?resourceVersion=${cutAt}&resourceVersionMatch=Exact`)).status === 410, 30_000, `etcd to be compacted past revision ${cutAt}`);
       p.restore();
       await waitFor(() => seen.deleted.includes('doomed') && seen.added.includes('newcomer'), 20_000, 'the relist to report the changes');
       expect(informer.lists).toBeGreaterThanOrEqual(2);
