@@ -89,7 +89,7 @@ const rankings = new WeakMap<ReadonlySet<string>, Map<string, readonly string[]>
 /** The eligible nodes of a VIP in rendezvous order, best first; computed once per eligible set. */
 function ranked(vip: string, eligible: ReadonlySet<string>): readonly string[] {
   let byVip = rankings.get(eligible);
-  if (!byVip) rankings.set(eligible, (byVip = new Map()));
+  if (!byVip) rankings.set(eligible, (byVip = new Map<string, readonly string[]>()));
   let order = byVip.get(vip);
   if (!order) {
     const scored = [...eligible].map((node) => ({ node, score: rendezvousScore(node, vip) }));
