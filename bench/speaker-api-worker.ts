@@ -3,6 +3,9 @@
 // socket, an Informer watching the speaker Leases), and answers the parent over IPC. Speakers
 // live in several processes so that no one event loop carries all of them: a real node runs one.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout } from 'node:timers/promises';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { loadKubeConfig } from '../src/k8s/kubeconfig.js';
 import { Informer } from '../src/k8s/informer.js';
 import { createKubeRest } from '../src/k8s/rest.js';
@@ -10,7 +13,7 @@ import { Layer2Ownership, apiOkAgeMs } from '../src/speaker/layer2-ownership.js'
 import { SpeakerLease, defaultSpeakerLeaseTiming, type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
 import { loadPeerKey } from '../src/speaker/peer-key.js';
 import { PeerMesh } from '../speakers/peer/mesh.js';
-import { defaultPeerTiming } from '../speakers/peer/quorum.js';
+import { defaultPeerTiming, peerTimingProblems } from '../speakers/peer/quorum.js';
 import { openUdpPeerSocket } from '../speakers/peer/udp.js';
 
 /** What the parent asks. */
@@ -44,13 +47,26 @@ export interface WorkerStatus {
   readonly cpu: number;
 }
 
-const [kubeconfig, namespace, vipCount, allNodesCsv] = process.argv.slice(2) as [string, string, string, string];
+const [kubeconfig, namespace, vipCount, allNodesCsv, pingScale] = process.argv.slice(2) as [string, string, string, string, string];
+// The DaemonSet's peer timings, or all of them a whole multiple longer (the parent says why).
+const scale = Number(pingScale);
+const timing = { pingIntervalMs: defaultPeerTiming.pingIntervalMs * scale, holdMs: defaultPeerTiming.holdMs * scale, quietMs: defaultPeerTiming.quietMs * scale };
+const problems = peerTimingProblems(timing);
+if (problems.length > 0) throw new Error(`bench worker: peer timing ${JSON.stringify(timing)}: ${problems.join('; ')}`);
 const clock = (): number => performance.now();
 const kc = loadKubeConfig({ kubeconfig });
 const key = await loadPeerKey(createKubeRest(kc, { fieldManager: 'bench' }), namespace);
 const allNodes = allNodesCsv.split(',');
 const vips = new Map(Array.from({ length: Number(vipCount) }, (_, i) => [`198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`, new Set(allNodes)] as const));
 const speakers: { ownership: Layer2Ownership; mesh: PeerMesh; stop: () => Promise<void> }[] = [];
+// With VIPCAST_BENCH_API_PROFILE_DIR, a CPU profile of the whole run, written when asked to stop.
+const profileDir = process.env['VIPCAST_BENCH_API_PROFILE_DIR'];
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const lag = monitorEventLoopDelay({ resolution: 10 });
 lag.enable();
 let cpuSince = process.cpuUsage();
@@ -63,7 +79,7 @@ async function startSpeaker(node: string, port: number): Promise<void> {
   // The socket delivers to the mesh, and the mesh reports to the ownership, made after both.
   const late: { mesh?: PeerMesh; ownership?: Layer2Ownership } = {};
   const socket = await openUdpPeerSocket(endpoint, (packet, from) => late.mesh?.receive(packet, from), () => undefined);
-  const mesh = new PeerMesh({ self: node, key, timing: defaultPeerTiming, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange: () => late.ownership?.peerChanged() });
+  const mesh = new PeerMesh({ self: node, key, timing, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange: () => late.ownership?.peerChanged() });
   lease.peer = endpoint;
   const ownership = new Layer2Ownership(lease, clock, { answer: () => undefined, silence: () => undefined }, mesh);
   Object.assign(late, { mesh, ownership });
@@ -123,9 +139,16 @@ process.on('message', (request: WorkerRequest) => {
         reply({ type: 'started' });
       } else if (request.type === 'status') reply({ type: 'status', status: status() });
       else {
-        for (const s of speakers) await s.stop();
-        reply({ type: 'stopped' });
-        process.disconnect();
+        if (profiler && profileDir) {
+          const { profile } = await profiler.post('Profiler.stop');
+          await writeFile(`${profileDir}/speaker-api-worker-${process.pid}.cpuprofile`, JSON.stringify(profile));
+        }
+        // All at once (each releases its Lease), and at most 5 s: the parent kills a worker
+        // that takes 10.
+        await Promise.race([Promise.all(speakers.map((s) => s.stop())), setTimeout(5_000)]);
+        // Exit once the reply is out: keep-alive agents and timers of the stopped speakers
+        // would otherwise hold the process until it is killed.
+        process.send?.({ type: 'stopped' } satisfies WorkerReply, () => process.exit(0));
       }
     } catch (error) {
       reply({ type: 'failed', error: String(error) });
