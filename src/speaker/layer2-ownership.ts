@@ -23,20 +23,43 @@ export interface OwnershipHooks {
 
 /** Timings of the peer-quorum ownership (ADR 0017), in milliseconds. */
 export interface OwnershipTiming {
-  /** A Lease in a configuration of three or more is rewritten at least this often. */
+  /** A Lease in a configuration of three or more is rewritten at least this often... */
   readonly peerRenewMs: number;
+  /**
+   * ...or, past peerRenewMs / this many speakers, this often times the number of speakers, so
+   * that the watch events every speaker's renewals cause stay linear in the speakers (ADR 0017).
+   */
+  readonly peerRenewPerSpeakerMs: number;
   /** A holder whose API requests failed this long, while a member reached the API, steps down. */
   readonly stepDownAfterMs: number;
   /** A peer's API success counts for step-down only this long after our first failure. */
   readonly stepDownMarginMs: number;
-  /** A speaker whose Lease has not changed this long, while the API answered us, leaves configurations. */
+  /**
+   * A speaker whose Lease has not changed this long, while the API answered us, leaves
+   * configurations; stretched in proportion when renewals are (peerRenewPerSpeakerMs).
+   */
   readonly memberTimeoutMs: number;
   /** The largest configuration: the speaker and this many minus one others. */
   readonly maxMembers: number;
 }
 
 /** Defaults of ADR 0017. */
-export const defaultOwnershipTiming: OwnershipTiming = { peerRenewMs: 30_000, stepDownAfterMs: 1500, stepDownMarginMs: 250, memberTimeoutMs: 90_000, maxMembers: 7 };
+export const defaultOwnershipTiming: OwnershipTiming = { peerRenewMs: 30_000, peerRenewPerSpeakerMs: 300, stepDownAfterMs: 1500, stepDownMarginMs: 250, memberTimeoutMs: 90_000, maxMembers: 7 };
+
+/**
+ * How often a speaker in a configuration of three or more rewrites its Lease when nothing
+ * changed, with `speakers` Leases observed: every 30 s up to 100 speakers, then 300 ms per
+ * speaker. Renewals then cost min(N/30, 3.3) writes/s and N × min(N/30, 3.3) watch events/s
+ * cluster-wide (every speaker watches every Lease): linear in N past 100 (ADR 0017).
+ */
+export function peerRenewIntervalMs(timing: OwnershipTiming, speakers: number): number {
+  return Math.max(timing.peerRenewMs, speakers * timing.peerRenewPerSpeakerMs);
+}
+
+/** How long a silent member stays in configurations: the same multiple of the renewal interval. */
+export function memberTimeoutMs(timing: OwnershipTiming, speakers: number): number {
+  return (timing.memberTimeoutMs * peerRenewIntervalMs(timing, speakers)) / timing.peerRenewMs;
+}
 
 /** What the speaker sees about its right to answer, for status and metrics. */
 export interface OwnershipStatus {
@@ -245,7 +268,7 @@ export class Layer2Ownership {
       this.peer?.setEpoch(this.#epoch);
     }
     const renew = ended && (recorded.claims > 0 || this.#couldHold(this.#members, now));
-    if (leaseMode || changed || renew || now - this.#lastWriteAt >= this.#timing.peerRenewMs) {
+    if (leaseMode || changed || renew || now - this.#lastWriteAt >= this.#renewIntervalMs()) {
       if (await this.#write()) this.#armExpiry();
     } else {
       // Not awaited: one slow answer must not hold up the next probe, or a single request
@@ -254,6 +277,14 @@ export class Layer2Ownership {
     }
     this.#checkApi();
     this.decideSoon();
+  }
+
+  #renewIntervalMs(): number {
+    return peerRenewIntervalMs(this.#timing, this.observer.size);
+  }
+
+  #memberTimeoutMs(): number {
+    return memberTimeoutMs(this.#timing, this.observer.size);
   }
 
   /** Whether a new epoch with these members would hold now (always, for one or two). */
@@ -265,12 +296,13 @@ export class Layer2Ownership {
   /** The configuration we would record now: ourselves and the best-ranked other speakers. */
   #desiredMembers(now: number): string[] {
     if (!this.peer) return [this.lease.node];
-    const apiSteady = now - (this.lease.lastFailureAt ?? Number.NEGATIVE_INFINITY) > this.#timing.memberTimeoutMs;
+    const timeoutMs = this.#memberTimeoutMs();
+    const apiSteady = now - (this.lease.lastFailureAt ?? Number.NEGATIVE_INFINITY) > timeoutMs;
     const candidates = this.observer.records().filter((record) => {
       if (record.node === this.lease.node || record.holderIdentity === '' || !record.peer) return false;
       if (this.#isVoid(record)) return false;
       const age = now - (this.observer.changedAt(record.node) ?? now);
-      return !(apiSteady && age > this.#timing.memberTimeoutMs);
+      return !(apiSteady && age > timeoutMs);
     });
     const self = this.lease.node;
     const chosen = candidates

@@ -71,6 +71,11 @@ export class LeaseObserver {
     return this.#seen.get(node)?.changedAt;
   }
 
+  /** How many speakers' Leases are observed, live or not. */
+  get size(): number {
+    return this.#seen.size;
+  }
+
   /** Every record seen, live or not. */
   records(): LeaseRecord[] {
     return [...this.#seen.values()].map((seen) => seen.record);
