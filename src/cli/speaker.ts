@@ -8,7 +8,7 @@ import { responderOutcomes } from '../../speakers/layer2/responder.js';
 import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
 import { parseDurationMs } from './controller.js';
-import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, informersCheck, trackRequests } from '../controller/health.js';
+import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { EventRecorder } from '../k8s/events.js';
 import { loadKubeConfig } from '../k8s/kubeconfig.js';
@@ -17,6 +17,8 @@ import { createLogger, isLogLevel } from '../log.js';
 import { linkIsUp, readKernelRoutes, routeInterface } from '../net/routes.js';
 import type { Pool } from '../config/types.js';
 import { SpeakerBgp } from '../speaker/bgp-announcer.js';
+import { reportBgpEvent } from '../speaker/bgp-events.js';
+import { speakerHealthChecks } from '../speaker/health-checks.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
 import { SpeakerRuntime } from '../speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
@@ -206,17 +208,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
     node,
     nodeLabels: () => runtime.nodeLabels(node),
     routerId: values['router-id'],
-    onEvent: (peer, event) => {
-      if (event.type === 'state') {
-        metrics.bgpSessionUp.set({ peer }, event.state === 'Established' ? 1 : 0);
-        log.info('bgp session', { peer, state: event.state });
-      } else if (event.type === 'not-announced') {
-        metrics.bgpRoutesNotAnnounced.inc({ peer }, event.prefixes.length);
-        runtime.reportNotAnnounced(peer, event.prefixes, event.reason);
-      } else if (event.type === 'notification-sent' || event.type === 'notification-received' || event.type === 'error' || event.type === 'bfd') {
-        log.warn('bgp', { peer, ...event });
-      }
-    },
+    onEvent: (peer, event) => reportBgpEvent(peer, event, { metrics, log, runtime }),
   });
   const runtime: SpeakerRuntime = new SpeakerRuntime({
     kc,
@@ -253,18 +245,9 @@ export async function speakerCommand(args: string[]): Promise<number> {
     peer,
   });
 
-  // Liveness fails only for wedges a restart cures, never because the API server is away:
-  // a restart then would withdraw BGP routes and empty caches it cannot refill. Informer
-  // errors count only before the caches first sync (nothing is announced yet); once
-  // synced, a cache whose watch keeps failing still serves what it holds.
   const lag = new EventLoopLag({ thresholdMs: limits.lagThresholdMs, sustainedMs: limits.lagSustainedMs });
   lag.start(clock, limits.lagIntervalMs);
-  const apiAnswering = (): boolean => runtime.informersHealth().some((informer) => informer.synced && informer.failingSince === undefined);
-  const checks = {
-    informers: informersCheck(() => runtime.informersHealth(), { restartOverdueMs: limits.restartOverdueMs, failingMs: limits.informerFailingMs, failingOnlyBeforeSync: true }, apiAnswering),
-    lease: leaseWrites.check,
-    eventLoop: lag.check,
-  };
+  const checks = speakerHealthChecks({ informers: () => runtime.informersHealth(), lease: leaseWrites.check, eventLoop: lag.check });
   let http;
   try {
     http = await startHttpServer({
