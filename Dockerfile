@@ -19,6 +19,7 @@ RUN npx node-gyp rebuild --directory speakers/layer2/native \
  && test -f speakers/layer2/native/build/Release/packet_socket.node \
  && test -f speakers/layer2/native/build/Release/netlink.node \
  && test -f speakers/layer2/native/build/Release/tcp_md5.node \
+ && test -f speakers/layer2/native/build/Release/udp_ttl.node \
  && npx tsc -p tsconfig.json \
  && npm prune --omit=dev --ignore-scripts
 
@@ -31,7 +32,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/speakers ./dist/speakers
-COPY --from=build /src/speakers/layer2/native/build/Release/packet_socket.node /src/speakers/layer2/native/build/Release/netlink.node /src/speakers/layer2/native/build/Release/tcp_md5.node ./speakers/layer2/native/build/Release/
+COPY --from=build /src/speakers/layer2/native/build/Release/packet_socket.node /src/speakers/layer2/native/build/Release/netlink.node /src/speakers/layer2/native/build/Release/tcp_md5.node /src/speakers/layer2/native/build/Release/udp_ttl.node ./speakers/layer2/native/build/Release/
 # An unprivileged user by default; the speaker's DaemonSet runs as UID 0 with only
 # NET_RAW and NET_ADMIN (see manifests/vipcast.yaml). The controller needs no file writes,
 # so the root filesystem can be read-only.

@@ -1,9 +1,11 @@
 // Single-hop BFD (RFC 5880, RFC 5881) for one BGP peer, asynchronous mode, no echo, no
-// authentication. The reception rules are a pure function (bfdReceive); BfdSession owns the
-// two UDP sockets (receive on 3784, send from 49152-65535 with TTL 255) and the timers.
+// authentication. The reception rules are pure functions (bfdTtlDiscard, bfdReceive);
+// BfdSession owns the two UDP sockets (receive on 3784 through the udp_ttl addon, which reports
+// each packet's TTL; send from 49152-65535 with TTL 255) and the timers.
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { BfdDiag, BfdState, decodeBfdControl, encodeBfdControl, type BfdControl, type BfdStateValue } from './bfd-packet.js';
+import { openTtlReceiver, type TtlReceiver } from './ttl-receiver.js';
 
 /** UDP port BFD Control packets are sent to (RFC 5881 section 4). */
 export const BFD_CONTROL_PORT = 3784;
@@ -69,6 +71,19 @@ function enter(v: BfdVars, state: BfdStateValue, diag: number): BfdVars {
     return { ...v, state, localDiag: diag, desiredMinTx: v.fastTx, polling: v.fastTx !== v.desiredMinTx || v.polling };
   }
   return { ...v, state, localDiag: diag, desiredMinTx: Math.max(SLOW_TX_US, v.fastTx), polling: false };
+}
+
+/** The TTL or hop limit single-hop BFD sends and accepts (RFC 5881 section 5). */
+export const BFD_TTL = 255;
+
+/**
+ * Why a packet that arrived with this IP TTL / IPv6 hop limit must be discarded, or undefined
+ * if it may be processed: single-hop BFD accepts only 255, so that a packet from beyond the
+ * link (whose TTL a router has lowered) cannot drive the session (RFC 5881 section 5).
+ */
+export function bfdTtlDiscard(ttl: number): string | undefined {
+  if (ttl === BFD_TTL) return undefined;
+  return ttl < 0 ? `TTL unknown, must be ${BFD_TTL} (RFC 5881 section 5)` : `TTL ${ttl}, not ${BFD_TTL} (RFC 5881 section 5)`;
 }
 
 /** Applies one received Control packet (RFC 5880 section 6.8.6). */
@@ -148,18 +163,30 @@ export interface BfdConfig {
 }
 
 /** Something the BFD session reports. */
-export type BfdEvent = { readonly type: 'up' } | { readonly type: 'down'; readonly diag: number } | { readonly type: 'error'; readonly message: string };
+export type BfdEvent =
+  | { readonly type: 'up' }
+  | { readonly type: 'down'; readonly diag: number }
+  | { readonly type: 'error'; readonly message: string }
+  /** `count` packets from the peer were discarded since the last such report (at most one a minute); `reason` is the latest one's. */
+  | { readonly type: 'discarded'; readonly reason: string; readonly count: number };
+
+/** Milliseconds between two reports of discarded packets, so a misconfigured peer cannot flood the log. */
+export const DISCARD_REPORT_INTERVAL_MS = 60_000;
 
 /** A single-hop BFD session to one peer (RFC 5881), started at once, stopped with stop(). */
 export class BfdSession {
   readonly #config: BfdConfig;
   readonly #listener: (e: BfdEvent) => void;
   #vars: BfdVars;
-  #rx: dgram.Socket | undefined;
+  #rx: TtlReceiver | undefined;
   #tx: dgram.Socket | undefined;
   #txTimer: NodeJS.Timeout | undefined;
   #detectTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Packets discarded for a wrong TTL: in total, and since the last report at `#reportedAt` (performance.now()). */
+  #ttlDiscards = 0;
+  #unreported = 0;
+  #reportedAt: number | undefined;
 
   /** Creates the session; call start(). */
   constructor(config: BfdConfig, listener: (e: BfdEvent) => void) {
@@ -175,18 +202,18 @@ export class BfdSession {
     return this.#vars.state;
   }
 
+  /** Packets discarded so far because their TTL or hop limit was not 255 (RFC 5881 section 5). */
+  get ttlDiscards(): number {
+    return this.#ttlDiscards;
+  }
+
   /** Binds the sockets and starts sending. */
   async start(): Promise<void> {
     const type = isIPv6(this.#config.peer) ? 'udp6' : 'udp4';
     const wildcard = type === 'udp6' ? '::' : '0.0.0.0';
-    const rx = dgram.createSocket({ type, reuseAddr: true });
-    rx.on('message', (msg, from) => this.#onMessage(msg, from.address));
-    rx.on('error', (e) => this.#listener({ type: 'error', message: `BFD receive: ${e.message}` }));
-    await new Promise<void>((resolve, reject) => {
-      rx.once('error', reject);
-      rx.bind({ address: this.#config.localAddress ?? wildcard, port: BFD_CONTROL_PORT }, () => resolve());
-    });
-    this.#rx = rx;
+    this.#rx = openTtlReceiver({ address: this.#config.localAddress ?? wildcard, port: BFD_CONTROL_PORT, reuseAddr: true }, (msg, from, ttl) =>
+      this.#onMessage(msg, from, ttl),
+    );
     // Source port from 49152-65535 (RFC 5881 section 4); retry on a port in use.
     for (let attempt = 0; ; attempt += 1) {
       const tx = dgram.createSocket(type);
@@ -239,8 +266,13 @@ export class BfdSession {
     }, ms);
   }
 
-  #onMessage(msg: Buffer, from: string): void {
+  #onMessage(msg: Buffer, from: string, ttl: number): void {
     if (this.#stopped || from.replace(/^::ffff:/, '') !== this.#config.peer) return;
+    const wrongTtl = bfdTtlDiscard(ttl);
+    if (wrongTtl !== undefined) {
+      this.#discardForTtl(wrongTtl);
+      return;
+    }
     const packet = decodeBfdControl(msg);
     if (typeof packet === 'string') return;
     const before = this.#vars;
@@ -255,6 +287,17 @@ export class BfdSession {
     }
     if (r.changed || before.desiredMinTx !== r.vars.desiredMinTx || before.remoteMinRx !== r.vars.remoteMinRx) this.#scheduleTx();
     this.#armDetect();
+  }
+
+  #discardForTtl(reason: string): void {
+    this.#ttlDiscards += 1;
+    this.#unreported += 1;
+    const now = performance.now();
+    if (this.#reportedAt !== undefined && now - this.#reportedAt < DISCARD_REPORT_INTERVAL_MS) return;
+    this.#reportedAt = now;
+    const count = this.#unreported;
+    this.#unreported = 0;
+    this.#listener({ type: 'discarded', reason, count });
   }
 
   #armDetect(): void {

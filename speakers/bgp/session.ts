@@ -184,7 +184,10 @@ export class BgpSession {
         },
         (e) => {
           if (e.type === 'error') this.#emit({ type: 'error', message: e.message });
-          else if (e.type === 'up') this.#emit({ type: 'bfd', state: 'up' });
+          else if (e.type === 'discarded') {
+            const packets = e.count === 1 ? '1 packet' : `${e.count} packets`;
+            this.#emit({ type: 'error', message: `BFD: discarded ${packets} from ${this.#config.peerAddress} since the last report, the latest with ${e.reason}` });
+          } else if (e.type === 'up') this.#emit({ type: 'bfd', state: 'up' });
           else {
             this.#emit({ type: 'bfd', state: 'down', diag: e.diag });
             this.#dispatch({ type: 'BfdDown' });

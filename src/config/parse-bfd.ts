@@ -48,7 +48,9 @@ export function readBfdProfiles(r: Reader, field: Field): BfdProfile[] {
 /**
  * Echo mode, passive mode and multi-hop TTLs: the harmless values pass (echo-mode and
  * passive-mode false, minimum-ttl 254 as MetalLB's default or 255), an echo-interval
- * passes with a warning since echo is never on, and anything else is an error.
+ * passes with a warning since echo is never on (MetalLB's documented ConfigMap example sets
+ * one beside echo-mode false, so refusing it would refuse that config), and anything else is
+ * an error.
  */
 function refuseUnimplemented(r: Reader, entries: ReadonlyMap<string, Field>): void {
   const echoMode = entries.get('echo-mode');

@@ -14,6 +14,7 @@ export default async function checkWirePrerequisites(): Promise<void> {
     if (found.code !== 0) problems.push(`${command} is missing`);
   }
   if (!existsSync('speakers/layer2/native/build/Release/packet_socket.node')) problems.push('the packet socket addon is not built');
+  if (!existsSync('speakers/layer2/native/build/Release/udp_ttl.node')) problems.push('the UDP TTL addon BFD receives through is not built');
   if (!existsSync('dist/test/wire/agents/frame-agent.js')) problems.push('dist/ is not built');
   if (problems.length > 0) throw new Error(`wire tier cannot run: ${problems.join('; ')}. Run "npm run setup" (as root).`);
 }

@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import { BfdState, decodeBfdControl, encodeBfdControl, type BfdControl } from '../../../speakers/bgp/bfd-packet.js';
-import { bfdPacket, bfdReceive, detectTimeMs, initialBfdVars, txIntervalMs, SLOW_TX_US } from '../../../speakers/bgp/bfd.js';
+import { bfdPacket, bfdReceive, bfdTtlDiscard, detectTimeMs, initialBfdVars, txIntervalMs, SLOW_TX_US } from '../../../speakers/bgp/bfd.js';
 import { initialState, step } from '../../../speakers/bgp/fsm.js';
 
 const peer = (patch: Partial<BfdControl> = {}): BfdControl => ({
@@ -108,6 +108,18 @@ describe('BFD session state (RFC 5880 section 6.8.6)', () => {
     expect(bfdReceive(start, peer({ yourDiscriminator: 5 })).discarded).toMatch(/not ours/);
     expect(bfdReceive(start, peer({ state: BfdState.Up })).discarded).toMatch(/outside Down/);
     expect(bfdReceive(start, peer({ myDiscriminator: 99 })).discarded).toMatch(/looped/);
+  });
+});
+
+describe('BFD reception TTL (RFC 5881 section 5)', () => {
+  it('processes a packet that arrived with TTL or hop limit 255 and discards any other, saying which it had', () => {
+    expect(bfdTtlDiscard(255)).toBeUndefined();
+    expect(bfdTtlDiscard(254)).toBe('TTL 254, not 255 (RFC 5881 section 5)');
+    for (const ttl of [0, 1, 64, 128]) expect(bfdTtlDiscard(ttl)).toMatch(new RegExp(`^TTL ${ttl}, not 255`));
+  });
+
+  it('discards a packet whose TTL the kernel did not report, rather than trusting it', () => {
+    expect(bfdTtlDiscard(-1)).toMatch(/^TTL unknown/);
   });
 });
 

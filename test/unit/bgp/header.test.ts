@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { BgpDecodeError } from '../../../speakers/bgp/codec/errors.js';
+import { BgpDecodeError, BgpEncodeError } from '../../../speakers/bgp/codec/errors.js';
+import type { OpenMessage } from '../../../speakers/bgp/codec/open.js';
 import { decodeMessage, encodeMessage } from '../../../speakers/bgp/codec/message.js';
 import type { CodecOptions } from '../../../speakers/bgp/codec/options.js';
 import { MARKER, hex } from './hex.js';
@@ -70,6 +71,24 @@ describe('message header (RFC 4271 4.1, 6.1)', () => {
     expect([e.code, e.subcode]).toEqual([1, 2]);
     expect(e.data).toEqual(open.subarray(16, 18));
     expect(encodeMessage({ type: 'keepalive' }, extended)).toEqual(hex(MARKER, '0013', '04'));
+  });
+
+  it('refuses to encode an OPEN past 4096 octets even when extended messages allow 65535 (RFC 8654 4)', () => {
+    // 19 header + 13 fixed fields (RFC 9072 extended length) + 3 parameter header + capabilities
+    // of 2 + value octets each: 15 of 255 octets and one of `last` make 4096 + (last - 204).
+    const open = (last: number): OpenMessage => ({
+      type: 'open',
+      myAs: 65001,
+      holdTime: 180,
+      bgpId: '10.0.0.1',
+      capabilities: [...Array.from({ length: 15 }, () => Buffer.alloc(255)), Buffer.alloc(last)].map((value) => ({ kind: 'unknown', code: 200, value })),
+    });
+    const extended = { maxMessageLength: 65535 };
+    expect(encodeMessage(open(204), extended).length).toBe(4096);
+    expect(encodeMessage(open(204)).length).toBe(4096);
+    expect(() => encodeMessage(open(205), extended)).toThrow(BgpEncodeError);
+    expect(() => encodeMessage(open(205), extended)).toThrow('message of 4097 octets exceeds 4096');
+    expect(() => encodeMessage(open(205))).toThrow('message of 4097 octets exceeds 4096');
   });
 
   it('accepts a 4096-octet message and, with extended messages, a larger one (RFC 8654)', () => {

@@ -44,4 +44,16 @@ describe('BFD features vipcast does not implement', () => {
     });
     expect(profile('  echo-interval: 5\n').ok).toBe(false);
   });
+
+  it("accepts MetalLB's documented example profile as written, though it sets an echo-interval, and refuses it once echo-mode is true", () => {
+    // MetalLB's ConfigMap documentation (FRR mode): the reason echo-interval is not refused.
+    const metallb = '  receive-interval: 179\n  transmit-interval: 180\n  echo-interval: 62\n  echo-mode: false\n  passive-mode: false\n  minimum-ttl: 254\n';
+    const result = profile(metallb);
+    expect(result).toMatchObject({ ok: true, config: { bfdProfiles: [{ transmitInterval: 180, receiveInterval: 179 }] } });
+    expect(result.warnings.map((w) => w.path)).toEqual(['bfd-profiles[0].echo-interval']);
+    const echoOn = profile(metallb.replace('echo-mode: false', 'echo-mode: true'));
+    expect(echoOn.ok).toBe(false);
+    if (echoOn.ok) return;
+    expect(echoOn.errors.map((e) => e.path)).toEqual(['bfd-profiles[0].echo-mode']);
+  });
 });

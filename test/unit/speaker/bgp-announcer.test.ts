@@ -49,6 +49,21 @@ describe('speaker BGP sessions', () => {
     expect(stopped).toEqual([0]);
   });
 
+  it("gives the session a BFD profile's transmit-interval and receive-interval as two values", () => {
+    const { bgp, made } = announcer();
+    const result = parseConfig(`
+bfd-profiles:
+- {name: split, transmit-interval: 150, receive-interval: 400, detect-multiplier: 4}
+peers:
+- {peer-address: 192.0.2.254, peer-asn: 64512, my-asn: 64513, bfd-profile: split}
+address-pools:
+- {name: edge, protocol: bgp, addresses: [198.51.100.0/24]}
+`);
+    if (!result.ok) throw new Error(JSON.stringify(result.errors));
+    bgp.setVips(vips(result.config), result.config);
+    expect(made.map((m) => m.bfd)).toEqual([{ transmitIntervalMs: 150, receiveIntervalMs: 400, multiplier: 4 }]);
+  });
+
   it('starts a new session when the BFD profile it uses changes', () => {
     const { bgp, made, stopped } = announcer();
     const first = config('bfd-profile: fast');
