@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 // changing sources. `k8s` runs a real kube-apiserver and etcd (scripts/build-kube) on
 // loopback. `bgp` runs our BGP speaker against BIRD, FRR and GoBGP in namespaces. `e2e`
 // combines a real API server with namespaces (controller, speakers, control-plane VIP, lab).
+// `image` builds the image from the Dockerfile (scripts/build-image: Docker, local base
+// stand-ins) and runs its programs with the manifests' securityContext.
 // All fail, never skip, when their prerequisites are missing.
 export default defineConfig({
   test: {
@@ -54,6 +56,17 @@ export default defineConfig({
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
+          maxWorkers: 1,
+        },
+      },
+      {
+        test: {
+          name: 'image',
+          include: ['test/image/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/image/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
           maxWorkers: 1,
         },
       },

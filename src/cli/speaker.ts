@@ -21,7 +21,7 @@ import { reportBgpEvent } from '../speaker/bgp-events.js';
 import { speakerHealthChecks } from '../speaker/health-checks.js';
 import { createSpeakerMetrics } from '../speaker/metrics.js';
 import { SpeakerRuntime } from '../speaker/runtime.js';
-import { SpeakerLease, defaultSpeakerLeaseTiming, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
+import { SpeakerLease, defaultSpeakerLeaseTiming, speakerLeasePrefix, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
 import { PeerMesh } from '../../speakers/peer/mesh.js';
 import { defaultPeerTiming } from '../../speakers/peer/quorum.js';
 import { openUdpPeerSocket } from '../../speakers/peer/udp.js';
@@ -164,7 +164,9 @@ export async function speakerCommand(args: string[]): Promise<number> {
   const rest = createKubeRest(kc, { fieldManager: speakerFieldManager });
   // Lease writes get a short timeout: a renewal slower than the lease cannot help. Each is
   // recorded for /healthz, which tells a stuck renewal loop from an unreachable API server.
-  const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs });
+  const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs }, ({ failing, message }) =>
+    failing ? log.warn(message, { lease: `${speakerLeasePrefix}${node}` }) : log.info(message, { lease: `${speakerLeasePrefix}${node}` }),
+  );
   const leaseRest = trackRequests(
     createKubeRest(kc, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
     leaseWrites,

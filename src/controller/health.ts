@@ -179,8 +179,19 @@ export class RenewalWrites {
   private unreachableSince: number | undefined;
   private lastFailure: string | undefined;
 
-  /** Creates an empty record; `what` names the writes in messages. */
-  constructor(private readonly what: string, private readonly limits: RenewalLimits) {}
+  /** The failure last reported to `onChange`, until a write succeeds. */
+  private reported: string | undefined;
+
+  /**
+   * Creates an empty record; `what` names the writes in messages. `onChange`, when given, hears
+   * each new kind of failure once (not every retry) and the first success after failures, so a
+   * refused or unreachable renewal is logged, never silent.
+   */
+  constructor(
+    private readonly what: string,
+    private readonly limits: RenewalLimits,
+    private readonly onChange?: (change: { readonly failing: boolean; readonly message: string }) => void,
+  ) {}
 
   /** A write was sent at `now`. */
   attempted(now: number): void {
@@ -194,6 +205,8 @@ export class RenewalWrites {
     this.lastSuccessAt = now;
     this.refusedSince = undefined;
     this.unreachableSince = undefined;
+    if (this.reported !== undefined) this.onChange?.({ failing: false, message: `${this.what} succeeded again after: ${this.reported}` });
+    this.reported = undefined;
   }
 
   /** A write failed at `now` with this HTTP status (0: no answer). */
@@ -202,6 +215,12 @@ export class RenewalWrites {
     this.lastFailure = status === 0 ? message : `${status}: ${message}`;
     if (answeredAndRefused(status)) this.refusedSince ??= now;
     else this.unreachableSince ??= now;
+    // Timeouts differ only in their figures; report a kind of failure once.
+    const kind = this.lastFailure.replace(/\d+/g, 'N');
+    if (kind !== this.reported?.replace(/\d+/g, 'N')) {
+      this.reported = this.lastFailure;
+      this.onChange?.({ failing: true, message: `${this.what} failed: ${this.lastFailure}` });
+    }
   }
 
   /** The check. */
@@ -237,7 +256,9 @@ export function trackRequests(rest: KubeRest, writes: RenewalWrites, clock: () =
       writes.succeeded(clock());
       return answer;
     } catch (error) {
-      writes.failed(clock(), statusOf(error), error instanceof Error ? error.message : String(error));
+      // 404 is an answer the caller expects (our Lease does not exist yet, or was deleted), not a failure.
+      if (statusOf(error) === 404) writes.succeeded(clock());
+      else writes.failed(clock(), statusOf(error), error instanceof Error ? error.message : String(error));
       throw error;
     }
   };

@@ -116,8 +116,16 @@ export const imageNodeFlags = ['--max-semi-space-size=2'] as const;
  * `['bin/vipcast.js', 'controller']` to run the program exactly as the image does.
  */
 export function startController(args: readonly string[], entry: readonly string[] = [agent]): ControllerProcess {
-  const child = spawn(process.execPath, [...imageNodeFlags, ...entry, '--metrics-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error('the controller did not start');
+  return startLogged(process.execPath, [...imageNodeFlags, ...entry, '--metrics-address=127.0.0.1:0', ...args], 'controller started');
+}
+
+/**
+ * Starts a vipcast program as `command argv` (node, or `docker run` of the image) whose JSON
+ * log says `startedMsg` with its metrics port once it serves; collects its log lines.
+ */
+export function startLogged(command: string, argv: readonly string[], startedMsg: string): ControllerProcess {
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`${command} did not start`);
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -136,7 +144,7 @@ export function startController(args: readonly string[], entry: readonly string[
   child.stderr?.on('data', (chunk: Buffer) => logs.push({ level: 'stderr', msg: chunk.toString('utf8') }));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const metricsPort = async (): Promise<number> => {
-    const entry = await waitFor(() => logs.find((l) => l['msg'] === 'controller started'), 20_000, 'the controller to start');
+    const entry = await waitFor(() => logs.find((l) => l['msg'] === startedMsg), 20_000, `the log line "${startedMsg}"`);
     return Number(entry['metricsPort']);
   };
   return {

@@ -126,6 +126,24 @@ describe('the Lease renewal check', () => {
     expect(refused.check(2 * minute + 20).ok).toBe(true);
   });
 
+  it('reports each kind of failure once, not every retry, and the first success after failures', () => {
+    const heard: { failing: boolean; message: string }[] = [];
+    const writes = new RenewalWrites('Lease renewal', { stalledMs: 30_000, refusedMs: 60_000 }, (change) => heard.push(change));
+    writes.attempted(0);
+    writes.succeeded(10);
+    expect(heard).toEqual([]);
+    for (let t = 500; t <= 5_000; t += 500) writes.failed(t, 403, 'leases "vipcast-speaker-a" is forbidden: a vipcast speaker may write only the Lease of its own node');
+    for (let t = 5_500; t <= 8_000; t += 500) writes.failed(t, 0, `PUT /apis/... timed out after ${1_100 + t} ms`);
+    writes.succeeded(8_500);
+    writes.failed(9_000, 0, 'PUT /apis/... timed out after 1100 ms');
+    expect(heard).toEqual([
+      { failing: true, message: 'Lease renewal failed: 403: leases "vipcast-speaker-a" is forbidden: a vipcast speaker may write only the Lease of its own node' },
+      { failing: true, message: 'Lease renewal failed: PUT /apis/... timed out after 6600 ms' },
+      { failing: false, message: 'Lease renewal succeeded again after: PUT /apis/... timed out after 6600 ms' },
+      { failing: true, message: 'Lease renewal failed: PUT /apis/... timed out after 1100 ms' },
+    ]);
+  });
+
   it('records every request made through a tracked client, reads included (the peer-quorum Lease loop mostly reads)', async () => {
     let now = 0;
     const writes = renewals();
@@ -143,6 +161,22 @@ describe('the Lease renewal check', () => {
     expect(writes.check(now)).toMatchObject({ ok: false });
     await tracked.replace('/leases/x', {});
     expect(writes.check(now).ok).toBe(true);
+  });
+
+  it('counts a 404 (our Lease does not exist yet) as an answer, not as a refusal', async () => {
+    let now = 0;
+    const heard: string[] = [];
+    const writes = new RenewalWrites('Lease renewal', { stalledMs: 30_000, refusedMs: 60_000 }, (change) => heard.push(change.message));
+    const absent: KubeRest = {
+      get: () => Promise.reject(new KubeApiError('GET', '/leases/x', 404, { message: 'not found' })),
+      create: <T>() => Promise.resolve({} as T),
+      replace: <T>() => Promise.resolve({} as T),
+      mergePatch: <T>() => Promise.resolve({} as T),
+    };
+    const tracked = trackRequests(absent, writes, () => now);
+    for (now = 0; now <= 61_000; now += 500) await expect(tracked.get('/leases/x')).rejects.toThrow('404');
+    expect(writes.check(now)).toMatchObject({ ok: true });
+    expect(heard).toEqual([]);
   });
 });
 
