@@ -2,11 +2,9 @@
 // (speakers/layer2/native/tcp_md5.cc) when the session needs a TCP MD5 signature key
 // (RFC 2385) or a chosen TTL (eBGP multihop), which node:net cannot set before the SYN.
 // See docs/adr/0009-tcp-md5.md.
-import { closeSync, existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync } from 'node:fs';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../common/native-addon.js';
 
 /** Where and how to connect (RFC 4271 section 8.2.1 port 179 by default). */
 export interface TcpTarget {
@@ -34,21 +32,8 @@ interface Md5Addon {
   ): () => void;
 }
 
-const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', 'tcp_md5.node');
-let addon: Md5Addon | undefined;
-
-/** Loads the addon from the package root, found by walking up from this file. */
 function loadAddon(): Md5Addon {
-  if (addon) return addon;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, addonPath);
-    if (existsSync(candidate)) {
-      addon = createRequire(import.meta.url)(candidate) as Md5Addon;
-      return addon;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`TCP MD5 and TTL need vipcast's native addon (${addonPath}); run "npm run setup"`);
+  return loadNativeAddon<Md5Addon>('tcp_md5', "TCP MD5 and TTL need vipcast's native addon");
 }
 
 /** True when `target` needs the native addon rather than node:net. */

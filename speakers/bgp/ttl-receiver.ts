@@ -2,10 +2,7 @@
 // shows, through vipcast's udp_ttl addon (speakers/layer2/native/udp_ttl.cc). Single-hop BFD
 // needs it to discard packets that did not come from a directly connected system (RFC 5881
 // section 5). See docs/adr/0018-bfd-ttl-check.md.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../common/native-addon.js';
 
 /** Where to receive. */
 export interface TtlReceiverOptions {
@@ -28,21 +25,8 @@ interface Addon {
   UdpReceiver: new (options: TtlReceiverOptions, onMessage: TtlMessageHandler) => TtlReceiver;
 }
 
-const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', 'udp_ttl.node');
-let addon: Addon | undefined;
-
-/** Loads the addon from the package root, found by walking up from this file. */
 function loadAddon(): Addon {
-  if (addon) return addon;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, addonPath);
-    if (existsSync(candidate)) {
-      addon = createRequire(import.meta.url)(candidate) as Addon;
-      return addon;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`BFD's TTL check needs vipcast's native addon (${addonPath}); run "npm run setup"`);
+  return loadNativeAddon<Addon>('udp_ttl', "BFD's TTL check needs vipcast's native addon");
 }
 
 /** Binds a UDP socket (throws if it cannot) and passes every datagram to onMessage with its TTL. */

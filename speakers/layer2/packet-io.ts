@@ -1,9 +1,6 @@
 // Sending and receiving Ethernet frames on a Linux interface, through vipcast's small
 // AF_PACKET addon (speakers/layer2/native). Needs CAP_NET_RAW; never sets promiscuous mode.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../common/native-addon.js';
 import { encodeBpf } from './bpf.js';
 import type { BpfInstruction } from './bpf.js';
 
@@ -31,21 +28,8 @@ interface Addon {
   interfaceInfo(name: string): LinkInfo;
 }
 
-const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', 'packet_socket.node');
-let addon: Addon | undefined;
-
-/** Loads the addon from the package root (found by walking up from this file). */
 function loadAddon(): Addon {
-  if (addon) return addon;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, addonPath);
-    if (existsSync(candidate)) {
-      addon = createRequire(import.meta.url)(candidate) as Addon;
-      return addon;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`vipcast's packet socket addon is not built (${addonPath}); run "npm run setup"`);
+  return loadNativeAddon<Addon>('packet_socket', "vipcast's packet socket addon is not built");
 }
 
 /** Index, MAC and state of a network interface. */

@@ -2,11 +2,8 @@
 // (speakers/layer2/native/netlink.cc): add or delete one address, list addresses, and find the
 // interface the kernel routes an address through. No `ip` process is spawned. Adding and
 // deleting need CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIPv4, isIPv6 } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadNativeAddon } from '../../speakers/common/native-addon.js';
 import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speakers/common/ip-text.js';
 
 /** IFA_F_NODAD (linux/if_addr.h): an IPv6 address skips duplicate address detection. */
@@ -58,21 +55,8 @@ interface NetlinkAddon {
   interfaceName(index: number): string | undefined;
 }
 
-const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', 'netlink.node');
-let addon: NetlinkAddon | undefined;
-
-/** Loads the addon from the package root (found by walking up from this file). */
 function loadAddon(): NetlinkAddon {
-  if (addon) return addon;
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const candidate = join(dir, addonPath);
-    if (existsSync(candidate)) {
-      addon = createRequire(import.meta.url)(candidate) as NetlinkAddon;
-      return addon;
-    }
-    if (dirname(dir) === dir) break;
-  }
-  throw new Error(`vipcast's netlink addon is not built (${addonPath}); run "npm run setup"`);
+  return loadNativeAddon<NetlinkAddon>('netlink', "vipcast's netlink addon is not built");
 }
 
 /** The address as 4 or 16 bytes; throws RangeError for anything else. */

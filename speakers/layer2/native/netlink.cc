@@ -4,6 +4,8 @@
 // (RTM_GETROUTE). Each call opens a socket, sends one request, reads the kernel's answer
 // and closes it: the kernel answers at once, so nothing blocks. Adding and deleting need
 // CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
+#include "addon_util.h"
+
 #include <napi.h>
 
 #include <errno.h>
@@ -21,13 +23,9 @@
 
 namespace {
 
-constexpr size_t kBufferSize = 64 * 1024;
+using vipcast::SystemError;
 
-Napi::Error SystemError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  return error;
-}
+constexpr size_t kBufferSize = 64 * 1024;
 
 // A request being built: the netlink header, a fixed family header, then attributes.
 class Request {

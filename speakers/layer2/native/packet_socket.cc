@@ -3,6 +3,8 @@
 // joins link-layer multicast groups on request (PACKET_ADD_MEMBERSHIP) so that frames to
 // solicited-node addresses reach it. Receiving is driven by a libuv poll on the socket,
 // so no thread is parked waiting. See docs/adr/0006-layer2-packet-io.md.
+#include "addon_util.h"
+
 #include <napi.h>
 #include <uv.h>
 
@@ -19,11 +21,7 @@
 
 namespace {
 
-Napi::Error SystemError(Napi::Env env, const char* what, int err) {
-  Napi::Error error = Napi::Error::New(env, std::string(what) + ": " + strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  return error;
-}
+using vipcast::SystemError;
 
 // interfaceInfo(name) -> { index, mac: Buffer(6), up: boolean }
 Napi::Value InterfaceInfo(const Napi::CallbackInfo& info) {

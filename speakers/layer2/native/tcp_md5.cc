@@ -4,6 +4,8 @@
 // direct peers by convention). The connect is non-blocking; a libuv poll reports when it has
 // finished, and the caller then adopts the descriptor with `new net.Socket({ fd })`.
 // See docs/adr/0009-tcp-md5.md.
+#include "addon_util.h"
+
 #include <napi.h>
 #include <uv.h>
 
@@ -21,29 +23,8 @@
 
 namespace {
 
-Napi::Error SystemError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  return error;
-}
-
-// Parses an IPv4 or IPv6 literal into `out`; returns the address length or 0.
-socklen_t ParseAddress(const std::string& text, int port, struct sockaddr_storage* out) {
-  memset(out, 0, sizeof(*out));
-  auto* v4 = reinterpret_cast<struct sockaddr_in*>(out);
-  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    return sizeof(*v4);
-  }
-  auto* v6 = reinterpret_cast<struct sockaddr_in6*>(out);
-  if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    return sizeof(*v6);
-  }
-  return 0;
-}
+using vipcast::ParseAddress;
+using vipcast::SystemError;
 
 // One connect in progress. Shared by the poll handle and the JS cancel function.
 struct Attempt {

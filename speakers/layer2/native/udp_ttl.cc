@@ -4,6 +4,8 @@
 // but filter only TCP, so the value is read per datagram with IP_RECVTTL / IPV6_RECVHOPLIMIT
 // and the caller decides (and counts) the discard. Receiving is driven by a libuv poll on
 // Node's own loop. See docs/adr/0018-bfd-ttl-check.md.
+#include "addon_util.h"
+
 #include <napi.h>
 #include <uv.h>
 
@@ -18,29 +20,8 @@
 
 namespace {
 
-Napi::Error SystemError(Napi::Env env, const std::string& what, int err) {
-  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  return error;
-}
-
-// Parses an IPv4 or IPv6 literal into `out`; returns the address length or 0.
-socklen_t ParseAddress(const std::string& text, int port, struct sockaddr_storage* out) {
-  memset(out, 0, sizeof(*out));
-  auto* v4 = reinterpret_cast<struct sockaddr_in*>(out);
-  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    return sizeof(*v4);
-  }
-  auto* v6 = reinterpret_cast<struct sockaddr_in6*>(out);
-  if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    return sizeof(*v6);
-  }
-  return 0;
-}
+using vipcast::ParseAddress;
+using vipcast::SystemError;
 
 // The sender's address as text; an IPv4 sender on an IPv6 socket comes as ::ffff:a.b.c.d.
 std::string AddressText(const struct sockaddr_storage& from) {

@@ -1,0 +1,41 @@
+// Helpers every vipcast addon shares: a JS Error for a failed system call, and parsing an
+// address literal into a sockaddr.
+#pragma once
+
+#include <napi.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <string>
+
+namespace vipcast {
+
+// An Error "what: strerror(err)" whose `errno` property is err.
+inline Napi::Error SystemError(Napi::Env env, const std::string& what, int err) {
+  Napi::Error error = Napi::Error::New(env, what + ": " + strerror(err));
+  error.Set("errno", Napi::Number::New(env, err));
+  return error;
+}
+
+// Parses an IPv4 or IPv6 literal and a port into `out`; returns the address length, or 0.
+inline socklen_t ParseAddress(const std::string& text, int port, struct sockaddr_storage* out) {
+  memset(out, 0, sizeof(*out));
+  auto* v4 = reinterpret_cast<struct sockaddr_in*>(out);
+  if (inet_pton(AF_INET, text.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    return sizeof(*v4);
+  }
+  auto* v6 = reinterpret_cast<struct sockaddr_in6*>(out);
+  if (inet_pton(AF_INET6, text.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    return sizeof(*v6);
+  }
+  return 0;
+}
+
+}  // namespace vipcast
