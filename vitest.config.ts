@@ -7,7 +7,9 @@ import { defineConfig } from 'vitest/config';
 // loopback. `bgp` runs our BGP speaker against BIRD, FRR and GoBGP in namespaces. `e2e`
 // combines a real API server with namespaces (controller, speakers, control-plane VIP, lab).
 // `image` builds the image from the Dockerfile (scripts/build-image: Docker, local base
-// stand-ins) and runs its programs with the manifests' securityContext.
+// stand-ins) and runs its programs with the manifests' securityContext. `cluster` makes a real
+// multi-node cluster of kubeadm node containers (scripts/cluster) with vipcast installed from
+// manifests/vipcast.yaml and runs traffic through it.
 // All fail, never skip, when their prerequisites are missing.
 export default defineConfig({
   test: {
@@ -68,6 +70,18 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxWorkers: 1,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/cluster/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          maxWorkers: 1,
+          fileParallelism: false,
         },
       },
     ],
