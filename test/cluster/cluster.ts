@@ -227,7 +227,11 @@ export function overlappingAnswerers(answers: readonly Answer[], windowMs = 2000
   return problems;
 }
 
-/** The echo workload: answers each TCP connection on 8080 with its node's name. */
+/**
+ * The echo workload: answers each TCP connection on 8080 with its node's name. On SIGTERM it
+ * keeps serving for 2 s, as a well-behaved application does while its endpoint is withdrawn,
+ * so that a client's failures during a drain or a rollout are vipcast's, not the backend's.
+ */
 export function echoWorkload(kind: 'DaemonSet' | 'Deployment', name: string, extra: { nodeName?: string; replicas?: number } = {}): string {
   const spec = {
     selector: { matchLabels: { app: name } },
@@ -237,13 +241,13 @@ export function echoWorkload(kind: 'DaemonSet' | 'Deployment', name: string, ext
       spec: {
         ...(extra.nodeName === undefined ? {} : { nodeSelector: { 'kubernetes.io/hostname': extra.nodeName } }),
         tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
-        terminationGracePeriodSeconds: 1,
+        terminationGracePeriodSeconds: 5,
         containers: [
           {
             name: 'echo',
             image: manifestImage(),
             // A reset from a probe or a client is the client's business, not a crash.
-            command: ['node', '-e', "require('net').createServer((s) => { s.on('error', () => {}); s.end(process.env.NODE_NAME + '\\n'); }).listen(8080, '::')"],
+            command: ['node', '-e', echoServer],
             env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
             ports: [{ containerPort: 8080 }],
             readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
@@ -254,6 +258,12 @@ export function echoWorkload(kind: 'DaemonSet' | 'Deployment', name: string, ext
   };
   return JSON.stringify({ apiVersion: 'apps/v1', kind, metadata: { namespace: 'default', name }, spec });
 }
+
+const echoServer = `
+const server = require('net').createServer((s) => { s.on('error', () => {}); s.end(process.env.NODE_NAME + '\\n'); });
+server.listen(8080, '::');
+process.on('SIGTERM', () => setTimeout(() => process.exit(0), 2000));
+`;
 
 /** A dual-stack LoadBalancer Service in front of app NAME on port 8080. */
 export function loadBalancer(name: string, app: string, options: { local?: boolean; pool?: string } = {}): string {
@@ -268,6 +278,23 @@ export function loadBalancer(name: string, app: string, options: { local?: boole
       selector: { app },
       ports: [{ port: 8080, targetPort: 8080 }],
     },
+  });
+}
+
+/** The node whose MAC the client learned for ADDRESS after asking afresh. */
+export async function ownerSeenBy(client: Client, address: string, macs: ReadonlyMap<string, string>): Promise<string | undefined> {
+  await client.forget(address);
+  await client.connect(address, 8080);
+  const mac = await client.neighbour(address);
+  return mac === undefined ? undefined : (macs.get(mac) ?? `unknown MAC ${mac}`);
+}
+
+/** Runs a repository script (bash scripts/NAME ARGS) to completion; rejects on a non-zero exit. */
+export function script(name: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [`scripts/${name}`, ...args, '--name', clusterName], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/${name} ${args.join(' ')}: exit ${code}`))));
   });
 }
 
@@ -288,4 +315,27 @@ export async function rolledOut(kind: 'daemonset' | 'deployment', name: string, 
 export async function vipcastConfig(): Promise<unknown> {
   const cm = await getJson<{ data?: { config?: string } }>(['-n', 'vipcast-system', 'configmap', 'vipcast-config']);
   return parse(cm.data?.config ?? '');
+}
+
+/** Starts a stopped or killed node container again, rewires its Pods, and waits until its speaker runs again. */
+export async function restartNode(name: string): Promise<void> {
+  const startedAt = Date.now();
+  await docker(['start', name]);
+  await waitUntil(() => docker(['exec', name, 'ctr', 'version']).then(() => true, () => false), (ok) => ok, 60_000, 500);
+  await script('cluster', ['routes']);
+  // The Node object stays Ready through a short loss, so wait for the speaker itself: a
+  // container started after the restart, and ready.
+  interface PodList {
+    items: { spec: { nodeName?: string }; status: { containerStatuses?: { ready: boolean; state: { running?: { startedAt: string } } }[] } }[];
+  }
+  await waitUntil(
+    async () => {
+      const pods = await getJson<PodList>(['-n', 'vipcast-system', 'pods', '-l', 'app.kubernetes.io/component=speaker']);
+      const status = pods.items.find((p) => p.spec.nodeName === name)?.status.containerStatuses?.[0];
+      return status?.ready === true && Date.parse(status.state.running?.startedAt ?? '') >= Math.floor(startedAt / 1000) * 1000;
+    },
+    (ok) => ok,
+    180_000,
+    1000,
+  );
 }

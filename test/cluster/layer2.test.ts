@@ -3,7 +3,6 @@
 // reaches Pods through LoadBalancer VIPs by ARP and by NDP, one node answers for each VIP (the
 // bridge's capture says so), externalTrafficPolicy Local keeps the VIP on a node with a ready
 // endpoint, and a node container killed outright hands its VIP to another node.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOutage, parseProbeLines, servedSteadily } from '../../src/lab/probe-log.js';
 import { pollUntil, pollValue, waitUntil } from '../harness/netns.js';
@@ -15,12 +14,12 @@ import {
   clusterName,
   docker,
   echoWorkload,
-  getJson,
   kubectl,
   loadBalancer,
   nodeByMac,
   overlappingAnswerers,
   removeCapture,
+  restartNode,
   rolledOut,
   serviceAddresses,
 } from './cluster.js';
@@ -157,31 +156,3 @@ describe('a real cluster, layer 2', () => {
     }
   });
 });
-
-/** Starts a killed node container again and waits until its speaker runs again (a new container, ready). */
-async function restartNode(name: string): Promise<void> {
-  const startedAt = Date.now();
-  await docker(['start', name]);
-  await waitUntil(() => docker(['exec', name, 'ctr', 'version']).then(() => true, () => false), (ok) => ok, 60_000, 500);
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn('bash', ['scripts/cluster', 'routes', '--name', clusterName], { stdio: 'inherit' });
-    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`scripts/cluster routes: exit ${code}`))));
-  });
-  // The Node object stays Ready through a short loss, so wait for the speaker itself: a
-  // container started after the restart, and ready.
-  interface PodList {
-    items: { spec: { nodeName?: string }; status: { containerStatuses?: { ready: boolean; state: { running?: { startedAt: string } } }[] } }[];
-  }
-  await waitUntil(
-    async () => {
-      const pods = await getJson<PodList>(['-n', 'vipcast-system', 'pods', '-l', 'app.kubernetes.io/component=speaker']);
-      const pod = pods.items.find((p) => p.spec.nodeName === name);
-      const status = pod?.status.containerStatuses?.[0];
-      const started = Date.parse(status?.state.running?.startedAt ?? '');
-      return status?.ready === true && started >= Math.floor(startedAt / 1000) * 1000;
-    },
-    (ok) => ok,
-    180_000,
-    1000,
-  );
-}
