@@ -25,6 +25,7 @@ import { SpeakerLease, defaultSpeakerLeaseTiming, speakerLeasePrefix, type Speak
 import { PeerMesh } from '../../speakers/peer/mesh.js';
 import { defaultPeerTiming } from '../../speakers/peer/quorum.js';
 import { openUdpPeerSocket } from '../../speakers/peer/udp.js';
+import { IpvsArpCheck, reportIpvsArp } from '../speaker/ipvs-arp.js';
 import { apiOkAgeMs } from '../speaker/layer2-ownership.js';
 import { loadPeerKey, peerKeySecret } from '../speaker/peer-key.js';
 import { isIP } from 'node:net';
@@ -131,6 +132,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   }
 
   const metrics = createSpeakerMetrics({
+    ipvsLooseArp: () => ipvs.loose,
     peer: () => {
       const status = runtime.ownership.status();
       return {
@@ -159,6 +161,11 @@ export async function speakerCommand(args: string[]): Promise<number> {
     },
   });
   const openSpeakers = new Set<Layer2Speaker>();
+  const layer2Interfaces = new Map<string, number>();
+  const ipvs = new IpvsArpCheck({
+    interfaces: () => [...layer2Interfaces.keys()],
+    onChange: (loose) => reportIpvsArp(loose, { node, log, events }),
+  });
 
   const clock = (): number => performance.now();
   const rest = createKubeRest(kc, { fieldManager: speakerFieldManager });
@@ -233,12 +240,17 @@ export async function speakerCommand(args: string[]): Promise<number> {
         onConflict: (vip, mac) => runtime.reportConflict(vip, mac, name),
       });
       openSpeakers.add(speaker);
+      layer2Interfaces.set(name, (layer2Interfaces.get(name) ?? 0) + 1);
+      ipvs.check();
       return {
         announce: (vip) => speaker.announce(vip),
         release: (vip) => speaker.release(vip),
         answered: () => speaker.counters().responder.answered,
         close: () => {
           openSpeakers.delete(speaker);
+          const left = (layer2Interfaces.get(name) ?? 1) - 1;
+          if (left > 0) layer2Interfaces.set(name, left);
+          else layer2Interfaces.delete(name);
           speaker.close();
         },
       };
@@ -265,6 +277,9 @@ export async function speakerCommand(args: string[]): Promise<number> {
     return 1;
   }
   log.info('speaker started', { metricsPort: http.port, namespace: values.namespace, ...timing, refreshMs });
+  // kube-proxy's IPVS mode without strictARP: checked now and every 30 s (cheap /proc reads).
+  ipvs.check();
+  const ipvsTimer = setInterval(() => ipvs.check(), 30_000);
 
   let finish: (signal: string) => void = () => undefined;
   const finished = new Promise<string>((resolve) => (finish = resolve));
@@ -280,6 +295,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   process.removeListener('SIGTERM', onTerm);
   process.removeListener('SIGINT', onInt);
   log.info('stopping', { signal });
+  clearInterval(ipvsTimer);
   lag.stop();
   await runtime.stop();
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));

@@ -8,6 +8,7 @@ import type { KubeRest } from './rest.js';
 export interface EventSubject {
   readonly apiVersion: string;
   readonly kind: string;
+  /** '' for a cluster-scoped object such as a Node (its Events are written to `default`). */
   readonly namespace: string;
   readonly name: string;
   readonly uid?: string | undefined;
@@ -87,12 +88,14 @@ export class EventRecorder {
       }
       return;
     }
-    const entry: Series = { namespace: subject.namespace, name: undefined, count: 1, firstAt: now, lastWrittenAt: now, writtenCount: 1 };
+    // Events about cluster-scoped objects (a Node) live in `default`, as the kubelet's do.
+    const namespace = subject.namespace === '' ? 'default' : subject.namespace;
+    const entry: Series = { namespace, name: undefined, count: 1, firstAt: now, lastWrittenAt: now, writtenCount: 1 };
     this.series.set(key, entry);
     const body = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
-      metadata: { name: this.eventName(subject.name), namespace: subject.namespace },
+      metadata: { name: this.eventName(subject.name), namespace },
       eventTime: microTime(new Date()),
       reportingController: this.options.controller,
       reportingInstance: this.options.instance,
@@ -110,7 +113,7 @@ export class EventRecorder {
     };
     try {
       const created = await this.rest.create<{ metadata?: { name?: string } }>(
-        `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(subject.namespace)}/events`,
+        `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`,
         body,
       );
       entry.name = created.metadata?.name;

@@ -50,6 +50,8 @@ export interface SpeakerMetricSources {
   readonly layer2Frames?: (() => Layer2FrameCounts) | undefined;
   /** What the node sees of its peers and the API (ADR 0017); omitted without a peer channel. */
   readonly peer?: (() => PeerView) | undefined;
+  /** Interfaces where the kernel answers ARP for kube-ipvs0's addresses (kube-proxy IPVS without strictARP). */
+  readonly ipvsLooseArp?: (() => readonly string[]) | undefined;
 }
 
 /** The peer channel and the API as one node sees them, read at each scrape. */
@@ -184,6 +186,17 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
       },
     });
     const declarationsMirror = new CounterMirror(declarations);
+  }
+  if (sources.ipvsLooseArp) {
+    const read = sources.ipvsLooseArp;
+    const loose: Gauge = new Gauge({
+      name: 'vipcast_speaker_ipvs_loose_arp',
+      help: '1 while kube-proxy runs in IPVS mode without strictARP here: this node\'s kernel answers ARP for every Service address (docs/speaker.md)',
+      registers: [registry],
+      collect() {
+        loose.set(read().length > 0 ? 1 : 0);
+      },
+    });
   }
   return {
     registry,

@@ -2,8 +2,7 @@
 // its kubeconfig, the node containers, a client namespace on the nodes' bridge, a capture of
 // that bridge read back with tshark, and the workloads the scenarios put behind VIPs.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -134,6 +133,15 @@ export class Client {
     await this.topo.run(this.host, ['ip', 'neigh', 'flush', 'to', address], true);
   }
 
+  /**
+   * Captures everything on the client's link. Not on the bridge's own interface: that sees
+   * only frames the bridge floods or delivers to the host, so a unicast ARP reply to a client
+   * whose MAC the bridge has learned never shows there.
+   */
+  async capture(): Promise<ClientCapture> {
+    return this.topo.capture(this.host, 'eth0');
+  }
+
   /** The lab's probe (dist/src/lab/lab-probe.js) of ADDRESS:PORT every 50 ms. */
   probe(address: string, port: number): HostProcess {
     return this.topo.start(this.host, [process.execPath, 'dist/src/lab/lab-probe.js', address, String(port), '50', '300']);
@@ -155,34 +163,10 @@ s.on('end', () => { console.log(data.trim() === '' ? 'fail empty' : data.trim())
 s.on('error', (e) => { console.log('fail ' + (e.code || e.message)); process.exit(0); });
 `;
 
-/** A tcpdump of the nodes' bridge from the root namespace. */
-export interface BridgeCapture {
+/** A capture of the client's link; stop() ends it and returns the pcap's path. */
+export interface ClientCapture {
   readonly file: string;
   stop(): Promise<string>;
-}
-
-export async function captureBridge(filter: string): Promise<BridgeCapture> {
-  const dir = mkdtempSync(join(tmpdir(), 'vipcast-cluster-'));
-  const file = join(dir, 'bridge.pcap');
-  const tcpdump = spawn('tcpdump', ['-U', '-n', '-i', bridge, '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  tcpdump.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => tcpdump.once('close', () => resolve()));
-  await waitUntil(() => stderr, (text) => text.includes('listening on'), 5000);
-  return {
-    file,
-    stop: async () => {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      tcpdump.kill('SIGINT');
-      await exited;
-      return file;
-    },
-  };
-}
-
-/** Removes a capture's directory. */
-export function removeCapture(capture: BridgeCapture): void {
-  rmSync(join(capture.file, '..'), { recursive: true, force: true });
 }
 
 /** One frame that answered for an address: when, and from which MAC. */

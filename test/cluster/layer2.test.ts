@@ -10,7 +10,6 @@ import {
   Client,
   answersFor,
   apply,
-  captureBridge,
   clusterName,
   docker,
   echoWorkload,
@@ -18,7 +17,6 @@ import {
   loadBalancer,
   nodeByMac,
   overlappingAnswerers,
-  removeCapture,
   restartNode,
   rolledOut,
   serviceAddresses,
@@ -54,35 +52,31 @@ describe('a real cluster, layer 2', () => {
     await apply(loadBalancer('l2-cluster', 'echo-all'));
     const { v4, v6 } = await serviceAddresses('default', 'l2-cluster');
     expect(v6, 'the Service got no IPv6 address').toBeDefined();
-    const capture = await captureBridge('arp or icmp6');
-    try {
-      const seen: Record<string, { answers: string[]; owners: Set<string | undefined> }> = {};
-      for (const vip of [v4, v6 ?? '']) {
-        // The first connection may come before the speaker's first announcement.
-        await pollValue(() => askAfresh(vip), (r) => !r.answer.startsWith('fail'), 30_000, 200);
-        const answers: string[] = [];
-        const owners = new Set<string | undefined>();
-        for (let i = 0; i < 10; i++) {
-          const r = await askAfresh(vip);
-          answers.push(r.answer);
-          owners.add(r.owner);
-        }
-        seen[vip] = { answers, owners };
+    const capture = await client.capture();
+    const seen: Record<string, { answers: string[]; owners: Set<string | undefined> }> = {};
+    for (const vip of [v4, v6 ?? '']) {
+      // The first connection may come before the speaker's first announcement.
+      await pollValue(() => askAfresh(vip), (r) => !r.answer.startsWith('fail'), 30_000, 200);
+      const answers: string[] = [];
+      const owners = new Set<string | undefined>();
+      for (let i = 0; i < 10; i++) {
+        const r = await askAfresh(vip);
+        answers.push(r.answer);
+        owners.add(r.owner);
       }
-      await capture.stop();
-      for (const vip of [v4, v6 ?? '']) {
-        const { answers, owners } = seen[vip] ?? { answers: [], owners: new Set() };
-        expect(answers.filter((a) => a.startsWith('fail')), `${vip}: failed connections among ${answers.join(', ')}`).toEqual([]);
-        expect(answers.every((a) => a.startsWith(`${clusterName}-`)), `${vip}: answers ${answers.join(', ')}`).toBe(true);
-        expect([...owners], `${vip}: the client learned these owners`).toHaveLength(1);
-        const frames = await answersFor(capture.file, vip);
-        const byNode = new Set(frames.map((f) => macs.get(f.mac) ?? f.mac));
-        expect(frames.length, `${vip}: no ${vip.includes(':') ? 'Neighbor Advertisement' : 'ARP reply'} on the bridge`).toBeGreaterThanOrEqual(10);
-        expect([...byNode], `${vip}: answered on the bridge by`).toEqual([...owners]);
-        console.log(`[cluster] ${vip}: 10 fresh ${vip.includes(':') ? 'NDP' : 'ARP'} lookups, ${frames.length} answers, all from ${[...byNode].join()}; Pods answering: ${[...new Set(answers)].join(', ')}`);
-      }
-    } finally {
-      removeCapture(capture);
+      seen[vip] = { answers, owners };
+    }
+    await capture.stop();
+    for (const vip of [v4, v6 ?? '']) {
+      const { answers, owners } = seen[vip] ?? { answers: [], owners: new Set() };
+      expect(answers.filter((a) => a.startsWith('fail')), `${vip}: failed connections among ${answers.join(', ')}`).toEqual([]);
+      expect(answers.every((a) => a.startsWith(`${clusterName}-`)), `${vip}: answers ${answers.join(', ')}`).toBe(true);
+      expect([...owners], `${vip}: the client learned these owners`).toHaveLength(1);
+      const frames = await answersFor(capture.file, vip);
+      const byNode = new Set(frames.map((f) => macs.get(f.mac) ?? f.mac));
+      expect(frames.length, `${vip}: no ${vip.includes(':') ? 'Neighbor Advertisement' : 'ARP reply'} on the bridge`).toBeGreaterThanOrEqual(10);
+      expect([...byNode], `${vip}: answered on the bridge by`).toEqual([...owners]);
+      console.log(`[cluster] ${vip}: 10 fresh ${vip.includes(':') ? 'NDP' : 'ARP'} lookups, ${frames.length} answers, all from ${[...byNode].join()}; Pods answering: ${[...new Set(answers)].join(', ')}`);
     }
   });
 
@@ -105,16 +99,12 @@ describe('a real cluster, layer 2', () => {
       expect(r.owner).toBe(first);
     }
     // Settled: the old node no longer answers for either VIP.
-    const capture = await captureBridge('arp or icmp6');
-    try {
-      for (let i = 0; i < 5; i++) for (const vip of [v4, v6 ?? '']) await askAfresh(vip);
-      await capture.stop();
-      for (const vip of [v4, v6 ?? '']) {
-        const byNode = new Set((await answersFor(capture.file, vip)).map((f) => macs.get(f.mac) ?? f.mac));
-        expect([...byNode], `${vip} after the Pod moved`).toEqual([first]);
-      }
-    } finally {
-      removeCapture(capture);
+    const capture = await client.capture();
+    for (let i = 0; i < 5; i++) for (const vip of [v4, v6 ?? '']) await askAfresh(vip);
+    await capture.stop();
+    for (const vip of [v4, v6 ?? '']) {
+      const byNode = new Set((await answersFor(capture.file, vip)).map((f) => macs.get(f.mac) ?? f.mac));
+      expect([...byNode], `${vip} after the Pod moved`).toEqual([first]);
     }
     console.log(`[cluster] externalTrafficPolicy Local: both VIPs on ${second}, then on ${first} within ${Date.now() - movedAt} ms of the Pod's rollout`);
   });
@@ -123,7 +113,7 @@ describe('a real cluster, layer 2', () => {
     await apply(loadBalancer('l2-loss', 'echo-all', { local: true, pool: 'workers' }));
     const { v4 } = await serviceAddresses('default', 'l2-loss');
     const probe = client.probe(v4, 8080);
-    const capture = await captureBridge(`arp host ${v4}`);
+    const capture = await client.capture();
     let killed = '';
     try {
       const steady = await waitUntil(() => parseProbeLines(probe.lines), (a) => servedSteadily(a), 30_000, 100);
@@ -151,7 +141,6 @@ describe('a real cluster, layer 2', () => {
       expect(outage.outageMs).toBeLessThan(20_000);
     } finally {
       probe.child.kill('SIGTERM');
-      removeCapture(capture);
       if (killed !== '') await restartNode(killed);
     }
   });

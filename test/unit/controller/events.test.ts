@@ -37,6 +37,14 @@ describe('EventRecorder', () => {
     expect(calls[0]?.body).toMatchObject({ reason: 'AllocationFailed', type: 'Warning', reportingController: 'vipcast.io/controller', reportingInstance: 'pod-1', regarding: { kind: 'Service', name: 'web', uid: 'u1' } });
   });
 
+  it('writes an Event about a cluster-scoped object (a Node) to default, regarding it without a namespace', async () => {
+    const { rest, calls } = fakeRest();
+    const recorder = new EventRecorder(rest, { controller: 'vipcast.io/speaker', instance: 'n1' });
+    await recorder.record({ apiVersion: 'v1', kind: 'Node', namespace: '', name: 'n1' }, failed);
+    expect(calls.map((c) => c.path)).toEqual(['/apis/events.k8s.io/v1/namespaces/default/events']);
+    expect(calls[0]?.body).toMatchObject({ metadata: { namespace: 'default' }, regarding: { kind: 'Node', name: 'n1', namespace: '' } });
+  });
+
   it('merges repeats into a series, patching its count at most once per interval', async () => {
     const { rest, calls } = fakeRest();
     const clock = { now: 0 };
