@@ -116,6 +116,28 @@ export class Client {
     return new Client(topo, host);
   }
 
+  /**
+   * A client on a link of its own to a router container (the router's end is moved into the
+   * container's namespace as edge0), with its default route through the router.
+   */
+  static async behind(container: string, addresses: { readonly router: string; readonly client: string; readonly subnet: string }): Promise<Client> {
+    const topo = await Topology.create();
+    const host = await topo.addHost('client');
+    const prefix = addresses.subnet.split('/')[1] ?? '24';
+    const pid = (await docker(['inspect', '-f', '{{.State.Pid}}', container])).trim();
+    const outside = `${host.ns.slice(0, 9)}rt`;
+    await runHostCommand(['ip', 'link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host.ns]);
+    await runHostCommand(['ip', 'link', 'set', outside, 'netns', pid]);
+    await docker(['exec', container, 'ip', 'link', 'set', outside, 'name', 'edge0']);
+    await docker(['exec', container, 'ip', 'addr', 'add', `${addresses.router}/${prefix}`, 'dev', 'edge0']);
+    await docker(['exec', container, 'ip', 'link', 'set', 'edge0', 'up']);
+    await topo.run(host, ['ip', 'addr', 'add', `${addresses.client}/${prefix}`, 'dev', 'eth0']);
+    await topo.run(host, ['ip', 'link', 'set', 'eth0', 'up']);
+    await topo.run(host, ['ip', 'link', 'set', 'lo', 'up']);
+    await topo.run(host, ['ip', 'route', 'add', 'default', 'via', addresses.router]);
+    return new Client(topo, host);
+  }
+
   /** One TCP connection to ADDRESS:PORT: what the server said, or why it failed. */
   async connect(address: string, port: number): Promise<string> {
     const result = await this.topo.run(this.host, [process.execPath, '-e', oneConnection, address, String(port)], true);
@@ -249,15 +271,15 @@ server.listen(8080, '::');
 process.on('SIGTERM', () => setTimeout(() => process.exit(0), 2000));
 `;
 
-/** A dual-stack LoadBalancer Service in front of app NAME on port 8080. */
-export function loadBalancer(name: string, app: string, options: { local?: boolean; pool?: string } = {}): string {
+/** A LoadBalancer Service in front of app NAME on port 8080, dual-stack unless ipv4Only. */
+export function loadBalancer(name: string, app: string, options: { local?: boolean; pool?: string; ipv4Only?: boolean } = {}): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { namespace: 'default', name, ...(options.pool === undefined ? {} : { annotations: { 'vipcast.io/address-pool': options.pool } }) },
     spec: {
       type: 'LoadBalancer',
-      ipFamilyPolicy: 'RequireDualStack',
+      ...(options.ipv4Only === true ? { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'] } : { ipFamilyPolicy: 'RequireDualStack' }),
       ...(options.local === true ? { externalTrafficPolicy: 'Local' } : {}),
       selector: { app },
       ports: [{ port: 8080, targetPort: 8080 }],
