@@ -1,17 +1,21 @@
 // `vipcast lab up|demo|down`: a whole vipcast installation on one Linux machine, no cluster
 // needed — a real API server on loopback, network namespaces for nodes, a client and a router,
 // and the real controller and speakers — plus a guided failover demo.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { labDemo, type LabFault } from '../lab/lab-demo.js';
 import { labDown, removeEmptyDir } from '../lab/lab-down.js';
 import { acquireLock, labDir, stateFile, type LabFamily, type LabMode } from '../lab/lab-state.js';
+import { repositoryRoot } from '../lab/kube-binaries.js';
 import { hostProblem } from '../lab/lab-prerequisites.js';
 import { labUp, nextSteps } from '../lab/lab-up.js';
 
 const help = `usage: vipcast lab up [--nodes N] [--mode layer2|bgp] [--family ipv4|ipv6|dual]
        vipcast lab demo [--fault node-loss|api-outage] [same options, used when no lab runs yet]
        vipcast lab down
+       vipcast lab up|demo|down --cluster
 
 Runs vipcast on one Linux machine with no cluster (root needed): a real kube-apiserver and
 etcd on 127.0.0.1, network namespaces for the nodes, a client and (BGP mode) a BIRD router,
@@ -30,6 +34,10 @@ options:
   --nodes N        node namespaces (default 3, at most 9)
   --mode M         layer2 (ARP/NDP, default) or bgp (BIRD router, ECMP, BFD)
   --family F       the pool's addresses: ipv4 (default), ipv6 or dual
+  --cluster        a real cluster instead (scripts/cluster; Docker needed): three kubeadm
+                   node containers on a Docker bridge with vipcast installed from
+                   manifests/vipcast.yaml as Pods of its own image; demo kills the node
+                   container answering for a Service and shows the takeover
 
 The lab keeps its state in $VIPCAST_LAB_DIR (default /run/vipcast-lab).`;
 
@@ -46,6 +54,7 @@ export async function labCommand(args: string[]): Promise<number> {
         mode: { type: 'string' },
         family: { type: 'string' },
         fault: { type: 'string' },
+        cluster: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -70,10 +79,14 @@ export async function labCommand(args: string[]): Promise<number> {
     ...(values.fault !== undefined && !['node-loss', 'api-outage'].includes(values.fault) ? [`--fault must be node-loss or api-outage (got "${values.fault}")`] : []),
     ...(values.fault !== undefined && action !== 'demo' ? ['--fault is an option of "lab demo" only'] : []),
   ];
+  if (values.cluster === true && (asked.nodes || asked.mode || asked.family || values.fault !== undefined)) {
+    problems.push('--cluster takes no --nodes, --mode, --family or --fault (the cluster has 3 nodes and layer-2 pools; scripts/cluster --help)');
+  }
   if (problems.length > 0) {
     console.error(`vipcast lab: ${problems.join('; ')}\n\n${help}`);
     return 2;
   }
+  if (values.cluster === true) return clusterLab(action ?? '');
   const host = hostProblem(process.platform, process.getuid?.(), action);
   if (host !== undefined) {
     console.error(`vipcast lab: ${host}`);
@@ -116,4 +129,19 @@ export async function labCommand(args: string[]): Promise<number> {
     // No lab here now (taken down, or failed to start): leave no empty directory behind.
     if (!existsSync(stateFile(dir))) removeEmptyDir(dir);
   }
+}
+
+/** `vipcast lab ACTION --cluster`: scripts/cluster of this source tree does the work. */
+function clusterLab(action: string): number {
+  const script = join(repositoryRoot(), 'scripts', 'cluster');
+  if (!existsSync(script)) {
+    console.error(`vipcast lab: --cluster needs the source tree's ${script} (it is not in the image)`);
+    return 1;
+  }
+  const run = spawnSync('bash', [script, action], { stdio: 'inherit' });
+  if (run.error !== undefined) {
+    console.error(`vipcast lab: cannot run ${script}: ${run.error.message}`);
+    return 1;
+  }
+  return run.status ?? 1;
 }
