@@ -9,7 +9,8 @@ import { defineConfig } from 'vitest/config';
 // `image` builds the image from the Dockerfile (scripts/build-image: Docker, local base
 // stand-ins) and runs its programs with the manifests' securityContext. `cluster` makes a real
 // multi-node cluster of kubeadm node containers (scripts/cluster) with vipcast installed from
-// manifests/vipcast.yaml and runs traffic through it.
+// manifests/vipcast.yaml and runs traffic through it; `cluster-ha` one of three control planes
+// bootstrapped through vipcast's control-plane VIP.
 // All fail, never skip, when their prerequisites are missing.
 export default defineConfig({
   test: {
@@ -78,6 +79,19 @@ export default defineConfig({
           include: ['test/cluster/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/cluster/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          maxWorkers: 1,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'cluster-ha',
+          include: ['test/cluster-ha/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/cluster-ha/global-setup.ts'],
+          env: { VIPCAST_CLUSTER: 'vcha' },
           testTimeout: 300_000,
           hookTimeout: 300_000,
           maxWorkers: 1,

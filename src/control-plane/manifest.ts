@@ -67,7 +67,12 @@ export function controlPlaneManifest(options: ControlPlaneManifestOptions): Reco
           imagePullPolicy: 'IfNotPresent',
           args,
           env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+          // UID 0, as the speaker: capabilities added for the image's non-root user never
+          // reach its effective set (no AF_PACKET socket, no address on the interface), and
+          // kubeadm's admin.conf and super-admin.conf are readable by root only.
           securityContext: {
+            runAsUser: 0,
+            runAsNonRoot: false,
             capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,

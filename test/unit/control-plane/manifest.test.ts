@@ -10,7 +10,10 @@ describe('controlPlaneManifest', () => {
       spec: { hostNetwork: boolean; containers: { args: string[]; securityContext: unknown }[]; volumes: unknown[] };
     };
     expect(pod.spec.hostNetwork).toBe(true);
+    // As root: the image's non-root user would get no effective capabilities, and could not read admin.conf.
     expect(pod.spec.containers[0]?.securityContext).toEqual({
+      runAsUser: 0,
+      runAsNonRoot: false,
       capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
