@@ -26,7 +26,7 @@ function birdConfig(): string {
 protocol device {}
 protocol kernel { ipv4 { export where source = RTS_BGP; }; merge paths on; }
 protocol bfd { interface "eth0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
-template bgp speakers { local as ${routerAsn}; hold time 30; bfd on; ipv4 { import all; export none; }; }
+template bgp speakers { local as ${routerAsn}; hold time 30; connect retry time 2; error wait time 1, 10; bfd on; ipv4 { import all; export none; }; }
 ${neighbours}
 `;
 }
