@@ -148,7 +148,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
     announced: () => runtime.counts(),
     layer2Frames: () => {
       const total = { answered: 0, rateLimited: 0, malformed: 0, hopLimit: 0, otherHost: 0, conflict: 0 };
-      for (const speaker of openSpeakers) {
+      for (const speaker of openSpeakers.keys()) {
         const o = responderOutcomes(speaker.counters().responder);
         total.answered += o.answered;
         total.rateLimited += o['rate-limited'];
@@ -160,10 +160,10 @@ export async function speakerCommand(args: string[]): Promise<number> {
       return total;
     },
   });
-  const openSpeakers = new Set<Layer2Speaker>();
-  const layer2Interfaces = new Map<string, number>();
+  // Each open layer-2 speaker and the interface it answers on.
+  const openSpeakers = new Map<Layer2Speaker, string>();
   const ipvs = new IpvsArpCheck({
-    interfaces: () => [...layer2Interfaces.keys()],
+    interfaces: () => [...new Set(openSpeakers.values())],
     onChange: (loose) => reportIpvsArp(loose, { node, log, events }),
   });
 
@@ -239,8 +239,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
         onError: (message) => log.warn('layer-2 speaker', { interface: name, message }),
         onConflict: (vip, mac) => runtime.reportConflict(vip, mac, name),
       });
-      openSpeakers.add(speaker);
-      layer2Interfaces.set(name, (layer2Interfaces.get(name) ?? 0) + 1);
+      openSpeakers.set(speaker, name);
       ipvs.check();
       return {
         announce: (vip) => speaker.announce(vip),
@@ -248,9 +247,6 @@ export async function speakerCommand(args: string[]): Promise<number> {
         answered: () => speaker.counters().responder.answered,
         close: () => {
           openSpeakers.delete(speaker);
-          const left = (layer2Interfaces.get(name) ?? 1) - 1;
-          if (left > 0) layer2Interfaces.set(name, left);
-          else layer2Interfaces.delete(name);
           speaker.close();
         },
       };

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOutage, parseProbeLines, servedSteadily } from '../../src/lab/probe-log.js';
 import { waitUntil, type HostProcess } from '../harness/netns.js';
-import { Client, apply, clusterName, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeNames, restartNode, rolledOut, serviceAddresses } from './cluster.js';
+import { Client, nodeAddress as addressOf, apply, clusterName, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeNames, restartNode, rolledOut, serviceAddresses } from './cluster.js';
 
 const router = `${clusterName}-router`;
 const routerAddress = '172.30.0.5';
@@ -62,7 +62,7 @@ async function routeToEdge(node: string): Promise<void> {
 beforeAll(async () => {
   nodes = await nodeNames();
   nodeAddress = {};
-  for (const node of nodes) nodeAddress[node] = (await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node])).trim();
+  for (const node of nodes) nodeAddress[node] = await addressOf(node);
   const cm = await getJson<{ data?: { config?: string } }>(['-n', 'vipcast-system', 'configmap', 'vipcast-config']);
   originalConfig = cm.data?.config ?? '';
   await docker(['rm', '-f', router]).catch(() => undefined);

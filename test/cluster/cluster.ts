@@ -287,12 +287,25 @@ export function loadBalancer(name: string, app: string, options: { local?: boole
   });
 }
 
+/**
+ * Asks ADDRESS afresh (its neighbour entry flushed, so ARP or NS goes out): what the server on
+ * 8080 said, and the node whose MAC the client learned for it.
+ */
+export async function askAfresh(client: Client, address: string, macs: ReadonlyMap<string, string>): Promise<{ answer: string; owner: string | undefined }> {
+  await client.forget(address);
+  const answer = await client.connect(address, 8080);
+  const mac = await client.neighbour(address);
+  return { answer, owner: mac === undefined ? undefined : (macs.get(mac) ?? `unknown MAC ${mac}`) };
+}
+
 /** The node whose MAC the client learned for ADDRESS after asking afresh. */
 export async function ownerSeenBy(client: Client, address: string, macs: ReadonlyMap<string, string>): Promise<string | undefined> {
-  await client.forget(address);
-  await client.connect(address, 8080);
-  const mac = await client.neighbour(address);
-  return mac === undefined ? undefined : (macs.get(mac) ?? `unknown MAC ${mac}`);
+  return (await askAfresh(client, address, macs)).owner;
+}
+
+/** A node container's IPv4 address on the bridge. */
+export async function nodeAddress(node: string): Promise<string> {
+  return (await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node])).trim();
 }
 
 /** Runs a repository script (bash scripts/NAME ARGS) to completion; rejects on a non-zero exit. */

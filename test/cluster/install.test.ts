@@ -4,7 +4,7 @@
 // policy); metrics are served by the Pods; Events are where kubectl shows them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../harness/netns.js';
-import { apply, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeNames, rolledOut, serviceAddresses } from './cluster.js';
+import { apply, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeAddress, nodeNames, rolledOut, serviceAddresses } from './cluster.js';
 
 interface Pod {
   metadata: { name: string };
@@ -121,7 +121,7 @@ async function update(name) {
     expect(leaderSeen, 'exactly one controller replica leads').toHaveLength(1);
     // A speaker's metrics on its node's address (hostNetwork).
     const node = speakers[0]?.spec.nodeName ?? '';
-    const address = (await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node])).trim();
+    const address = await nodeAddress(node);
     const speakerText = await (await fetch(`http://${address}:7473/metrics`)).text();
     expect(speakerText).toMatch(/^vipcast_speaker_announced_vips\{mode="layer2"\} \d+$/m);
     // Events: the controller's allocation and a speaker's announcement, as kubectl lists them.

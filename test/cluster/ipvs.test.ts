@@ -7,7 +7,7 @@
 // The ARP answers are the real kernel's; the detection, metric and Events are the speaker's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../harness/netns.js';
-import { Client, answersFor, apply, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeByMac, nodeNames, ownerSeenBy, rolledOut, serviceAddresses } from './cluster.js';
+import { Client, answersFor, apply, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeAddress, nodeByMac, nodeNames, ownerSeenBy, rolledOut, serviceAddresses } from './cluster.js';
 
 let client: Client;
 let macs: Map<string, string>;
@@ -44,7 +44,7 @@ async function arpAnswerers(): Promise<string[]> {
 async function looseGauges(): Promise<Record<string, number>> {
   const gauges: Record<string, number> = {};
   for (const node of nodes) {
-    const address = (await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node])).trim();
+    const address = await nodeAddress(node);
     const text = await (await fetch(`http://${address}:7473/metrics`)).text();
     gauges[node] = Number(/^vipcast_speaker_ipvs_loose_arp (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
   }

@@ -9,6 +9,7 @@ import { pollUntil, pollValue, waitUntil } from '../harness/netns.js';
 import {
   Client,
   answersFor,
+  askAfresh,
   apply,
   clusterName,
   docker,
@@ -40,12 +41,7 @@ afterAll(async () => {
 });
 
 /** Asks afresh (neighbour entry flushed) and returns who answered the connection and whose MAC answered ARP/NS. */
-async function askAfresh(address: string): Promise<{ answer: string; owner: string | undefined }> {
-  await client.forget(address);
-  const answer = await client.connect(address, 8080);
-  const mac = await client.neighbour(address);
-  return { answer, owner: mac === undefined ? undefined : (macs.get(mac) ?? `unknown MAC ${mac}`) };
-}
+const ask = (address: string): Promise<{ answer: string; owner: string | undefined }> => askAfresh(client, address, macs);
 
 describe('a real cluster, layer 2', () => {
   it('a dual-stack Service (externalTrafficPolicy Cluster) is reached by ARP and by NDP, each VIP answered by one node', async () => {
@@ -56,11 +52,11 @@ describe('a real cluster, layer 2', () => {
     const seen: Record<string, { answers: string[]; owners: Set<string | undefined> }> = {};
     for (const vip of [v4, v6 ?? '']) {
       // The first connection may come before the speaker's first announcement.
-      await pollValue(() => askAfresh(vip), (r) => !r.answer.startsWith('fail'), 30_000, 200);
+      await pollValue(() => ask(vip), (r) => !r.answer.startsWith('fail'), 30_000, 200);
       const answers: string[] = [];
       const owners = new Set<string | undefined>();
       for (let i = 0; i < 10; i++) {
-        const r = await askAfresh(vip);
+        const r = await ask(vip);
         answers.push(r.answer);
         owners.add(r.owner);
       }
@@ -87,7 +83,7 @@ describe('a real cluster, layer 2', () => {
     await apply(loadBalancer('l2-local', 'echo-one', { local: true }));
     const { v4, v6 } = await serviceAddresses('default', 'l2-local');
     for (const vip of [v4, v6 ?? '']) {
-      const r = await pollValue(() => askAfresh(vip), (x) => x.answer === second && x.owner === second, 30_000, 200);
+      const r = await pollValue(() => ask(vip), (x) => x.answer === second && x.owner === second, 30_000, 200);
       expect(r.owner).toBe(second);
     }
     // Move the only Pod to the other worker: the VIPs must follow it.
@@ -95,12 +91,12 @@ describe('a real cluster, layer 2', () => {
     await rolledOut('deployment', 'echo-one');
     const movedAt = Date.now();
     for (const vip of [v4, v6 ?? '']) {
-      const r = await pollValue(() => askAfresh(vip), (x) => x.answer === first && x.owner === first, 30_000, 200);
+      const r = await pollValue(() => ask(vip), (x) => x.answer === first && x.owner === first, 30_000, 200);
       expect(r.owner).toBe(first);
     }
     // Settled: the old node no longer answers for either VIP.
     const capture = await client.capture();
-    for (let i = 0; i < 5; i++) for (const vip of [v4, v6 ?? '']) await askAfresh(vip);
+    for (let i = 0; i < 5; i++) for (const vip of [v4, v6 ?? '']) await ask(vip);
     await capture.stop();
     for (const vip of [v4, v6 ?? '']) {
       const byNode = new Set((await answersFor(capture.file, vip)).map((f) => macs.get(f.mac) ?? f.mac));
