@@ -4,6 +4,7 @@ import { benchAllocator } from './allocator.js';
 import { benchBgp } from './bgp.js';
 import { benchControlPlane } from './control-plane.js';
 import { benchController } from './controller.js';
+import { benchFootprint } from './footprint.js';
 import { benchLab } from './lab.js';
 import { benchLayer2 } from './layer2.js';
 import { benchSpeaker } from './speaker.js';
@@ -15,6 +16,7 @@ const benches: Record<string, () => boolean | Promise<boolean>> = {
   bgp: benchBgp,
   'control-plane': benchControlPlane,
   controller: benchController,
+  footprint: benchFootprint,
   lab: benchLab,
   layer2: benchLayer2,
   speaker: benchSpeaker,

@@ -6,7 +6,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers/promises';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { loadKubeConfig } from '../src/k8s/kubeconfig.js';
+import { loadApiAccess } from '../src/k8s/kubeconfig.js';
 import { Informer } from '../src/k8s/informer.js';
 import { createKubeRest } from '../src/k8s/rest.js';
 import { Layer2Ownership, apiOkAgeMs } from '../src/speaker/layer2-ownership.js';
@@ -54,8 +54,8 @@ const timing = { pingIntervalMs: defaultPeerTiming.pingIntervalMs * scale, holdM
 const problems = peerTimingProblems(timing);
 if (problems.length > 0) throw new Error(`bench worker: peer timing ${JSON.stringify(timing)}: ${problems.join('; ')}`);
 const clock = (): number => performance.now();
-const kc = loadKubeConfig({ kubeconfig });
-const key = await loadPeerKey(createKubeRest(kc, { fieldManager: 'bench' }), namespace);
+const access = await loadApiAccess({ kubeconfig });
+const key = await loadPeerKey(createKubeRest(access, { fieldManager: 'bench' }), namespace);
 const allNodes = allNodesCsv.split(',');
 const vips = new Map(Array.from({ length: Number(vipCount) }, (_, i) => [`198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`, new Set(allNodes)] as const));
 const speakers: { ownership: Layer2Ownership; mesh: PeerMesh; stop: () => Promise<void> }[] = [];
@@ -73,7 +73,7 @@ let cpuSince = process.cpuUsage();
 let cpuAt = performance.now();
 
 async function startSpeaker(node: string, port: number): Promise<void> {
-  const rest = createKubeRest(kc, { fieldManager: 'vipcast-speaker', timeoutMs: 1100, maxSockets: 2 });
+  const rest = createKubeRest(access, { fieldManager: 'vipcast-speaker', timeoutMs: 1100, maxSockets: 2 });
   const lease = new SpeakerLease(rest, namespace, node, defaultSpeakerLeaseTiming, clock);
   const endpoint = { address: '127.0.0.1', port };
   // The socket delivers to the mesh, and the mesh reports to the ownership, made after both.
@@ -83,7 +83,7 @@ async function startSpeaker(node: string, port: number): Promise<void> {
   lease.peer = endpoint;
   const ownership = new Layer2Ownership(lease, clock, { answer: () => undefined, silence: () => undefined }, mesh);
   Object.assign(late, { mesh, ownership });
-  const informer = new Informer<SpeakerLeaseObject>(kc, rest, { name: 'leases', path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases` }, {
+  const informer = new Informer<SpeakerLeaseObject>(rest, { name: 'leases', path: `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases` }, {
     add: (l) => ownership.observeLease(l),
     update: (l) => ownership.observeLease(l),
     delete: (l) => ownership.forgetLease(l),

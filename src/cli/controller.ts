@@ -9,7 +9,7 @@ import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersC
 import { startHttpServer } from '../controller/http-server.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder } from '../k8s/events.js';
-import { loadKubeConfig } from '../k8s/kubeconfig.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { LeaderElector } from '../k8s/leader-election.js';
 import { restLeaseClient } from '../k8s/lease-client.js';
 import { createKubeRest } from '../k8s/rest.js';
@@ -95,15 +95,15 @@ export async function controllerCommand(args: string[]): Promise<number> {
     console.error(`vipcast controller: ${(error as Error).message}`);
     return 2;
   }
-  let kc;
+  let access;
   try {
-    kc = loadKubeConfig({ kubeconfig: values.kubeconfig });
+    access = await loadApiAccess({ kubeconfig: values.kubeconfig });
   } catch (error) {
     log.error('cannot load a kubeconfig', { error });
     return 1;
   }
 
-  const rest = createKubeRest(kc, { fieldManager: controllerFieldManager, timeoutMs: Math.max(1000, timings.renewDeadlineMs) });
+  const rest = createKubeRest(access, { fieldManager: controllerFieldManager, timeoutMs: Math.max(1000, timings.renewDeadlineMs) });
   let reconciler: Reconciler | undefined;
   const metrics = createControllerMetrics(() => reconciler?.poolUsage() ?? new Map<string, number>());
   const counted = (kind: string) => () => metrics.apiWrites.inc({ kind });
@@ -133,7 +133,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
       metrics.leader.set(1);
       log.info('became leader; starting the reconciler');
       reconciler = new Reconciler({
-        kc,
+
         rest,
         configMap: { namespace: values.namespace, name: values['config-map'] },
         loadBalancerClass: values['load-balancer-class'],

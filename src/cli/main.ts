@@ -1,35 +1,28 @@
-// The `vipcast` command: dispatches to one subcommand per job.
-import { announceCommand } from './announce.js';
-import { bgpAnnounceCommand } from './bgp-announce.js';
-import { checkConfigCommand } from './check-config.js';
-import { controlPlaneCommand } from './control-plane.js';
-import { controllerCommand } from './controller.js';
-import { labCommand } from './lab.js';
-import { manifestCommand } from './manifest.js';
-import { speakerCommand } from './speaker.js';
-import { statusCommand } from './status.js';
+// The `vipcast` command: dispatches to one subcommand per job. Each command's module is
+// loaded only when it runs, so the speaker and the controller never load the lab, and no
+// program loads another's code.
 import { VERSION } from '../version.js';
 
 /** A subcommand: takes its arguments, returns the process exit code. */
 export type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string }> = {
-  announce: { run: announceCommand, summary: 'announce and answer for VIPs on one interface (ARP/NDP) until stopped' },
+  announce: { run: async (a) => (await import('./announce.js')).announceCommand(a), summary: 'announce and answer for VIPs on one interface (ARP/NDP) until stopped' },
   bgp: { run: bgpCommand, summary: 'bgp announce: hold one BGP session and announce prefixes until stopped' },
-  'check-config': { run: checkConfigCommand, summary: 'validate an address-pool config file offline' },
-  'control-plane': { run: controlPlaneCommand, summary: 'hold the control-plane VIP while this node leads (kubeadm static Pod)' },
-  controller: { run: controllerCommand, summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
-  lab: { run: labCommand, summary: 'lab up|demo|down: a whole vipcast on this Linux machine, no cluster, and a failover demo' },
-  manifest: { run: manifestCommand, summary: 'manifest control-plane: print the static Pod for /etc/kubernetes/manifests/' },
-  speaker: { run: speakerCommand, summary: 'announce LoadBalancer IPs from this node (the DaemonSet)' },
-  status: { run: statusCommand, summary: 'show each LoadBalancer IP, its pool and mode, and who announces it' },
+  'check-config': { run: async (a) => (await import('./check-config.js')).checkConfigCommand(a), summary: 'validate an address-pool config file offline' },
+  'control-plane': { run: async (a) => (await import('./control-plane.js')).controlPlaneCommand(a), summary: 'hold the control-plane VIP while this node leads (kubeadm static Pod)' },
+  controller: { run: async (a) => (await import('./controller.js')).controllerCommand(a), summary: 'allocate IPs to LoadBalancer Services (the Deployment)' },
+  lab: { run: async (a) => (await import('./lab.js')).labCommand(a), summary: 'lab up|demo|down: a whole vipcast on this Linux machine, no cluster, and a failover demo' },
+  manifest: { run: async (a) => (await import('./manifest.js')).manifestCommand(a), summary: 'manifest control-plane: print the static Pod for /etc/kubernetes/manifests/' },
+  speaker: { run: async (a) => (await import('./speaker.js')).speakerCommand(a), summary: 'announce LoadBalancer IPs from this node (the DaemonSet)' },
+  status: { run: async (a) => (await import('./status.js')).statusCommand(a), summary: 'show each LoadBalancer IP, its pool and mode, and who announces it' },
   version: { run: () => Promise.resolve(printVersion()), summary: 'print the version' },
 };
 
 /** `vipcast bgp <subcommand>`: only `announce` so far. */
 function bgpCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === 'announce') return bgpAnnounceCommand(rest);
+  if (sub === 'announce') return import('./bgp-announce.js').then((m) => m.bgpAnnounceCommand(rest));
   console.error(`usage: vipcast bgp announce [options]   (see "vipcast bgp announce --help")`);
   return Promise.resolve(sub === '--help' || sub === '-h' ? 0 : 2);
 }

@@ -11,10 +11,11 @@ import { parseDurationMs } from './controller.js';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { EventRecorder } from '../k8s/events.js';
-import { loadKubeConfig } from '../k8s/kubeconfig.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { createKubeRest } from '../k8s/rest.js';
-import { createLogger, isLogLevel } from '../log.js';
-import { linkIsUp, readKernelRoutes, routeInterface } from '../net/routes.js';
+import { createLogger, isLogLevel, type Logger } from '../log.js';
+import { watchNetwork } from '../net/netlink.js';
+import { LinkFacts } from '../speaker/links.js';
 import type { Pool } from '../config/types.js';
 import { SpeakerBgp } from '../speaker/bgp-announcer.js';
 import { reportBgpEvent } from '../speaker/bgp-events.js';
@@ -123,9 +124,9 @@ export async function speakerCommand(args: string[]): Promise<number> {
     return 2;
   }
   const log = createLogger(level, { component: 'speaker', node });
-  let kc;
+  let access;
   try {
-    kc = loadKubeConfig({ kubeconfig: values.kubeconfig });
+    access = await loadApiAccess({ kubeconfig: values.kubeconfig });
   } catch (error) {
     log.error('cannot load a kubeconfig', { error: String(error) });
     return 1;
@@ -168,14 +169,14 @@ export async function speakerCommand(args: string[]): Promise<number> {
   });
 
   const clock = (): number => performance.now();
-  const rest = createKubeRest(kc, { fieldManager: speakerFieldManager });
+  const rest = createKubeRest(access, { fieldManager: speakerFieldManager });
   // Lease writes get a short timeout: a renewal slower than the lease cannot help. Each is
   // recorded for /healthz, which tells a stuck renewal loop from an unreachable API server.
   const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs }, ({ failing, message }) =>
     failing ? log.warn(message, { lease: `${speakerLeasePrefix}${node}` }) : log.info(message, { lease: `${speakerLeasePrefix}${node}` }),
   );
   const leaseRest = trackRequests(
-    createKubeRest(kc, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
+    createKubeRest(access, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
     leaseWrites,
     clock,
   );
@@ -203,14 +204,11 @@ export async function speakerCommand(args: string[]): Promise<number> {
     }
   }
   const defaultInterface = values.interface;
+  // The kernel's links and routes, read once per change the kernel reports (ADR 0022).
+  const links = new LinkFacts((what, error) => log.warn(what, { error: String(error) }));
   const interfacesFor = (pool: Pool, vip: string): string[] => {
-    if (pool.interfaces.length > 0) return pool.interfaces.filter(linkIsUp);
-    const name = defaultInterface ?? routeInterface(readKernelRoutes(), vip);
-    return name === undefined ? [] : [name];
-  };
-  const linkUp = (pool: Pool): boolean => {
-    if (pool.interfaces.length > 0) return pool.interfaces.some(linkIsUp);
-    return defaultInterface === undefined || linkIsUp(defaultInterface);
+    const names = pool.interfaces.length > 0 ? pool.interfaces : [defaultInterface ?? links.routedInterface(vip)];
+    return names.filter((name): name is string => name !== undefined && links.carries(name));
   };
   const layer2Timing = { ...defaultAnnouncementTiming, refreshIntervalMs: refreshMs };
   const bgp = new SpeakerBgp({
@@ -220,7 +218,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
     onEvent: (peer, event) => reportBgpEvent(peer, event, { metrics, log, runtime }),
   });
   const runtime: SpeakerRuntime = new SpeakerRuntime({
-    kc,
+
     rest,
     node,
     namespace: values.namespace,
@@ -231,7 +229,6 @@ export async function speakerCommand(args: string[]): Promise<number> {
     log,
     events,
     interfacesFor,
-    linkUp,
     openLink: (name) => {
       const speaker = Layer2Speaker.open(name, {
         timing: layer2Timing,
@@ -276,6 +273,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   // kube-proxy's IPVS mode without strictARP: checked now and every 30 s (cheap /proc reads).
   ipvs.check();
   const ipvsTimer = setInterval(() => ipvs.check(), 30_000);
+  const stopWatch = watchLinks(links, () => runtime.schedule(), log);
 
   let finish: (signal: string) => void = () => undefined;
   const finished = new Promise<string>((resolve) => (finish = resolve));
@@ -292,6 +290,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   process.removeListener('SIGINT', onInt);
   log.info('stopping', { signal });
   clearInterval(ipvsTimer);
+  stopWatch();
   lag.stop();
   await runtime.stop();
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
@@ -299,4 +298,27 @@ export async function speakerCommand(args: string[]): Promise<number> {
   await closed;
   log.info('speaker stopped', {});
   return signal === 'error' ? 1 : 0;
+}
+
+/**
+ * Decides again as soon as the kernel reports a change of a link, an address, a route or a
+ * rule (ADR 0022). Where the watch cannot be opened, looks afresh every second instead, and
+ * says so. Returns the function that stops it.
+ */
+function watchLinks(links: LinkFacts, decide: () => void, log: Logger): () => void {
+  const changed = (): void => {
+    links.invalidate();
+    decide();
+  };
+  try {
+    const watch = watchNetwork((_messages, overflowed) => {
+      if (overflowed) log.warn('the network watch lost kernel messages (socket overflow); reading links and routes afresh', {});
+      changed();
+    });
+    return () => watch.close();
+  } catch (error) {
+    log.warn('cannot watch links and routes; reading them every second instead', { error: String(error) });
+    const timer = setInterval(changed, 1000);
+    return () => clearInterval(timer);
+  }
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
 import { configMapRef } from '../config/source.js';
-import { loadKubeConfig } from '../k8s/kubeconfig.js';
+import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { createKubeRest } from '../k8s/rest.js';
 import type { ServiceView } from '../speaker/desired.js';
 import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
@@ -47,7 +47,7 @@ export async function statusCommand(args: string[]): Promise<number> {
   const home = join(homedir(), '.kube', 'config');
   const kubeconfig = values.kubeconfig ?? process.env['KUBECONFIG'] ?? (existsSync(home) ? home : undefined);
   try {
-    const rest = createKubeRest(loadKubeConfig({ kubeconfig }), { fieldManager: 'vipcast-status', timeoutMs: 10_000 });
+    const rest = createKubeRest(await loadApiAccess({ kubeconfig }), { fieldManager: 'vipcast-status', timeoutMs: 10_000 });
     const ns = encodeURIComponent(values.namespace);
     const [services, leases, configMap] = await Promise.all([
       rest.get<{ items?: ServiceView[] }>('/api/v1/services'),

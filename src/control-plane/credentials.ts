@@ -4,9 +4,8 @@
 // (group system:masters) works. The agent starts with admin.conf; only while admin.conf is
 // refused does it use super-admin.conf, and the moment admin.conf is granted what the agent
 // needs it switches back for good and forgets the super-admin credential.
-import { readFileSync, statSync } from 'node:fs';
-import type { RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { statSync } from 'node:fs';
+import { kubeconfigAccess } from '../k8s/kubeconfig.js';
 
 /** TLS material and headers taken from a kubeconfig (its server address is ignored). */
 export interface ApiCredentials {
@@ -33,17 +32,9 @@ export async function readKubeconfigCredentials(path: string): Promise<ApiCreden
   } catch {
     return undefined;
   }
-  const kc = new KubeConfig();
-  kc.loadFromString(readFileSync(path, 'utf8'));
-  if (kc.getCurrentUser() === null) throw new Error(`${path}: the kubeconfig names no current user`);
-  const options: RequestOptions = {};
-  await kc.applyToHTTPSOptions(options);
-  const pem = (value: unknown): string | undefined => (value === undefined || value === null ? undefined : Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'string' ? value : undefined);
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(options.headers ?? {})) if (typeof value === 'string') headers[name] = value;
-  const ca = pem(options.ca);
-  const cert = pem(options.cert);
-  const key = pem(options.key);
+  const access = await kubeconfigAccess(path);
+  const { ca, cert, key } = access.tls;
+  const headers = { ...(await access.headers()) };
   return { source: path, headers, ...(ca === undefined ? {} : { ca }), ...(cert === undefined ? {} : { cert }), ...(key === undefined ? {} : { key }) };
 }
 

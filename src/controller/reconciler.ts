@@ -2,13 +2,12 @@
 // work queue of Service keys; for each key a pure decision (decide.ts), then the writes.
 // State lives in the allocator and is rebuilt from Service status on start, so nothing
 // needs a finalizer and a restart moves no address.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Allocator } from '../allocator/allocator.js';
 import { serviceRequest } from '../allocator/request.js';
 import { formatIssue, type Config } from '../config/types.js';
 import type { EventRecorder, EventIntent, EventSubject } from '../k8s/events.js';
 import { Informer, type InformerHealth } from '../k8s/informer.js';
-import { statusOf, type KubeRest } from '../k8s/rest.js';
+import { statusOf, type KubeRest, type KubeWatcher } from '../k8s/rest.js';
 import { allocatedPoolAnnotation, type ServiceStatusWriter } from '../k8s/service-status.js';
 import { patchServiceStatus, type ServiceCondition } from '../k8s/service-status-patch.js';
 import type { Logger } from '../log.js';
@@ -25,8 +24,7 @@ interface NamespaceObject {
 
 /** What a {@link Reconciler} needs. */
 export interface ReconcilerOptions {
-  readonly kc: KubeConfig;
-  readonly rest: KubeRest;
+  readonly rest: KubeRest & KubeWatcher;
   /** Namespace and name of the address-pool ConfigMap. */
   readonly configMap: { readonly namespace: string; readonly name: string };
   /** `--load-balancer-class`, or undefined to serve only classless Services. */
@@ -73,7 +71,7 @@ export class Reconciler {
 
   /** Creates a stopped reconciler; call start() once leading. */
   constructor(private readonly options: ReconcilerOptions) {
-    const { kc, rest, log } = options;
+    const { rest, log } = options;
     const onError = (name: string) => (error: unknown, retryInMs: number) => log.warn('informer failed, restarting', { informer: name, error, retryInMs });
     this.queue = new WorkQueue((key, queuedAt) => this.reconcile(key, queuedAt), {
       concurrency: options.concurrency ?? 16,
@@ -84,7 +82,7 @@ export class Reconciler {
     const enqueue = (service: ServiceObject): void => {
       if (this.ready) this.queue.add(serviceKey(service));
     };
-    this.services = new Informer(kc, rest, { name: 'services', path: '/api/v1/services', onError: onError('services') }, {
+    this.services = new Informer(rest, { name: 'services', path: '/api/v1/services', onError: onError('services') }, {
       add: enqueue,
       update: enqueue,
       delete: (service) => {
@@ -96,7 +94,7 @@ export class Reconciler {
       if (!this.ready) return;
       for (const service of this.services.list()) if (service.metadata?.namespace === ns.metadata?.name) this.queue.add(serviceKey(service));
     };
-    this.namespaces = new Informer(kc, rest, { name: 'namespaces', path: '/api/v1/namespaces', onError: onError('namespaces') }, {
+    this.namespaces = new Informer(rest, { name: 'namespaces', path: '/api/v1/namespaces', onError: onError('namespaces') }, {
       add: namespaceChanged,
       update: namespaceChanged,
       delete: () => undefined,
@@ -106,7 +104,6 @@ export class Reconciler {
     };
     const { namespace, name } = options.configMap;
     this.configMaps = new Informer(
-      kc,
       rest,
       { name: 'configmap', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`, fieldSelector: `metadata.name=${name}`, onError: onError('configmap') },
       { add: configChanged, update: configChanged, delete: configChanged },

@@ -1,6 +1,5 @@
 // Reading and writing one coordination.k8s.io/v1 Lease, behind a small interface so the
 // leader elector can be tested without an API server.
-import { V1MicroTime } from '@kubernetes/client-node';
 import { KubeApiError, statusOf, type KubeRest } from './rest.js';
 
 /** The fields of a Lease's spec that leader election uses. */
@@ -41,9 +40,9 @@ export interface LeaseClient {
   replace(resourceVersion: string, spec: LeaseSpec): Promise<Lease>;
 }
 
-/** Formats a wall-clock time as a Kubernetes MicroTime string. */
+/** Formats a wall-clock time as a Kubernetes MicroTime string (RFC 3339 with microseconds, UTC). */
 export function microTime(date: Date): string {
-  return new V1MicroTime(date.getTime()).toISOString();
+  return `${date.toISOString().slice(0, -1)}000Z`;
 }
 
 /** A {@link LeaseClient} for Lease `namespace/name` over the REST client. */

@@ -179,11 +179,15 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     if (lost === undefined || first === undefined) throw new Error('found no node serving the Service');
     victim = lost;
     const speaker = state.processes.find((r) => r.role === `speaker ${lost.name}`);
-    out(`demo: losing ${lost.name} hard: its link unplugged and its speaker (PID ${speaker?.pid ?? '?'}) SIGKILLed (t = 0)`);
+    out(`demo: losing ${lost.name} hard: its speaker (PID ${speaker?.pid ?? '?'}) frozen, its link unplugged and the speaker SIGKILLed (t = 0)`);
     const at = Date.now();
-    // Unplugged first, so nothing the dying speaker's kernel sends (a TCP FIN) reaches anyone.
+    // Frozen first, so the speaker cannot act on its link going down (it would hand its
+    // addresses over, ADR 0022: not a machine dying); then unplugged, so nothing its kernel
+    // sends when it dies (a TCP FIN) reaches anyone; then killed.
+    const pid = speaker !== undefined && isOurs(speaker) ? speaker.pid : undefined;
+    if (pid !== undefined) signal(pid, 'SIGSTOP');
     await inNs(lost.ns, ['ip', 'link', 'set', 'eth0', 'down']);
-    if (speaker !== undefined && isOurs(speaker)) signal(speaker.pid, 'SIGKILL');
+    if (pid !== undefined) signal(pid, 'SIGKILL');
 
     // Each address is followed at once (in parallel), so every time printed is when it happened.
     const followed = await Promise.all(probes.map((p) => followFailover(state, admin, p, owners.get(p.address), lost, at)));

@@ -1,9 +1,8 @@
-// IP addresses as (family, bigint) values: parsing, RFC 5952 text form, and ranges.
-// ip-num does the parsing; its IPv6 text form is not canonical, so formatting uses the
-// speakers' shared text forms.
+// IP addresses as (family, bigint) values: parsing, RFC 5952 text form, and ranges. The text
+// forms are the speakers' shared ones (speakers/common/ip-text.ts); node:net's isIP decides
+// first what counts as an address, so every program accepts the same spellings.
 import { isIPv4, isIPv6 } from 'node:net';
-import { IPv4, IPv6 } from 'ip-num';
-import { formatIpv6 } from '../../speakers/common/ip-text.js';
+import { formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speakers/common/ip-text.js';
 
 /** An address family, named as Kubernetes names it in `spec.ipFamilies`. */
 export type Family = 'IPv4' | 'IPv6';
@@ -28,8 +27,10 @@ export function familyBits(family: Family): number {
 
 /** Parses a dotted-quad IPv4 or an IPv6 address (no zone, no prefix), or returns undefined. */
 export function parseAddress(text: string): Address | undefined {
-  if (isIPv4(text)) return { family: 'IPv4', value: IPv4.fromString(text).getValue() };
-  if (isIPv6(text) && !text.includes('%')) return { family: 'IPv6', value: IPv6.fromString(text).getValue() };
+  const v4 = isIPv4(text) ? tryParseIpv4(text) : undefined;
+  if (v4) return { family: 'IPv4', value: BigInt(v4.readUInt32BE(0)) };
+  const v6 = isIPv6(text) && !text.includes('%') ? tryParseIpv6(text) : undefined;
+  if (v6) return { family: 'IPv6', value: (v6.readBigUInt64BE(0) << 64n) | v6.readBigUInt64BE(8) };
   return undefined;
 }
 

@@ -1,7 +1,8 @@
 // Interface addresses through rtnetlink, via vipcast's small addon
-// (speakers/layer2/native/netlink.cc): add or delete one address, list addresses, and find the
-// interface the kernel routes an address through. No `ip` process is spawned. Adding and
-// deleting need CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
+// (speakers/layer2/native/netlink.cc): add or delete one address, list addresses and links,
+// find the interface the kernel routes an address through, and watch links, addresses,
+// routes and rules change. No `ip` process is spawned. Adding and deleting need
+// CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
 import { isIPv4, isIPv6 } from 'node:net';
 import { loadNativeAddon } from '../../speakers/common/native-addon.js';
 import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speakers/common/ip-text.js';
@@ -10,8 +11,20 @@ import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speake
 export const IFA_F_NODAD = 0x02;
 /** IFA_F_TENTATIVE (linux/if_addr.h): an IPv6 address still under duplicate address detection. */
 export const IFA_F_TENTATIVE = 0x40;
+/** RTN_UNICAST (linux/rtnetlink.h): a route to a gateway or a directly connected network. */
+export const RTN_UNICAST = 1;
 /** RTN_LOCAL (linux/rtnetlink.h): the route type of an address this host owns. */
 export const RTN_LOCAL = 2;
+/** IFF_UP (linux/if.h): the interface is administratively up. */
+export const IFF_UP = 0x1;
+/** IFF_LOOPBACK (linux/if.h). */
+export const IFF_LOOPBACK = 0x8;
+/** IFF_RUNNING (linux/if.h): the interface has carrier (as the driver reports it). */
+export const IFF_RUNNING = 0x40;
+/** IF_OPER_UP (RFC 2863 ifOperStatus, linux/if.h). */
+export const IF_OPER_UP = 6;
+/** IF_OPER_UNKNOWN: the driver reports no operational state (lo, tun, some virtual links). */
+export const IF_OPER_UNKNOWN = 0;
 
 /** One address on an interface, as the kernel lists it. */
 export interface InterfaceAddress {
@@ -46,6 +59,21 @@ interface RawAddress {
   validSeconds: number;
 }
 
+/** One network interface, as the kernel lists it. */
+export interface Link {
+  readonly index: number;
+  readonly name: string;
+  /** IFF_* flags. */
+  readonly flags: number;
+  /** RFC 2863 operational state (IF_OPER_*). */
+  readonly operstate: number;
+}
+
+/** A running watch of the kernel's links, addresses, routes and rules. */
+export interface NetworkWatch {
+  close(): void;
+}
+
 interface NetlinkAddon {
   addAddress(ifindex: number, address: Buffer, prefixLength: number, flags: number, validSeconds: number, replace: boolean): void;
   deleteAddress(ifindex: number, address: Buffer, prefixLength: number): boolean;
@@ -53,6 +81,8 @@ interface NetlinkAddon {
   routeTo(address: Buffer): { index: number; type: number };
   interfaceIndex(name: string): number;
   interfaceName(index: number): string | undefined;
+  listLinks(): Link[];
+  LinkWatch: new (onChange: (messages: number, overflowed: boolean) => void) => NetworkWatch;
 }
 
 function loadAddon(): NetlinkAddon {
@@ -120,4 +150,29 @@ export function listAddresses(ifindex?: number): InterfaceAddress[] {
 export function routeTo(address: string): { index: number; name: string | undefined; type: number } {
   const route = loadAddon().routeTo(addressBytes(address));
   return { ...route, name: route.index > 0 ? interfaceName(route.index) : undefined };
+}
+
+/** Every network interface of this network namespace (RTM_GETLINK dump). */
+export function listLinks(): Link[] {
+  return loadAddon().listLinks();
+}
+
+/**
+ * Whether a link can carry frames: administratively up and operationally up, or up with
+ * carrier where the driver reports no operational state (lo, tun and some virtual links).
+ */
+export function linkCarries(link: Pick<Link, 'flags' | 'operstate'>): boolean {
+  if ((link.flags & IFF_UP) === 0) return false;
+  if (link.operstate === IF_OPER_UP) return true;
+  return link.operstate === IF_OPER_UNKNOWN && (link.flags & IFF_RUNNING) !== 0;
+}
+
+/**
+ * Calls `onChange` whenever the kernel reports a change of a link, an address, a route or a
+ * routing rule in this network namespace: once per burst, with how many messages came and
+ * whether some were lost (the socket overflowed). The caller looks afresh; nothing is parsed.
+ */
+export function watchNetwork(onChange: (messages: number, overflowed: boolean) => void): NetworkWatch {
+  const { LinkWatch } = loadAddon();
+  return new LinkWatch(onChange);
 }

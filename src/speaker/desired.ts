@@ -3,7 +3,7 @@
 // A VIP is considered only when it lies inside a configured pool.
 import type { Config, Pool } from '../config/types.js';
 import { canonicalAddress, parseAddress, rangeContains } from '../net/address.js';
-import { eligibleNodes, type NodeFacts, type VipFacts } from './eligibility.js';
+import { eligibleNodes, ineligibility, type NodeFacts, type VipFacts } from './eligibility.js';
 
 /** The parts of a Service the speaker reads. */
 export interface ServiceView {
@@ -24,6 +24,50 @@ export interface NodeView {
   readonly status?: { readonly conditions?: readonly { readonly type?: string; readonly status?: string }[] };
 }
 
+type Meta = { name?: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string> };
+
+function keptMeta(metadata: Meta | undefined, labels: boolean): Meta {
+  const m = metadata ?? {};
+  return {
+    ...(m.name === undefined ? {} : { name: m.name }),
+    ...(m.namespace === undefined ? {} : { namespace: m.namespace }),
+    ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+    ...(m.uid === undefined ? {} : { uid: m.uid }),
+    ...(labels && m.labels !== undefined ? { labels: m.labels } : {}),
+  };
+}
+
+/**
+ * What the speaker's caches keep of each object (issue 18): the fields the views above read,
+ * the uid Events need, and the resourceVersion the informer compares. A Service, an
+ * EndpointSlice or a Node is often ten times that.
+ */
+export const speakerKeeps = {
+  service: (object: object): object => {
+    const o = object as { metadata?: Meta; spec?: Record<string, unknown>; status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
+    const spec = o.spec ?? {};
+    return {
+      metadata: keptMeta(o.metadata, false),
+      spec: { type: spec['type'], loadBalancerClass: spec['loadBalancerClass'], externalTrafficPolicy: spec['externalTrafficPolicy'] },
+      status: { loadBalancer: { ingress: (o.status?.loadBalancer?.ingress ?? []).map((i) => ({ ip: i.ip })) } },
+    };
+  },
+  endpointSlice: (object: object): object => {
+    const o = object as { metadata?: Meta; endpoints?: { nodeName?: string; conditions?: { ready?: boolean } }[] };
+    return {
+      metadata: keptMeta(o.metadata, true),
+      endpoints: (o.endpoints ?? []).map((e) => ({ nodeName: e.nodeName, conditions: { ready: e.conditions?.ready } })),
+    };
+  },
+  node: (object: object): object => {
+    const o = object as { metadata?: Meta; status?: { conditions?: { type?: string; status?: string }[] } };
+    return {
+      metadata: keptMeta(o.metadata, true),
+      status: { conditions: (o.status?.conditions ?? []).filter((c) => c.type === 'Ready').map((c) => ({ type: c.type, status: c.status })) },
+    };
+  },
+};
+
 /** One VIP to consider, with everything needed to decide who announces it. */
 export interface DesiredVip {
   readonly ip: string;
@@ -32,6 +76,11 @@ export interface DesiredVip {
   readonly pool: Pool;
   /** Nodes that may announce it. */
   readonly eligible: ReadonlySet<string>;
+  /**
+   * This node would be eligible but for its own link (down, or none to announce on). Only
+   * this node knows that, so it publishes these VIPs in its Lease for the others (ADR 0022).
+   */
+  readonly linkDown: boolean;
 }
 
 /** Inputs of {@link desiredVips}. */
@@ -40,9 +89,9 @@ export interface DesiredInputs {
   readonly services: Iterable<ServiceView>;
   readonly endpointSlices: Iterable<EndpointSliceView>;
   readonly nodes: Iterable<NodeView>;
-  /** The speaker's own node and whether its announcing link is up. */
+  /** The speaker's own node, and whether it has a link up to announce this VIP of this pool on. */
   readonly self: string;
-  readonly ownLinkUp: (pool: Pool) => boolean;
+  readonly ownLinkUp: (pool: Pool, vip: string) => boolean;
   /** Also serve Services of this loadBalancerClass (besides those with none). */
   readonly loadBalancerClass?: string | undefined;
 }
@@ -63,6 +112,7 @@ export function poolOf(config: Config, ip: string): Pool | undefined {
 /** Every VIP the cluster wants announced, keyed by IP. */
 export function desiredVips(inputs: DesiredInputs): Map<string, DesiredVip> {
   const nodes = [...inputs.nodes].map(nodeFacts);
+  const self = nodes.find((node) => node.name === inputs.self);
   const readyNodesByService = new Map<string, Set<string>>();
   for (const slice of inputs.endpointSlices) {
     const service = slice.metadata.labels?.['kubernetes.io/service-name'];
@@ -103,8 +153,10 @@ export function desiredVips(inputs: DesiredInputs): Map<string, DesiredVip> {
   const result = new Map<string, DesiredVip>();
   for (const [ip, entry] of byIp) {
     const facts: VipFacts = { pool: entry.pool, externalTrafficPolicy: entry.local ? 'Local' : 'Cluster', readyEndpointNodes: entry.ready };
-    const eligible = eligibleNodes(nodes, facts, inputs.self, inputs.ownLinkUp(entry.pool));
-    result.set(ip, { ip, services: entry.services.sort(), pool: entry.pool, eligible });
+    const linkUp = inputs.ownLinkUp(entry.pool, ip);
+    const eligible = eligibleNodes(nodes, facts, inputs.self, linkUp);
+    const linkDown = !linkUp && self !== undefined && ineligibility(self, facts, false) === 'link-down';
+    result.set(ip, { ip, services: entry.services.sort(), pool: entry.pool, eligible, linkDown });
   }
   return result;
 }

@@ -5,7 +5,9 @@
 // - with no live claim, the eligible live node that ranks highest for the VIP by rendezvous
 //   hashing claims it, so VIPs spread over nodes and every speaker agrees on the choice;
 // - a claim counts only after a fresh, consistent read shows no other live claim for the VIP
-//   (confirmClaim), so two speakers that claim at once never both answer.
+//   (confirmClaim), so two speakers that claim at once never both answer;
+// - a node whose Lease declines a VIP (its link is down, ADR 0022) is passed over, as only it
+//   can see that.
 import { createHash } from 'node:crypto';
 import type { LeaseRecord } from './lease-clock.js';
 
@@ -108,6 +110,7 @@ export function decideLayer2(view: ElectionView): ElectionDecision {
   const reasons = new Map<string, { reason: ClaimReason; owner?: string | undefined }>();
   const claimants = claimantsByVip(view.others, 'claims');
   const holders = claimantsByVip(view.others, 'held');
+  const decliners = claimantsByVip(view.others, 'declined');
   const live = new Set([view.self, ...view.others.map((lease) => lease.node)]);
 
   for (const vip of view.ownClaims) {
@@ -132,7 +135,8 @@ export function decideLayer2(view: ElectionView): ElectionDecision {
   for (const [vip, eligible] of view.vips) {
     if (view.ownClaims.has(vip)) continue;
     const others = claimants.get(vip) ?? [];
-    const eligibleHolder = others.find((node) => eligible.has(node));
+    const declined = decliners.get(vip) ?? [];
+    const eligibleHolder = others.find((node) => eligible.has(node) && !declined.includes(node));
     if (eligibleHolder !== undefined) {
       reasons.set(vip, { reason: 'held-by-other', owner: eligibleHolder });
       continue;
@@ -147,7 +151,7 @@ export function decideLayer2(view: ElectionView): ElectionDecision {
       reasons.set(vip, { reason: 'own-lease-invalid' });
       continue;
     }
-    const winner = ranked(vip, eligible).find((node) => live.has(node));
+    const winner = ranked(vip, eligible).find((node) => live.has(node) && !declined.includes(node));
     if (winner === undefined) reasons.set(vip, { reason: 'no-candidate' });
     else if (winner === view.self) {
       reasons.set(vip, { reason: 'won' });
@@ -166,10 +170,10 @@ export function confirmClaim(vip: string, self: string, liveOthers: readonly Lea
   return !liveOthers.some((lease) => lease.node !== self && lease.claims.has(vip));
 }
 
-function claimantsByVip(leases: readonly LeaseRecord[], which: 'claims' | 'held'): Map<string, string[]> {
+function claimantsByVip(leases: readonly LeaseRecord[], which: 'claims' | 'held' | 'declined'): Map<string, string[]> {
   const byVip = new Map<string, string[]>();
   for (const lease of leases) {
-    for (const vip of lease[which]) {
+    for (const vip of lease[which] ?? []) {
       const list = byVip.get(vip);
       if (list) list.push(lease.node);
       else byVip.set(vip, [lease.node]);

@@ -84,6 +84,9 @@ export class Layer2Ownership {
   readonly #confirmed = new Set<string>();
   readonly #timing: OwnershipTiming;
   #vips = new Map<string, ReadonlySet<string>>();
+  /** VIPs we would answer for but for our link (ADR 0022), and what our last accepted write said of them. */
+  #declined: ReadonlySet<string> = new Set();
+  #declinedWritten: ReadonlySet<string> = new Set();
   readonly #timers: PeerTimers;
   #renewTimer: unknown;
   #expiryTimer: unknown;
@@ -137,9 +140,14 @@ export class Layer2Ownership {
     tick();
   }
 
-  /** Replaces the set of layer-2 VIPs with the nodes eligible for each, and decides again. */
-  setVips(vips: Map<string, ReadonlySet<string>>): void {
+  /**
+   * Replaces the set of layer-2 VIPs with the nodes eligible for each, and the VIPs this node
+   * declines for want of a link (published in our Lease so the others pass us over), and
+   * decides again.
+   */
+  setVips(vips: Map<string, ReadonlySet<string>>, declined: ReadonlySet<string> = new Set()): void {
     this.#vips = vips;
+    this.#declined = declined;
     this.decideSoon();
   }
 
@@ -358,10 +366,12 @@ export class Layer2Ownership {
       epoch: this.#epoch,
       members: this.#members.length > 0 ? this.#members : [this.lease.node],
       voids: this.#voids(),
+      declined: this.#declined,
     });
     return this.lease.write(state).then(({ ok, state: sent, sentAt }) => {
       if (!ok || !sent) return false;
       this.#lastWriteAt = sentAt;
+      this.#declinedWritten = sent.declined ?? new Set();
       // A write whose epoch was dropped while it was in flight carries nothing (rule 7).
       if (!this.#recorded || sent.epoch >= this.#recorded.epoch) {
         this.#recorded = { epoch: sent.epoch, members: sent.members, claims: sent.claims.size };
@@ -466,7 +476,7 @@ export class Layer2Ownership {
       this.#confirmed.delete(vip);
       this.hooks.silence(vip, decision.reasons.get(vip)?.reason ?? 'vip-gone');
     }
-    if (decision.retract.length > 0 && (await this.#write())) this.#armExpiry();
+    if ((decision.retract.length > 0 || !sameSet(this.#declined, this.#declinedWritten)) && (await this.#write())) this.#armExpiry();
     if (decision.claim.length > 0 && !this.#stopped) await this.#claim(decision.claim);
     this.#armPeerTimer();
   }
@@ -520,6 +530,10 @@ export class Layer2Ownership {
 /** Milliseconds since the send time of the last API success, as the peer channel carries it. */
 export function apiOkAgeMs(lease: Pick<SpeakerLease, 'apiOkAt'>, now: number): number {
   return Number.isFinite(lease.apiOkAt) ? Math.min(NEVER - 1, Math.max(0, Math.round(now - lease.apiOkAt))) : NEVER;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((v) => b.has(v));
 }
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {

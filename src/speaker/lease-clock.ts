@@ -17,6 +17,8 @@ export interface LeaseRecord {
   readonly claims: ReadonlySet<string>;
   /** The subset of `claims` the node has confirmed and answers for. */
   readonly held: ReadonlySet<string>;
+  /** Layer-2 VIPs the node may not answer for though the API says it may: its link is down (ADR 0022). */
+  readonly declined?: ReadonlySet<string>;
   /** The node's epoch when it wrote this (ADR 0017); 0 for a speaker that writes none. */
   readonly epoch: number;
   /** The node's configuration at that epoch, itself included; empty for none. */

@@ -2,15 +2,14 @@
 // speaker Leases; computes the VIPs and who may announce them; runs the layer-2 election and
 // drives the layer-2 speakers, and hands BGP VIPs to the BGP announcer. Reads caches, calls
 // pure decisions, then acts (style.md rule 6).
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config, Pool } from '../config/types.js';
 import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
 import type { EventRecorder } from '../k8s/events.js';
 import { Informer, type InformerHandler, type InformerHealth } from '../k8s/informer.js';
-import type { KubeRest } from '../k8s/rest.js';
+import type { KubeRest, KubeWatcher } from '../k8s/rest.js';
 import type { Logger } from '../log.js';
 import { formatIssue } from '../config/types.js';
-import { desiredVips, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
+import { desiredVips, speakerKeeps, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
 import type { ClaimReason } from './layer2-election.js';
 import { Layer2Ownership } from './layer2-ownership.js';
 import type { PeerMesh } from '../../speakers/peer/mesh.js';
@@ -35,8 +34,7 @@ export interface BgpAnnouncer {
 
 /** What the runtime needs from its environment, injectable for tests. */
 export interface SpeakerRuntimeOptions {
-  readonly kc: KubeConfig;
-  readonly rest: KubeRest;
+  readonly rest: KubeRest & KubeWatcher;
   readonly node: string;
   readonly namespace: string;
   readonly configMapName: string;
@@ -45,10 +43,11 @@ export interface SpeakerRuntimeOptions {
   readonly clock: () => number;
   readonly log: Logger;
   readonly events: EventRecorder;
-  /** The interfaces to announce a VIP of this pool on (empty when none is usable). */
+  /**
+   * The interfaces to announce a layer-2 VIP of this pool on, each able to carry frames now;
+   * empty when there is none, which makes the node decline the VIP (ADR 0022).
+   */
   readonly interfacesFor: (pool: Pool, vip: string) => string[];
-  /** Whether this node's announcing link for the pool is up. */
-  readonly linkUp: (pool: Pool) => boolean;
   readonly openLink: (interfaceName: string) => LinkSpeaker;
   readonly bgp: BgpAnnouncer | undefined;
   /** The peer channel (ADR 0017); without it layer-2 ownership follows the Lease alone. */
@@ -88,14 +87,14 @@ export class SpeakerRuntime {
     }, o.peer);
     const changed = { add: () => this.schedule(), update: () => this.schedule(), delete: () => this.schedule() };
     const onError = (name: string) => (error: unknown, retryInMs: number) => o.log.warn('watch failed; restarting', { informer: name, error: String(error), retryInMs });
-    const make = <T extends object>(name: string, path: string, handler: InformerHandler<T> = changed, fieldSelector?: string): Informer<T> => {
-      const informer = new Informer<T>(o.kc, o.rest, { name, path, onError: onError(name), ...(fieldSelector ? { fieldSelector } : {}) }, handler);
+    const make = <T extends object>(name: string, path: string, handler: InformerHandler<T> = changed, fieldSelector?: string, keep?: (object: object) => object): Informer<T> => {
+      const informer = new Informer<T>(o.rest, { name, path, onError: onError(name), ...(fieldSelector ? { fieldSelector } : {}), ...(keep ? { keep } : {}) }, handler);
       this.#informers.push(informer);
       return informer;
     };
-    this.#services = make('services', '/api/v1/services');
-    this.#slices = make('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices');
-    this.#nodes = make('nodes', '/api/v1/nodes');
+    this.#services = make('services', '/api/v1/services', changed, undefined, speakerKeeps.service);
+    this.#slices = make('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', changed, undefined, speakerKeeps.endpointSlice);
+    this.#nodes = make('nodes', '/api/v1/nodes', changed, undefined, speakerKeeps.node);
     this.#configMaps = make('configmaps', `/api/v1/namespaces/${o.namespace}/configmaps`, changed, `metadata.name=${o.configMapName}`);
     make<SpeakerLeaseObject>('leases', `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`, {
       add: (lease) => this.ownership.observeLease(lease),
@@ -143,17 +142,35 @@ export class SpeakerRuntime {
       endpointSlices: this.#slices.list(),
       nodes: this.#nodes.list(),
       self: this.o.node,
-      ownLinkUp: (pool) => this.o.linkUp(pool),
+      // Links matter to layer 2 only: a BGP route leaves by whatever the session uses.
+      ownLinkUp: (pool, vip) => pool.protocol !== 'layer2' || this.o.interfacesFor(pool, vip).length > 0,
       loadBalancerClass: this.o.loadBalancerClass,
     });
     const layer2 = new Map<string, ReadonlySet<string>>();
+    const declined = new Set<string>();
     const bgp = new Map<string, Pool>();
     for (const [ip, vip] of this.#desired) {
-      if (vip.pool.protocol === 'layer2') layer2.set(ip, vip.eligible);
-      else if (vip.eligible.has(this.o.node)) bgp.set(ip, vip.pool);
+      if (vip.pool.protocol === 'layer2') {
+        layer2.set(ip, vip.eligible);
+        if (vip.linkDown) declined.add(ip);
+      } else if (vip.eligible.has(this.o.node)) bgp.set(ip, vip.pool);
     }
-    this.ownership.setVips(layer2);
+    this.ownership.setVips(layer2, declined);
+    this.#followInterfaces();
     this.#setBgp(bgp, config);
+  }
+
+  /** VIPs held on interfaces other than those they would be announced on now move to those (a route changed). */
+  #followInterfaces(): void {
+    for (const vip of this.ownership.held()) {
+      const desired = this.#desired.get(vip);
+      const before = this.#announcedOn.get(vip);
+      if (!desired || !before) continue;
+      const now = this.o.interfacesFor(desired.pool, vip);
+      if (now.length === 0 || (now.length === before.length && now.every((name, i) => name === before[i]))) continue;
+      for (const name of before) if (!now.includes(name)) this.#links.get(name)?.release(vip);
+      this.#answer(vip);
+    }
   }
 
   /** What this node does for each VIP, for status and tests. */

@@ -9,7 +9,8 @@ import { OwnLease, type LeaseRecord } from './lease-clock.js';
 
 /**
  * Annotation holding the claims and the ownership state: JSON `{"claims": [...], "held": [...],
- * "bgp": [...], "epoch": 3, "members": [...], "peer": "192.0.2.1:7947"}` (ADR 0017).
+ * "bgp": [...], "declined": [...], "epoch": 3, "members": [...], "peer": "192.0.2.1:7947"}`
+ * (ADR 0017; `declined`, present only when not empty: ADR 0022).
  */
 export const claimsAnnotation = 'vipcast.io/layer2-claims';
 /** Annotation holding the exact lease duration in ms (the spec field has whole seconds). */
@@ -35,16 +36,18 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): SpeakerRecord | unde
   let claims: string[] = [];
   let held: string[] = [];
   let bgp: string[] = [];
+  let declined: string[] = [];
   let epoch = 0;
   let members: string[] = [];
   let peer: { address: string; port: number } | undefined;
   const voids = new Map<string, number>();
   const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
   try {
-    const parsed = JSON.parse(annotations[claimsAnnotation] ?? '{}') as { claims?: unknown; held?: unknown; bgp?: unknown; epoch?: unknown; members?: unknown; peer?: unknown; voids?: unknown };
+    const parsed = JSON.parse(annotations[claimsAnnotation] ?? '{}') as { claims?: unknown; held?: unknown; bgp?: unknown; declined?: unknown; epoch?: unknown; members?: unknown; peer?: unknown; voids?: unknown };
     claims = strings(parsed.claims);
     held = strings(parsed.held);
     bgp = strings(parsed.bgp);
+    declined = strings(parsed.declined);
     if (typeof parsed.epoch === 'number' && Number.isInteger(parsed.epoch) && parsed.epoch > 0 && parsed.epoch <= 0xffffffff) epoch = parsed.epoch;
     members = strings(parsed.members);
     if (typeof parsed.peer === 'string') peer = parseEndpoint(parsed.peer);
@@ -62,6 +65,7 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): SpeakerRecord | unde
     claims: new Set([...claims, ...held]),
     held: new Set(held),
     bgp: new Set(bgp),
+    declined: new Set(declined),
     epoch,
     members,
     peer,
@@ -120,6 +124,8 @@ export interface SpeakerLeaseState {
   readonly members: readonly string[];
   /** Peers whose claims up to this epoch we hold void and may have taken over (for people). */
   readonly voids?: ReadonlyMap<string, number>;
+  /** Layer-2 VIPs we would answer for but for our link (ADR 0022), so others do not wait for us. */
+  readonly declined?: ReadonlySet<string>;
 }
 
 /** What a write of the Lease came to: the state the server accepted, and when it was sent. */
@@ -263,6 +269,7 @@ export class SpeakerLease {
       claims,
       held,
       bgp: release ? [] : [...this.bgpAnnounced].sort(),
+      ...(!release && state.declined && state.declined.size > 0 ? { declined: [...state.declined].sort() } : {}),
       epoch: state.epoch,
       members: [...state.members],
       ...(this.peer ? { peer: formatEndpoint(this.peer) } : {}),

@@ -182,7 +182,8 @@ describe('vipcast lab (layer 2, IPv4, 3 nodes)', () => {
     expect(ip).toBeDefined();
     const owner = new RegExp(`(node-\\d) answers ARP/NDP for ${ip}`).exec(demo.out)?.[1];
     expect(demo.out).toContain(`reaches ${ip}:8080 — answered by ${owner}`);
-    expect(demo.out).toContain(`losing ${owner} hard: its link unplugged and its speaker`);
+    expect(demo.out).toContain(`losing ${owner} hard: its speaker`);
+    expect(demo.out).toContain(`frozen, its link unplugged and the speaker SIGKILLed`);
     const next = new RegExp(`(node-\\d) took over ${ip}`).exec(demo.out)?.[1];
     expect(next).toBeDefined();
     expect(next).not.toBe(owner);

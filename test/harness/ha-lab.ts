@@ -296,12 +296,14 @@ export interface AgentOptions {
   readonly bootstrap?: boolean;
   /** Extra command-line flags. */
   readonly extra?: readonly string[];
+  /** The program and its leading arguments; the test agent (dist/test/e2e/agents/control-plane.js) by default. */
+  readonly command?: readonly string[];
 }
 
 /** Starts `vipcast control-plane` on a node (interface found from the route to the VIP). */
 export function startAgent(lab: HaLab, node: ControlPlaneNode, options: AgentOptions = {}): HostProcess {
   node.agent = lab.topo.start(node.host, [
-    'node', 'dist/test/e2e/agents/control-plane.js',
+    ...(options.command ?? ['node', 'dist/test/e2e/agents/control-plane.js']),
     '--vip', HA_VIP, '--identity', node.name,
     '--kubeconfig', node.adminKubeconfig,
     '--bootstrap-kubeconfig', options.bootstrap ? node.superAdminKubeconfig : '',

@@ -57,8 +57,10 @@ export interface LabNode {
   readonly name: string;
   readonly host: Host;
   readonly mac: string;
-  /** The node's IPv4 address, also its peer-channel address. */
+  /** The node's IPv4 address on the switch. */
   readonly ipv4: string;
+  /** Its peer-channel address: ipv4, or its address on the separate peer network when the lab has one. */
+  readonly peerAddress: string;
   forwarder: HostProcess | undefined;
   speaker: HostProcess | undefined;
 }
@@ -106,8 +108,12 @@ export class SpeakerLab {
     return this.api.admin;
   }
 
-  /** Builds everything; speakers and the controller are started separately. */
-  static async create(nodeCount = 3, config = labPoolConfig): Promise<SpeakerLab> {
+  /**
+   * Builds everything; speakers and the controller are started separately. With
+   * `peerNetwork`, each node also has eth1 on a second switch (10.9.0.N/24) and runs the peer
+   * channel there, so eth0 carries only the VIPs' traffic, as a dedicated announce link does.
+   */
+  static async create(nodeCount = 3, config = labPoolConfig, options: { readonly peerNetwork?: boolean } = {}): Promise<SpeakerLab> {
     const api = await startApiServer({ serviceClusterIpRange: '10.0.0.0/20,fd00:10::/112' });
     let topo: Topology | undefined;
     try {
@@ -120,6 +126,7 @@ export class SpeakerLab {
       await topo.run(client, ['ip', 'addr', 'add', '192.0.2.9/24', 'dev', 'eth0']);
       await topo.run(client, ['ip', 'addr', 'add', '2001:db8::9/64', 'dev', 'eth0', 'nodad']);
       const controllerHost = await topo.addHost('ctl');
+      const peerSwitch = options.peerNetwork ? await topo.addSwitch('psw') : undefined;
       const nodes: LabNode[] = [];
       for (let i = 1; i <= nodeCount; i++) {
         const name = `node-${i}`;
@@ -136,7 +143,13 @@ export class SpeakerLab {
         await topo.run(host, ['ip', '-6', 'route', 'add', 'local', '2001:db8::100/120', 'dev', 'lo']);
         const server = topo.start(host, [process.execPath, '-e', responder, name]);
         await server.waitForLine(/^listening$/, 10_000);
-        nodes.push({ name, host, mac, ipv4: `192.0.2.${i}`, forwarder: await bridge.attach(topo, host), speaker: undefined });
+        let peerAddress = `192.0.2.${i}`;
+        if (peerSwitch) {
+          await topo.link(host, 'eth1', peerSwitch, `p-n${i}`, peerSwitch);
+          peerAddress = `10.9.0.${i}`;
+          await topo.run(host, ['ip', 'addr', 'add', `${peerAddress}/24`, 'dev', 'eth1']);
+        }
+        nodes.push({ name, host, mac, ipv4: `192.0.2.${i}`, peerAddress, forwarder: await bridge.attach(topo, host), speaker: undefined });
       }
       await bridge.attach(topo, controllerHost);
 
@@ -178,11 +191,15 @@ export class SpeakerLab {
     return controller;
   }
 
-  /** Starts a node's speaker; resolves once it has started. */
-  async startSpeaker(node: LabNode, extraArgs: readonly string[] = []): Promise<HostProcess> {
+  /**
+   * Starts a node's speaker, announcing on eth0 unless `interface` is null (then it finds the
+   * interface from the kernel's routes, ADR 0022); resolves once it has started.
+   */
+  async startSpeaker(node: LabNode, extraArgs: readonly string[] = [], options: { readonly interface?: string | null } = {}): Promise<HostProcess> {
+    const announceOn = options.interface === undefined ? 'eth0' : options.interface;
     const speaker = this.topo.start(node.host, [
       process.execPath, 'bin/vipcast.js', 'speaker', '--node', node.name, '--kubeconfig', this.speakerKubeconfigs.get(node.name) ?? '',
-      '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473', '--peer-address', node.ipv4, ...extraArgs,
+      ...(announceOn === null ? [] : ['--interface', announceOn]), '--metrics-address', '127.0.0.1:7473', '--peer-address', node.peerAddress, ...extraArgs,
     ]);
     node.speaker = speaker;
     await speaker.waitForLine(/"speaker started"/, 20_000);

@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiAccess } from '../../src/k8s/kubeconfig.js';
 import { EventLoopLag, evaluateHealth, informersCheck, type HealthCheck } from '../../src/controller/health.js';
 import { startHttpServer } from '../../src/controller/http-server.js';
 import { Informer } from '../../src/k8s/informer.js';
@@ -13,16 +13,16 @@ import { createKubeRest } from '../../src/k8s/rest.js';
 import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
 import { waitFor } from './cluster-helpers.js';
 import { createService, ensureNamespace } from './services.js';
-import { proxiedKubeConfig as kubeConfigVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { proxiedAccess as accessVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 let server: TestApiServer | undefined;
 let proxy: TcpProxy | undefined;
 let startError: unknown;
 
-/** A KubeConfig for the admin that reaches the server through the proxy. */
-function proxiedKubeConfig(): KubeConfig {
+/** API access for the admin that reaches the server through the proxy. */
+function proxiedAccess(): ApiAccess {
   const { server, proxy } = api();
-  return kubeConfigVia(server, proxy);
+  return accessVia(server, proxy);
 }
 
 function api(): { server: TestApiServer; proxy: TcpProxy } {
@@ -77,10 +77,9 @@ describe('/healthz', () => {
     // The test moves this clock forward to make a pending restart look hours late.
     let skewMs = 0;
     const clock = (): number => performance.now() + skewMs;
-    const kc = proxiedKubeConfig();
+    const access = proxiedAccess();
     const informer = new Informer(
-      kc,
-      createKubeRest(kc, { fieldManager: 'health-test', timeoutMs: 2_000 }),
+      createKubeRest(access, { fieldManager: 'health-test', timeoutMs: 2_000 }),
       { name: 'services', path: '/api/v1/namespaces/health/services', initialBackoffMs: 5_000, maxBackoffMs: 5_000, clock },
       { add: () => undefined, update: () => undefined, delete: () => undefined },
     );

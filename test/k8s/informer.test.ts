@@ -2,7 +2,7 @@
 // a proxy the test can cut: it restarts after connection errors and catches up on what it
 // missed, and when the server has compacted the history it missed (410 Gone) it relists
 // and reports the objects deleted meanwhile.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { ApiAccess } from '../../src/k8s/kubeconfig.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../src/k8s/informer.js';
 import { createKubeRest } from '../../src/k8s/rest.js';
@@ -10,7 +10,7 @@ import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
 import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
 import { waitFor } from './cluster-helpers.js';
 import { createService, deleteService, ensureNamespace } from './services.js';
-import { proxiedKubeConfig as kubeConfigVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { proxiedAccess as accessVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
 interface Named {
   metadata?: { name?: string; namespace?: string };
@@ -20,10 +20,10 @@ let server: TestApiServer | undefined;
 let proxy: TcpProxy | undefined;
 let startError: unknown;
 
-/** A KubeConfig for the admin that reaches the server through the proxy. */
-function proxiedKubeConfig(): KubeConfig {
+/** API access for the admin that reaches the server through the proxy. */
+function proxiedAccess(): ApiAccess {
   const { server, proxy } = api();
-  return kubeConfigVia(server, proxy);
+  return accessVia(server, proxy);
 }
 
 function api(): { server: TestApiServer; proxy: TcpProxy } {
@@ -48,10 +48,9 @@ afterAll(async () => {
 }, 60_000);
 
 function serviceInformer(namespace: string, seen: { added: string[]; deleted: string[]; errors: unknown[] }): Informer<Named> {
-  const kc = proxiedKubeConfig();
-  const rest = createKubeRest(kc, { fieldManager: 'informer-test', timeoutMs: 2_000 });
+  const access = proxiedAccess();
+  const rest = createKubeRest(access, { fieldManager: 'informer-test', timeoutMs: 2_000 });
   return new Informer<Named>(
-    kc,
     rest,
     { name: 'services', path: `/api/v1/namespaces/${namespace}/services`, initialBackoffMs: 100, maxBackoffMs: 500, onError: (error) => seen.errors.push(error) },
     {

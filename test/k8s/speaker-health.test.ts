@@ -4,8 +4,7 @@
 // EndpointSlices) and the API server answers the others, /healthz is 503 naming that
 // informer; once the permission is granted the cache syncs, the Lease renews and /healthz
 // is 200. The failing limit is 2 s here instead of the speaker's 5 minutes.
-import { Buffer } from 'node:buffer';
-import { KubeConfig } from '@kubernetes/client-node';
+import { staticAccess, type ApiAccess } from '../../src/k8s/kubeconfig.js';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../../src/controller/health.js';
@@ -43,16 +42,9 @@ function api(): TestApiServer {
   return server;
 }
 
-/** A KubeConfig holding the ServiceAccount's token. */
-function kubeConfigFor(credentials: KubeCredentials): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: credentials.server, caData: Buffer.from(credentials.ca).toString('base64') }],
-    users: [{ name: account, token: credentials.token ?? '' }],
-    contexts: [{ name: 'test', cluster: 'test', user: account }],
-    currentContext: 'test',
-  });
-  return kc;
+/** API access with the ServiceAccount's token. */
+function accessFor(credentials: KubeCredentials): ApiAccess {
+  return staticAccess({ server: credentials.server, ca: credentials.ca, token: credentials.token ?? '' }, account);
 }
 
 /** Binds a ClusterRole with these rules to the ServiceAccount. */
@@ -85,13 +77,12 @@ describe("the speaker's /healthz", () => {
     });
 
     // The speaker's clients, Lease and checks, as `vipcast speaker` builds them.
-    const kc = kubeConfigFor(credentials);
+    const access = accessFor(credentials);
     const clock = (): number => performance.now();
-    const rest = createKubeRest(kc, { fieldManager: 'speaker-health-test' });
+    const rest = createKubeRest(access, { fieldManager: 'speaker-health-test' });
     const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs });
-    const lease = new SpeakerLease(trackRequests(createKubeRest(kc, { fieldManager: 'speaker-health-test', timeoutMs: 1_000 }), leaseWrites, clock), namespace, 'node-1', defaultSpeakerLeaseTiming, clock);
+    const lease = new SpeakerLease(trackRequests(createKubeRest(access, { fieldManager: 'speaker-health-test', timeoutMs: 1_000 }), leaseWrites, clock), namespace, 'node-1', defaultSpeakerLeaseTiming, clock);
     const runtime = new SpeakerRuntime({
-      kc,
       rest,
       node: 'node-1',
       namespace,
@@ -102,7 +93,6 @@ describe("the speaker's /healthz", () => {
       log: createLogger('error'),
       events: new EventRecorder(rest, { controller: 'vipcast.io/speaker', instance: 'node-1' }),
       interfacesFor: () => [],
-      linkUp: () => true,
       openLink: () => {
         throw new Error('no layer-2 VIP in this test');
       },

@@ -1,8 +1,7 @@
 // A loopback TCP proxy a test puts between a client and the API server, to cut every
 // connection and refuse new ones for a while: the network failure an informer must survive.
-import { Buffer } from 'node:buffer';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { staticAccess, type ApiAccess } from '../../src/k8s/kubeconfig.js';
 import type { TestApiServer } from '../harness/apiserver.js';
 
 /** A running proxy. */
@@ -56,14 +55,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   };
 }
 
-/** A KubeConfig for the test API server's admin that reaches the server through `proxy`. */
-export function proxiedKubeConfig(server: TestApiServer, proxy: TcpProxy): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'test', server: `https://127.0.0.1:${proxy.port}`, caData: Buffer.from(server.caPem).toString('base64') }],
-    users: [{ name: 'admin', certData: Buffer.from(server.adminCertPem).toString('base64'), keyData: Buffer.from(server.adminKeyPem).toString('base64') }],
-    contexts: [{ name: 'test', cluster: 'test', user: 'admin' }],
-    currentContext: 'test',
-  });
-  return kc;
+/** API access for the test API server's admin that reaches the server through `proxy`. */
+export function proxiedAccess(server: TestApiServer, proxy: TcpProxy): ApiAccess {
+  return staticAccess({ server: `https://127.0.0.1:${proxy.port}`, ca: server.caPem, cert: server.adminCertPem, key: server.adminKeyPem }, 'the test admin, through the proxy');
 }

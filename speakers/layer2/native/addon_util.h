@@ -1,5 +1,5 @@
-// Helpers every vipcast addon shares: a JS Error for a failed system call, and parsing an
-// address literal into a sockaddr.
+// Helpers every vipcast addon shares: a JS Error for a failed system call, parsing an
+// address literal into a sockaddr, and watching a socket for reads on Node's event loop.
 #pragma once
 
 #include <napi.h>
@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <uv.h>
 
 #include <string>
 
@@ -36,6 +37,24 @@ inline socklen_t ParseAddress(const std::string& text, int port, struct sockaddr
     return sizeof(*v6);
   }
   return 0;
+}
+
+// Starts watching `fd` for reads on Node's loop; `data` is the callback's handle->data.
+inline uv_poll_t* StartPolling(Napi::Env env, int fd, void* data, uv_poll_cb onReadable) {
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  uv_poll_t* poll = new uv_poll_t;
+  uv_poll_init_socket(loop, poll, fd);
+  poll->data = data;
+  uv_poll_start(poll, UV_READABLE, onReadable);
+  return poll;
+}
+
+// Stops a watch from StartPolling and frees it once libuv lets go of it; nullptr is fine.
+inline void StopPolling(uv_poll_t* poll) {
+  if (poll == nullptr) return;
+  uv_poll_stop(poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(poll), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
 }
 
 }  // namespace vipcast

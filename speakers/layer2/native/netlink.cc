@@ -1,18 +1,23 @@
 // Interface addresses and route lookups through rtnetlink (NETLINK_ROUTE), for Node: add and
 // delete one address (RTM_NEWADDR / RTM_DELADDR, with flags and lifetimes), list addresses
-// (RTM_GETADDR dump), and ask which interface the kernel would route an address through
-// (RTM_GETROUTE). Each call opens a socket, sends one request, reads the kernel's answer
-// and closes it: the kernel answers at once, so nothing blocks. Adding and deleting need
-// CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
+// (RTM_GETADDR dump) and links (RTM_GETLINK dump), and ask which interface the kernel would
+// route an address through (RTM_GETROUTE). Each call opens a socket, sends one request, reads
+// the kernel's answer and closes it: the kernel answers at once, so nothing blocks. Adding and
+// deleting need CAP_NET_ADMIN. LinkWatch is the one long-lived socket: it joins the kernel's
+// link, address, route and rule groups and tells JavaScript when any of them changed.
+// See docs/adr/0011-netlink-address-management.md.
 #include "addon_util.h"
 
 #include <napi.h>
 
 #include <errno.h>
+// net/if.h before linux/if.h: the kernel header then leaves out what libc already defines.
+#include <net/if.h>
+#include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <net/if.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -289,6 +294,143 @@ Napi::Value RouteTo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// listLinks() -> [{ index, name, flags, operstate }]: every interface, with its IFF_* flags and
+// its RFC 2863 operational state (IF_OPER_*: 6 up, 2 down, 5 dormant, 7 lower layer down, 0 unknown).
+Napi::Value ListLinks(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Request request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
+  struct ifinfomsg* ifi = request.AppendFixed<struct ifinfomsg>();
+  ifi->ifi_family = AF_UNSPEC;
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t count = 0;
+  int err = Exchange(request, [&](const struct nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWLINK) return;
+    const struct ifinfomsg* msg = static_cast<const struct ifinfomsg*>(NLMSG_DATA(h));
+    std::string name;
+    int operstate = IF_OPER_UNKNOWN;
+    int length = static_cast<int>(IFLA_PAYLOAD(h));
+    for (const struct rtattr* a = IFLA_RTA(msg); RTA_OK(a, length); a = RTA_NEXT(a, length)) {
+      if (a->rta_type == IFLA_IFNAME) name.assign(static_cast<const char*>(RTA_DATA(a)), strnlen(static_cast<const char*>(RTA_DATA(a)), RTA_PAYLOAD(a)));
+      if (a->rta_type == IFLA_OPERSTATE && RTA_PAYLOAD(a) >= 1) operstate = *static_cast<const uint8_t*>(RTA_DATA(a));
+    }
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("index", Napi::Number::New(env, msg->ifi_index));
+    entry.Set("name", Napi::String::New(env, name));
+    entry.Set("flags", Napi::Number::New(env, msg->ifi_flags));
+    entry.Set("operstate", Napi::Number::New(env, operstate));
+    out.Set(count++, entry);
+  });
+  if (err != 0) {
+    SystemError(env, "RTM_GETLINK", err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return out;
+}
+
+// new LinkWatch(onChange(messages, overflowed)): a socket in the rtnetlink multicast groups of
+// links, addresses, routes and rules (IPv4 and IPv6). Whenever the kernel reports changes it
+// reads all that is queued and calls onChange once with how many messages came, and whether
+// the socket overflowed (ENOBUFS: changes were lost, so the caller must look afresh anyway).
+class LinkWatch : public Napi::ObjectWrap<LinkWatch> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "LinkWatch", {InstanceMethod("close", &LinkWatch::Close)});
+  }
+
+  explicit LinkWatch(const Napi::CallbackInfo& info) : Napi::ObjectWrap<LinkWatch>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsFunction()) {
+      Napi::TypeError::New(env, "new LinkWatch(onChange)").ThrowAsJavaScriptException();
+      return;
+    }
+    fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd_ < 0) {
+      SystemError(env, "socket(AF_NETLINK)", errno).ThrowAsJavaScriptException();
+      return;
+    }
+    struct sockaddr_nl local;
+    memset(&local, 0, sizeof(local));
+    local.nl_family = AF_NETLINK;
+    if (bind(fd_, reinterpret_cast<struct sockaddr*>(&local), sizeof(local)) < 0) {
+      Fail(env, "bind(AF_NETLINK)");
+      return;
+    }
+    const int groups[] = {RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
+                          RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE};
+    for (int group : groups) {
+      if (setsockopt(fd_, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0) {
+        Fail(env, "setsockopt(NETLINK_ADD_MEMBERSHIP " + std::to_string(group) + ")");
+        return;
+      }
+    }
+    int size = 1 << 20;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));  // best effort: overflow is reported anyway
+    on_change_ = Napi::Persistent(info[0].As<Napi::Function>());
+    context_ = new Napi::AsyncContext(env, "LinkWatch");
+    poll_ = vipcast::StartPolling(env, fd_, this, &LinkWatch::OnReadable);
+    Ref();  // kept alive while open; released in Close
+  }
+
+  ~LinkWatch() override { CloseFd(); }
+
+ private:
+  void Fail(Napi::Env env, const std::string& what) {
+    int err = errno;
+    CloseFd();
+    SystemError(env, what, err).ThrowAsJavaScriptException();
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    LinkWatch* self = static_cast<LinkWatch*>(handle->data);
+    if (status < 0 || self->fd_ < 0) return;
+    std::vector<uint8_t> buffer(kBufferSize);
+    uint32_t messages = 0;
+    bool overflowed = false;
+    // Bounded, so a storm of changes cannot starve the loop; what is left wakes us again.
+    for (int i = 0; i < 1024; i++) {
+      ssize_t n = recv(self->fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ENOBUFS) {
+          overflowed = true;
+          continue;
+        }
+        break;
+      }
+      int remaining = static_cast<int>(n);
+      for (struct nlmsghdr* h = reinterpret_cast<struct nlmsghdr*>(buffer.data()); NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) messages++;
+    }
+    if (messages == 0 && !overflowed) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    self->on_change_.MakeCallback(self->Value(), {Napi::Number::New(env, messages), Napi::Boolean::New(env, overflowed)}, *self->context_);
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) {
+      CloseFd();
+      Unref();
+    }
+    return info.Env().Undefined();
+  }
+
+  void CloseFd() {
+    vipcast::StopPolling(poll_);
+    poll_ = nullptr;
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+    delete context_;
+    context_ = nullptr;
+  }
+
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;
+  Napi::AsyncContext* context_ = nullptr;
+  Napi::FunctionReference on_change_;
+};
+
 // interfaceIndex(name) -> index (0 when there is no such interface).
 Napi::Value InterfaceIndex(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -318,6 +460,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("routeTo", Napi::Function::New(env, RouteTo));
   exports.Set("interfaceIndex", Napi::Function::New(env, InterfaceIndex));
   exports.Set("interfaceName", Napi::Function::New(env, InterfaceName));
+  exports.Set("listLinks", Napi::Function::New(env, ListLinks));
+  exports.Set("LinkWatch", LinkWatch::Define(env));
   return exports;
 }
 

@@ -119,12 +119,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     }
     on_frame_ = Napi::Persistent(info[3].As<Napi::Function>());
     context_ = new Napi::AsyncContext(env, "PacketSocket");
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    uv_poll_init_socket(loop, poll_, fd_);
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, &PacketSocket::OnReadable);
+    poll_ = vipcast::StartPolling(env, fd_, this, &PacketSocket::OnReadable);
     Ref();  // kept alive while open; released in Close
   }
 
@@ -198,11 +193,8 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   }
 
   void CloseFd() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    vipcast::StopPolling(poll_);
+    poll_ = nullptr;
     if (fd_ >= 0) {
       close(fd_);  // the kernel drops this socket's multicast memberships with it
       fd_ = -1;

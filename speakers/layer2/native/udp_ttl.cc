@@ -99,12 +99,7 @@ class UdpReceiver : public Napi::ObjectWrap<UdpReceiver> {
     }
     on_message_ = Napi::Persistent(info[1].As<Napi::Function>());
     context_ = new Napi::AsyncContext(env, "UdpReceiver");
-    uv_loop_t* loop = nullptr;
-    napi_get_uv_event_loop(env, &loop);
-    poll_ = new uv_poll_t;
-    uv_poll_init_socket(loop, poll_, fd_);
-    poll_->data = this;
-    uv_poll_start(poll_, UV_READABLE, &UdpReceiver::OnReadable);
+    poll_ = vipcast::StartPolling(env, fd_, this, &UdpReceiver::OnReadable);
     Ref();  // kept alive while open; released in Close
   }
 
@@ -147,11 +142,8 @@ class UdpReceiver : public Napi::ObjectWrap<UdpReceiver> {
   }
 
   void CloseFd() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
+    vipcast::StopPolling(poll_);
+    poll_ = nullptr;
     if (fd_ >= 0) {
       close(fd_);
       fd_ = -1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/parse.js';
 import type { Config } from '../../../src/config/types.js';
-import { desiredVips, type NodeView, type ServiceView } from '../../../src/speaker/desired.js';
+import { desiredVips, speakerKeeps, type NodeView, type ServiceView } from '../../../src/speaker/desired.js';
 
 function config(): Config {
   const result = parseConfig(`
@@ -57,6 +57,16 @@ describe('desired VIPs', () => {
     expect(desired([service('web', ['192.0.2.1'])], nodes, [], false).get('192.0.2.1')?.eligible).toEqual(new Set(['b']));
   });
 
+  it('marks the VIPs this node declines for its link alone, not those it may not announce anyway', () => {
+    const services = [service('web', ['192.0.2.1']), service('r', ['198.51.100.1'])];
+    expect([...desired(services, nodes, [], false).values()].map((v) => [v.ip, v.linkDown])).toEqual([['192.0.2.1', true], ['198.51.100.1', true]]);
+    expect([...desired(services, nodes, [], true).values()].map((v) => v.linkDown)).toEqual([false, false]);
+    // Not Ready, or not selected: the API says so to every node already.
+    const unready = [node('a', { rack: 'r1' }, false), node('b')];
+    expect([...desired(services, unready, [], false).values()].map((v) => v.linkDown)).toEqual([false, false]);
+    expect([...desired(services, [node('a'), node('b')], [], false).values()].map((v) => [v.ip, v.linkDown])).toEqual([['192.0.2.1', true], ['198.51.100.1', false]]);
+  });
+
   it('with externalTrafficPolicy Local, only nodes with a ready endpoint are eligible', () => {
     const slices = [
       {
@@ -74,5 +84,28 @@ describe('desired VIPs', () => {
   it('merges Services sharing one IP', () => {
     const vips = desired([service('tcp', ['192.0.2.5']), service('udp', ['192.0.2.5'])], nodes);
     expect(vips.get('192.0.2.5')?.services).toEqual(['default/tcp', 'default/udp']);
+  });
+
+  it('decides the same from what the caches keep of each object as from the whole objects', () => {
+    const full = {
+      services: [
+        { ...service('web', ['192.0.2.1', '2001:db8::1'], { externalTrafficPolicy: 'Local', sessionAffinity: 'ClientIP' }), metadata: { namespace: 'default', name: 'web', uid: 'u1', resourceVersion: '7', annotations: { big: 'x'.repeat(1000) } } },
+        service('shared', ['192.0.2.1']),
+        { ...service('classy', ['192.0.2.2'], { loadBalancerClass: 'example.com/lb' }) },
+      ],
+      slices: [{ metadata: { namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } }, endpoints: [{ nodeName: 'b', conditions: { ready: true }, addresses: ['10.0.0.1'] }, { nodeName: 'a', conditions: { ready: false } }, { nodeName: 'c' }] }],
+      nodes: [...nodes, { metadata: { name: 'e', labels: { rack: 'r1' } }, status: { conditions: [{ type: 'MemoryPressure', status: 'False' }, { type: 'Ready', status: 'True' }], images: [{ names: ['x'] }] } }],
+    };
+    const kept = {
+      services: full.services.map((o) => speakerKeeps.service(o) as ServiceView),
+      slices: full.slices.map((o) => speakerKeeps.endpointSlice(o) as (typeof full.slices)[number]),
+      nodes: full.nodes.map((o) => speakerKeeps.node(o) as NodeView),
+    };
+    for (const linkUp of [true, false]) expect(desired(kept.services, kept.nodes, kept.slices, linkUp)).toEqual(desired(full.services, full.nodes, full.slices, linkUp));
+    expect(speakerKeeps.service(full.services[0]!)).toEqual({
+      metadata: { namespace: 'default', name: 'web', uid: 'u1', resourceVersion: '7' },
+      spec: { type: 'LoadBalancer', loadBalancerClass: undefined, externalTrafficPolicy: 'Local' },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }, { ip: '2001:db8::1' }] } },
+    });
   });
 });

@@ -7,8 +7,8 @@ import type { LeaseRecord } from '../../../src/speaker/lease-clock.js';
 const nodes = ['node-a', 'node-b', 'node-c'];
 const vip = '192.0.2.10';
 
-function lease(node: string, claims: string[] = [], held: string[] = claims): LeaseRecord {
-  return { node, resourceVersion: '1', holderIdentity: node, durationMs: 2000, claims: new Set(claims), held: new Set(held), epoch: 0, members: [] };
+function lease(node: string, claims: string[] = [], held: string[] = claims, declined: string[] = []): LeaseRecord {
+  return { node, resourceVersion: '1', holderIdentity: node, durationMs: 2000, claims: new Set(claims), held: new Set(held), declined: new Set(declined), epoch: 0, members: [] };
 }
 
 function view(self: string, others: LeaseRecord[], ownClaims: string[] = [], eligible = nodes, selfValid = true): ElectionView {
@@ -40,6 +40,17 @@ describe('layer-2 election', () => {
     const decision = decideLayer2(view(other, [lease(holder, [vip])], [], ['node-b', 'node-c']));
     expect(decision.claim).toEqual([]);
     expect(decision.reasons.get(vip)?.reason).toBe('waiting-for-release');
+  });
+
+  it('passes over a node whose Lease declines the VIP (its link is down), so the VIP does not wait for it', () => {
+    const winner = rendezvousWinner(vip, nodes)!;
+    const next = rendezvousWinner(vip, nodes.filter((n) => n !== winner))!;
+    const others = (self: string, declines: boolean): LeaseRecord[] => nodes.filter((n) => n !== self).map((n) => lease(n, [], [], n === winner && declines ? [vip] : []));
+    expect(decideLayer2(view(next, others(next, false))).claim).toEqual([]);
+    expect(decideLayer2(view(next, others(next, true))).claim).toEqual([vip]);
+    // A holder that declines is about to retract: wait for it rather than claim over it.
+    const holding = nodes.filter((n) => n !== next).map((n) => (n === winner ? lease(n, [vip], [vip], [vip]) : lease(n)));
+    expect(decideLayer2(view(next, holding)).reasons.get(vip)).toEqual({ reason: 'waiting-for-release', owner: winner });
   });
 
   it('drops what it holds when its own Lease is no longer valid, or it becomes ineligible, or the VIP goes', () => {

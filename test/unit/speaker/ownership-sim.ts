@@ -35,6 +35,8 @@ export interface SimNode {
   incarnation: number;
   state: 'running' | 'frozen' | 'crashed' | 'stopped';
   apiDown: boolean;
+  /** Its link is down: it sees itself ineligible for every VIP and declines them (ADR 0022). */
+  linkDown: boolean;
   ownership: Layer2Ownership;
   mesh: PeerMesh;
   /** Callbacks that came due while frozen, run on resume. */
@@ -87,7 +89,7 @@ export class World {
     this.random = prng(options.seed);
     const spread = options.rateSpread ?? 0.05;
     for (let i = 0; i < options.nodes; i++) {
-      const node = { name: `node-${i + 1}`, index: i, rate: 1 + (this.random() * 2 - 1) * spread, offset: this.random() * 1e6, incarnation: 0, state: 'stopped', apiDown: false, deferred: [] } as unknown as SimNode;
+      const node = { name: `node-${i + 1}`, index: i, rate: 1 + (this.random() * 2 - 1) * spread, offset: this.random() * 1e6, incarnation: 0, state: 'stopped', apiDown: false, linkDown: false, deferred: [] } as unknown as SimNode;
       this.nodes.push(node);
     }
   }
@@ -159,11 +161,22 @@ export class World {
     owner.ownership = ownership;
     node.ownership = ownership;
     node.mesh = mesh;
-    const all = new Set(this.nodes.map((n) => n.name));
     ownership.start();
-    ownership.setVips(new Map(this.options.vips.map((vip) => [vip, all])));
+    this.#setVips(node);
     // The informer's initial LIST.
     for (const lease of this.#store.values()) this.#deliverWatch(node, lease, 1 + this.random() * 20);
+  }
+
+  /** Takes a node's link down or brings it up; only that node sees it, as on a real one. */
+  setLinkDown(node: SimNode, down: boolean): void {
+    node.linkDown = down;
+    if (node.state === 'running') this.#setVips(node);
+  }
+
+  /** What the node's runtime would hand its ownership: every node eligible, itself too unless its link is down. */
+  #setVips(node: SimNode): void {
+    const eligible = new Set(this.nodes.filter((n) => n !== node || !node.linkDown).map((n) => n.name));
+    node.ownership.setVips(new Map(this.options.vips.map((vip) => [vip, eligible])), new Set(node.linkDown ? this.options.vips : []));
   }
 
   #sendPeer(from: SimNode, incarnation: number, packet: Buffer, to: PeerEndpoint): void {

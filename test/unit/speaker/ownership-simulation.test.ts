@@ -4,7 +4,7 @@
 // Turning off each rule the safety argument rests on must let the checker find two answerers.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ContactTracker, QuietMonitor, Verdicts, quorumOf } from '../../../speakers/peer/quorum.js';
-import { type World, type WorldOptions } from './ownership-sim.js';
+import { World, type WorldOptions } from './ownership-sim.js';
 import { scenario, vips } from './ownership-scenario.js';
 import type * as Election from '../../../src/speaker/layer2-election.js';
 
@@ -50,6 +50,29 @@ describe('layer-2 ownership, simulated on the real code', () => {
       }
     }
     expect(unsettled).toEqual([]);
+  }, 600_000);
+
+  it("a node whose link goes down is passed over, holding or not: every VIP moves to one other node, and stays there when the link returns (ADR 0022)", async () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const world = new World({ nodes: 3 + (seed % 3), seed, vips });
+      for (const node of world.nodes) world.at(world.random() * 300, undefined, () => world.start(node));
+      await world.run(4000);
+      const before = new Map(vips.map((vip) => [vip, world.answerers(vip)]));
+      for (const [vip, answering] of before) expect(answering, `seed ${seed}: ${vip} before`).toHaveLength(1);
+      // The node that ranks first for the first VIP: it holds it, and no one else would claim it for it.
+      const down = world.nodes.find((n) => n.name === before.get(vips[0]!)![0])!;
+      world.at(world.now + 1, undefined, () => world.setLinkDown(down, true));
+      await world.run(world.now + 3000);
+      const during = new Map(vips.map((vip) => [vip, world.answerers(vip)]));
+      for (const [vip, answering] of during) {
+        expect(answering, `seed ${seed}: ${vip} while ${down.name}'s link is down`).toHaveLength(1);
+        expect(answering, `seed ${seed}: ${vip} while ${down.name}'s link is down`).not.toContain(down.name);
+      }
+      world.at(world.now + 1, undefined, () => world.setLinkDown(down, false));
+      await world.run(world.now + 3000);
+      for (const vip of vips) expect(world.answerers(vip), `seed ${seed}: ${vip} after the link returned`).toEqual(during.get(vip));
+      expect(world.violations, `seed ${seed}`).toEqual([]);
+    }
   }, 600_000);
 
   it('finds two answerers without the confirmation read', async () => {

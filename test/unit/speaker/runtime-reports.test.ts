@@ -3,10 +3,9 @@
 // Warning Event on the Services using the address (written through the real EventRecorder,
 // which merges repeats into one Event's series); a route not sent also counts on /metrics.
 // The runtime's caches are filled by a fake API's lists; their watches never open.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../../src/k8s/events.js';
-import { KubeApiError, type KubeRest } from '../../../src/k8s/rest.js';
+import { KubeApiError, type KubeRest, type KubeWatcher } from '../../../src/k8s/rest.js';
 import { createLogger } from '../../../src/log.js';
 import { reportBgpEvent } from '../../../src/speaker/bgp-events.js';
 import { createSpeakerMetrics } from '../../../src/speaker/metrics.js';
@@ -49,7 +48,7 @@ interface WrittenEvent {
 }
 
 /** A KubeRest serving `collections` (any other GET is 404) and recording Event writes. */
-function fakeApi(): { rest: KubeRest; events: WrittenEvent[]; patches: { path: string; body: { series?: { count: number } } }[] } {
+function fakeApi(): { rest: KubeRest & KubeWatcher; events: WrittenEvent[]; patches: { path: string; body: { series?: { count: number } } }[] } {
   const events: WrittenEvent[] = [];
   const patches: { path: string; body: { series?: { count: number } } }[] = [];
   let version = 1;
@@ -57,7 +56,9 @@ function fakeApi(): { rest: KubeRest; events: WrittenEvent[]; patches: { path: s
     const object = body as { metadata?: object };
     return Promise.resolve({ ...object, metadata: { ...object.metadata, resourceVersion: String(++version) } } as T);
   };
-  const rest: KubeRest = {
+  // Watches never deliver: the informers keep what their first list returned.
+  const rest: KubeRest & KubeWatcher = {
+    watch: () => ({ done: new Promise<never>(() => undefined), abort: () => undefined }),
     get: <T>(path: string) => {
       const items = collections[path.split('?')[0] ?? ''];
       return items === undefined ? Promise.reject(new KubeApiError('GET', path, 404, { reason: 'NotFound' })) : Promise.resolve({ metadata: { resourceVersion: '1' }, items } as T);
@@ -75,11 +76,6 @@ function fakeApi(): { rest: KubeRest; events: WrittenEvent[]; patches: { path: s
   return { rest, events, patches };
 }
 
-/** A KubeConfig whose watches never connect: the informers keep what their first list returned. */
-const neverWatching = {
-  getCurrentCluster: () => ({ name: 'fake', server: 'https://api.invalid' }),
-  applyToFetchOptions: () => new Promise<never>(() => undefined),
-} as unknown as KubeConfig;
 
 const running: SpeakerRuntime[] = [];
 
@@ -96,7 +92,6 @@ async function startRuntime(): Promise<{ runtime: SpeakerRuntime; events: Writte
   const bgp: BgpAnnouncer = { setVips: (vips) => void bgpVips.push([...vips.keys()].sort()), stop: () => Promise.resolve() };
   const link: LinkSpeaker = { announce: () => undefined, release: () => true, answered: () => 0, close: () => undefined };
   const runtime = new SpeakerRuntime({
-    kc: neverWatching,
     rest,
     node: 'node-1',
     namespace,
@@ -107,7 +102,6 @@ async function startRuntime(): Promise<{ runtime: SpeakerRuntime; events: Writte
     log: createLogger('info', {}, (line) => void logs.push(line)),
     events: new EventRecorder(rest, { controller: 'vipcast.io/speaker', instance: 'node-1', now: () => eventClock }),
     interfacesFor: () => ['eth0'],
-    linkUp: () => true,
     openLink: () => link,
     bgp,
   });

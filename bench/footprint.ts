@@ -1,0 +1,147 @@
+// Footprint benchmark (issue 18; root, a real API server and namespaces; runs dist/): the
+// resident memory, V8 heap and steady-state CPU of the speaker and the controller as the
+// image runs them (Node 24 when setup installed it, with the image's --max-semi-space-size=2),
+// idle and with 1,000, 5,000 and 10,000 LoadBalancer Services. One speaker holds every layer-2
+// VIP, the most any node can hold. Then the control-plane agent in the HA lab. Each figure is
+// taken after the program settled: 10 s after the last change, CPU over the next 20 s.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kubeExpectOk } from '../test/harness/kube-client.js';
+import { pollValue, type HostProcess } from '../test/harness/netns.js';
+import { SpeakerLab } from '../test/harness/speaker-lab.js';
+import { createHaLab, grantAdmins, startAgent, waitSoleHolder } from '../test/harness/ha-lab.js';
+
+const counts = [0, 1_000, 5_000, 10_000] as const;
+/** Issue 18's goals, in MiB and percent of one core. */
+const targets = {
+  speaker: new Map<number, number>([[0, 60], [1_000, 80], [5_000, 120]]),
+  speakerCpuAt1k: 1,
+  controller: new Map<number, number>([[0, 60], [1_000, 100], [10_000, 150]]),
+  controlPlane: 60,
+};
+const settleMs = 10_000;
+const cpuWindowMs = 20_000;
+
+const config = `address-pools:
+- name: bench
+  protocol: layer2
+  addresses:
+  - 10.64.0.0/18
+`;
+
+/** The Node the image runs (24), from setup's cache, else this one. */
+function nodeBinary(): string {
+  const cached = join(process.cwd(), '.cache', 'node24', 'node_modules', '.bin', 'node');
+  return process.env['VIPCAST_BENCH_NODE'] ?? (existsSync(cached) ? cached : process.execPath);
+}
+
+/** The image's Node flags (Dockerfile ENTRYPOINT). */
+const imageFlags = ['--max-semi-space-size=2'];
+
+interface Usage {
+  readonly rssMb: number;
+  readonly cpuTicks: number;
+}
+
+function usage(pid: number): Usage {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+interface Figure {
+  readonly rssMb: number;
+  readonly heapMb: number;
+  readonly cpuPercent: number;
+}
+
+/** Settles, then RSS, heap used (from the program's own metrics) and CPU over the window. */
+async function measure(pid: number, heapMb: () => Promise<number>): Promise<Figure> {
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const before = usage(pid);
+  const at = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, cpuWindowMs));
+  const after = usage(pid);
+  const seconds = (performance.now() - at) / 1000;
+  return { rssMb: after.rssMb, heapMb: await heapMb(), cpuPercent: (after.cpuTicks - before.cpuTicks) / seconds };
+}
+
+/** A gauge from a program's /metrics, read from inside its namespace. */
+async function metric(lab: SpeakerLab, host: SpeakerLab['client'], port: number, name: string): Promise<number> {
+  const script = `fetch('http://127.0.0.1:${port}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))`;
+  const { stdout } = await lab.topo.run(host, [process.execPath, '-e', script], true);
+  const line = stdout.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.slice(name.length + 1) ?? NaN);
+}
+
+async function createServices(lab: SpeakerLab, from: number, to: number): Promise<void> {
+  for (let next = from; next < to; next += 16) {
+    await Promise.all(
+      Array.from({ length: Math.min(16, to - next) }, (_, k) =>
+        kubeExpectOk(lab.admin, '/api/v1/namespaces/default/services', {
+          method: 'POST',
+          body: { apiVersion: 'v1', kind: 'Service', metadata: { name: `fp-${next + k}` }, spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }], selector: { app: 'fp' } } },
+        }),
+      ),
+    );
+  }
+}
+
+const row = (label: string, f: Figure, goal: number | undefined): string =>
+  `  ${label.padEnd(28)} RSS ${f.rssMb.toFixed(0).padStart(4)} MiB${goal === undefined ? '' : ` (goal ≤ ${goal})`}, heap used ${f.heapMb.toFixed(1)} MiB, CPU ${f.cpuPercent.toFixed(2)}% of a core`;
+
+/** Speaker and controller over the Service counts, then the control-plane agent. */
+export async function benchFootprint(): Promise<boolean> {
+  const node = nodeBinary();
+  const version = (await import('node:child_process')).execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  console.log(`\nfootprint: programs run as the image runs them: Node ${version} ${imageFlags.join(' ')}; one speaker holding every VIP`);
+  let met = true;
+  const lab = await SpeakerLab.create(1, config);
+  try {
+    const self = lab.nodes[0];
+    if (!self) throw new Error('the lab has no node');
+    const controller: HostProcess = lab.topo.start(lab.controllerHost, [node, ...imageFlags, 'bin/vipcast.js', 'controller', '--kubeconfig', lab.controllerKubeconfig, '--metrics-address', '127.0.0.1:7472']);
+    await controller.waitForLine(/became leader/, 30_000);
+    const speaker: HostProcess = lab.topo.start(self.host, [node, ...imageFlags, 'bin/vipcast.js', 'speaker', '--node', self.name, '--kubeconfig', lab.speakerKubeconfigs.get(self.name) ?? '', '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473']);
+    await speaker.waitForLine(/"speaker started"/, 20_000);
+    const speakerHeap = async (): Promise<number> => (await metric(lab, self.host, 7473, 'vipcast_speaker_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    const controllerHeap = async (): Promise<number> => (await metric(lab, lab.controllerHost, 7472, 'vipcast_controller_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    let created = 0;
+    for (const count of counts) {
+      await createServices(lab, created, count);
+      created = count;
+      const assigned = await pollValue(() => metric(lab, lab.controllerHost, 7472, 'vipcast_controller_api_writes_total{kind="status"}'), (n) => n >= count, 600_000, 1000);
+      const held = await pollValue(() => metric(lab, self.host, 7473, 'vipcast_speaker_announced_vips{mode="layer2"}'), (n) => n >= count, 600_000, 1000);
+      if (assigned < count || held < count) console.log(`  at ${count}: only ${assigned} addresses written and ${held} VIPs held in time`);
+      const [s, c] = await Promise.all([measure(speaker.child.pid ?? 0, speakerHeap), measure(controller.child.pid ?? 0, controllerHeap)]);
+      const sGoal = targets.speaker.get(count);
+      const cGoal = targets.controller.get(count);
+      console.log(row(`speaker, ${count} Services`, s, sGoal));
+      console.log(row(`controller, ${count} Services`, c, cGoal));
+      if (sGoal !== undefined && s.rssMb > sGoal) met = false;
+      if (cGoal !== undefined && c.rssMb > cGoal) met = false;
+      if (count === 1_000 && s.cpuPercent > targets.speakerCpuAt1k) met = false;
+    }
+    console.log(`  goals: speaker CPU ≤ ${targets.speakerCpuAt1k}% of a core at 1,000 Services`);
+  } finally {
+    await lab.destroy();
+  }
+  met = (await controlPlane(node)) && met;
+  return met;
+}
+
+/** The control-plane agent in the HA lab (three API servers), once one holds the VIP. */
+async function controlPlane(node: string): Promise<boolean> {
+  const lab = await createHaLab();
+  try {
+    await grantAdmins(lab);
+    for (const n of lab.nodes) startAgent(lab, n, { command: [node, ...imageFlags, 'bin/vipcast.js', 'control-plane'] });
+    await waitSoleHolder(lab, 30_000);
+    const figures = await Promise.all(lab.nodes.map((n) => measure(n.agent?.child.pid ?? 0, () => Promise.resolve(Number.NaN))));
+    for (const [i, f] of figures.entries()) console.log(`  control-plane agent ${i + 1}: RSS ${f.rssMb.toFixed(0)} MiB (goal ≤ ${targets.controlPlane}), CPU ${f.cpuPercent.toFixed(2)}% of a core`);
+    return figures.every((f) => f.rssMb <= targets.controlPlane);
+  } finally {
+    await lab.topo.destroy();
+  }
+}
