@@ -112,9 +112,10 @@ export class SpeakerLab {
    * Builds everything; speakers and the controller are started separately. With
    * `peerNetwork`, each node also has eth1 on a second switch (10.9.0.N/24) and runs the peer
    * channel there, so eth0 carries only the VIPs' traffic, as a dedicated announce link does.
+   * `serviceClusterIpRange` widens the ClusterIP range (4,096 IPv4 addresses by default).
    */
-  static async create(nodeCount = 3, config = labPoolConfig, options: { readonly peerNetwork?: boolean } = {}): Promise<SpeakerLab> {
-    const api = await startApiServer({ serviceClusterIpRange: '10.0.0.0/20,fd00:10::/112' });
+  static async create(nodeCount = 3, config = labPoolConfig, options: { readonly peerNetwork?: boolean; readonly serviceClusterIpRange?: string } = {}): Promise<SpeakerLab> {
+    const api = await startApiServer({ serviceClusterIpRange: options.serviceClusterIpRange ?? '10.0.0.0/20,fd00:10::/112' });
     let topo: Topology | undefined;
     try {
       topo = await Topology.create();
