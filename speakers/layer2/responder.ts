@@ -128,6 +128,11 @@ export class Responder {
     this.owned.delete(address);
   }
 
+  /** Whether the VIP is held here, gate aside (a lookup: announce and release call it once per VIP). */
+  holds(address: string): boolean {
+    return this.owned.has(address);
+  }
+
   /** The VIPs answered for now. */
   owning(): string[] {
     return [...this.owned];

@@ -123,7 +123,7 @@ export class Layer2Speaker {
   announce(text: string): Vip {
     if (this.closed) throw new Error('the layer-2 speaker is closed');
     const vip = parseVip(text);
-    if (this.responder.owning().includes(vip.address)) return vip;
+    if (this.responder.holds(vip.address)) return vip;
     if (vip.family === 6) this.join(solicitationGroupMac(vip.address));
     this.responder.own(vip.address);
     this.announcer.start(vip);
@@ -133,7 +133,7 @@ export class Layer2Speaker {
   /** Gives up a VIP at once: no announcement or reply for it leaves after this returns. Returns whether it was held. */
   release(text: string): boolean {
     const vip = parseVip(text);
-    if (!this.responder.owning().includes(vip.address)) return false;
+    if (!this.responder.holds(vip.address)) return false;
     this.announcer.stop(vip.address);
     this.responder.disown(vip.address);
     if (vip.family === 6 && !this.closed) this.leave(solicitationGroupMac(vip.address));

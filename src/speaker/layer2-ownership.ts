@@ -509,7 +509,10 @@ export class Layer2Ownership {
       this.elections++;
       this.hooks.answer(vip);
     }
-    if (vips.length > standing.length) this.hooks.log?.('claim withdrawn: another node claimed first, or we may not answer now', { vips: vips.filter((v) => !standing.includes(v)) });
+    if (vips.length > standing.length) {
+      const stood = new Set(standing);
+      this.hooks.log?.('claim withdrawn: another node claimed first, or we may not answer now', { vips: vips.filter((v) => !stood.has(v)) });
+    }
     if (await this.#write()) this.#armExpiry();
   }
 
