@@ -102,6 +102,24 @@ export function nodeFacts(node: NodeView): NodeFacts {
   return { name: node.metadata.name ?? '', ready, labels: node.metadata.labels ?? {} };
 }
 
+/** Per config (a new object on every change), what each address text resolved to: its pool and canonical text. */
+const lookups = new WeakMap<Config, Map<string, { readonly pool: Pool; readonly text: string } | null>>();
+
+/** The pool and canonical text of an ingress address, remembered per config. */
+function lookUp(config: Config, ip: string): { readonly pool: Pool; readonly text: string } | undefined {
+  let known = lookups.get(config);
+  if (!known) lookups.set(config, (known = new Map<string, { readonly pool: Pool; readonly text: string } | null>()));
+  let found = known.get(ip);
+  if (found === undefined) {
+    const pool = poolOf(config, ip);
+    const text = pool && canonicalAddress(ip);
+    found = pool && text !== undefined ? { pool, text } : null;
+    if (known.size >= 200_000) known.clear(); // bounded: addresses come and go
+    known.set(ip, found);
+  }
+  return found ?? undefined;
+}
+
 /** The pool whose ranges contain the address, if any. */
 export function poolOf(config: Config, ip: string): Pool | undefined {
   const address = parseAddress(ip);
@@ -135,10 +153,9 @@ export function desiredVips(inputs: DesiredInputs): Map<string, DesiredVip> {
     const local = service.spec.externalTrafficPolicy === 'Local';
     for (const ingress of service.status?.loadBalancer?.ingress ?? []) {
       if (ingress.ip === undefined) continue;
-      const pool = poolOf(inputs.config, ingress.ip);
-      if (!pool) continue;
-      const text = canonicalAddress(ingress.ip);
-      if (text === undefined) continue;
+      const found = lookUp(inputs.config, ingress.ip);
+      if (!found) continue;
+      const { pool, text } = found;
       const entry = byIp.get(text) ?? { services: [], pool, local: false, ready: new Set<string>() };
       entry.services.push(key);
       // A shared IP with any Local Service is announced only where that Service has endpoints.
@@ -151,10 +168,18 @@ export function desiredVips(inputs: DesiredInputs): Map<string, DesiredVip> {
   }
 
   const result = new Map<string, DesiredVip>();
+  // Cluster-policy VIPs of one pool share their eligible nodes (and link state): computed
+  // once per pool, not once per VIP, which at 5,000 VIPs was most of a decision's time.
+  const shared = new Map<string, Set<string>>();
   for (const [ip, entry] of byIp) {
     const facts: VipFacts = { pool: entry.pool, externalTrafficPolicy: entry.local ? 'Local' : 'Cluster', readyEndpointNodes: entry.ready };
     const linkUp = inputs.ownLinkUp(entry.pool, ip);
-    const eligible = eligibleNodes(nodes, facts, inputs.self, linkUp);
+    const key = entry.local ? undefined : `${entry.pool.name}\0${linkUp}`;
+    let eligible = key === undefined ? undefined : shared.get(key);
+    if (!eligible) {
+      eligible = eligibleNodes(nodes, facts, inputs.self, linkUp);
+      if (key !== undefined) shared.set(key, eligible);
+    }
     const linkDown = !linkUp && self !== undefined && ineligibility(self, facts, false) === 'link-down';
     result.set(ip, { ip, services: entry.services.sort(), pool: entry.pool, eligible, linkDown });
   }
