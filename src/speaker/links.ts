@@ -91,14 +91,7 @@ export class LinkFacts {
   }
 
   #linkList(): Link[] {
-    if (!this.#links) {
-      try {
-        this.#links = this.kernel.listLinks();
-      } catch (error) {
-        this.onError('cannot list the network links', error);
-        this.#links = [];
-      }
-    }
+    this.#links ??= this.#read(() => this.kernel.listLinks(), 'cannot list the network links');
     return this.#links;
   }
 
@@ -108,14 +101,17 @@ export class LinkFacts {
   }
 
   #addressList(): InterfaceAddress[] {
-    if (!this.#addresses) {
-      try {
-        this.#addresses = this.kernel.listAddresses();
-      } catch (error) {
-        this.onError('cannot list the interface addresses', error);
-        this.#addresses = [];
-      }
-    }
+    this.#addresses ??= this.#read(() => this.kernel.listAddresses(), 'cannot list the interface addresses');
     return this.#addresses;
+  }
+
+  /** One dump from the kernel; empty (and reported) when it fails, until the next change. */
+  #read<T>(dump: () => T[], what: string): T[] {
+    try {
+      return dump();
+    } catch (error) {
+      this.onError(what, error);
+      return [];
+    }
   }
 }
