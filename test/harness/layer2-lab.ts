@@ -200,10 +200,17 @@ export function arpRequestAnswers(frames: readonly CapturedFrame[], vip: string)
   return { requests: requests.length, replies, doubled: requests.filter((r) => r.answeredBy.size > 1).length, unanswered: unansweredAtMs.length, unansweredAtMs, unansweredFrom };
 }
 
-/** What tshark calls malformed in a capture (optionally narrowed by a display filter); "" when nothing is. */
-export async function tsharkMalformed(file: string, narrow?: string): Promise<string> {
+/**
+ * What tshark calls malformed in a capture (optionally narrowed by a display filter); "" when
+ * nothing is. Each malformed frame is one line: its number, time, addresses, the protocols
+ * tshark saw in it and its expert messages, so a failure says which layer broke. `decodeAs`
+ * are tshark -d rules (e.g. `tcp.port==6443,tls`) for ports tshark would otherwise guess at:
+ * an ephemeral client port of 6667 makes it read TLS as IRC, and IRC as malformed.
+ */
+export async function tsharkMalformed(file: string, narrow?: string, decodeAs: readonly string[] = []): Promise<string> {
   const filter = narrow ? `_ws.malformed && (${narrow})` : '_ws.malformed';
-  const { stdout } = await runHostCommand(['tshark', '-n', '-r', file, '-Y', filter]);
+  const fields = ['frame.number', 'frame.time_relative', 'eth.src', 'ip.src', 'ipv6.src', 'ip.dst', 'ipv6.dst', 'frame.protocols', '_ws.expert.message'];
+  const { stdout } = await runHostCommand(['tshark', '-n', '-r', file, ...decodeAs.flatMap((rule) => ['-d', rule]), '-Y', filter, '-T', 'fields', '-E', 'separator= ', ...fields.flatMap((f) => ['-e', f])]);
   return stdout.trim();
 }
 
