@@ -106,15 +106,18 @@ export async function benchFootprint(): Promise<boolean> {
   console.log(`\nfootprint: programs run as the image runs them: Node ${version} ${imageFlags.join(' ')}; three speakers, node-1's holding every VIP`);
   let met = true;
   const lab = await SpeakerLab.create(3, config, { serviceClusterIpRange: '10.0.0.0/16,fd00:10::/112' });
+  const programs: HostProcess[] = [];
   try {
     const self = lab.nodes[0];
     if (!self) throw new Error('the lab has no node');
     await kubeExpectOk(lab.admin, `/api/v1/nodes/${self.name}`, { method: 'PATCH', contentType: 'application/merge-patch+json', body: { metadata: { labels: { bench: 'holder' } } } });
     const controller: HostProcess = lab.topo.start(lab.controllerHost, [node, ...imageFlags, 'bin/vipcast.js', 'controller', '--kubeconfig', lab.controllerKubeconfig, '--metrics-address', '127.0.0.1:7472']);
+    programs.push(controller);
     await controller.waitForLine(/became leader/, 30_000);
     const speakers = lab.nodes.map((n) => {
       const process = lab.topo.start(n.host, [node, ...imageFlags, 'bin/vipcast.js', 'speaker', '--node', n.name, '--kubeconfig', lab.speakerKubeconfigs.get(n.name) ?? '', '--interface', 'eth0', '--metrics-address', '127.0.0.1:7473', '--peer-address', n.peerAddress]);
       n.speaker = process;
+      programs.push(process);
       return process;
     });
     await Promise.all(speakers.map((s) => s.waitForLine(/"speaker started"/, 20_000)));
@@ -134,6 +137,11 @@ export async function benchFootprint(): Promise<boolean> {
       const cGoal = targets.controller.get(count);
       console.log(row(`speaker, ${count} Services`, s, sGoal));
       console.log(`  ${''.padEnd(28)} (the other two speakers, holding none: RSS ${speakers.slice(1).map((p) => usage(p.child.pid ?? 0).rssMb.toFixed(0)).join(' and ')} MiB)`);
+      // A holder that keeps its VIPs confirmed each claim once; one that churns (stalls past
+      // the peers' ping timeout, is declared dead, claims again) confirms many times more.
+      const confirmed = await metric(lab, self.host, 7473, 'vipcast_speaker_layer2_elections_total');
+      const lagP99 = await metric(lab, self.host, 7473, 'vipcast_speaker_nodejs_eventloop_lag_p99_seconds');
+      console.log(`  ${''.padEnd(28)} (the holder confirmed ${confirmed} claims for ${count} VIPs; its event-loop lag p99 ${(lagP99 * 1000).toFixed(0)} ms)`);
       console.log(row(`controller, ${count} Services`, c, cGoal));
       if (sGoal !== undefined && s.rssMb > sGoal) met = false;
       if (cGoal !== undefined && c.rssMb > cGoal) met = false;
@@ -141,10 +149,21 @@ export async function benchFootprint(): Promise<boolean> {
     }
     console.log(`  goals: speaker CPU ≤ ${targets.speakerCpuAt1k}% of a core at 1,000 Services`);
   } finally {
+    await stopGracefully(programs);
     await lab.destroy();
   }
   if (process.env['VIPCAST_BENCH_CONTROL_PLANE'] !== '0') met = (await controlPlane(node)) && met;
   return met;
+}
+
+/**
+ * SIGTERMs the programs and waits up to 30 s for them to exit, so that flags such as
+ * --cpu-prof or --heap-prof (VIPCAST_BENCH_FLAGS) write their files; the lab's teardown
+ * kills whatever is left.
+ */
+async function stopGracefully(programs: readonly HostProcess[]): Promise<void> {
+  for (const p of programs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
+  await Promise.race([Promise.all(programs.map((p) => p.exited)), new Promise((resolve) => setTimeout(resolve, 30_000))]);
 }
 
 /** The control-plane agent in the HA lab (three API servers), once one holds the VIP. */

@@ -1,6 +1,8 @@
 // Writes events.k8s.io/v1 Events about objects, deduplicated: the same reason and note
 // about the same object within a window becomes one Event whose `series` count is patched
-// at most once per interval, instead of a new object per occurrence.
+// at most once per interval, instead of a new object per occurrence. Writes go out a few at a
+// time: a burst (a node taking over 5,000 VIPs writes an Event for each) waits its turn
+// instead of opening thousands of requests at once, and past a bound it is counted as dropped.
 import { microTime } from './lease-client.js';
 import type { KubeRest } from './rest.js';
 
@@ -40,6 +42,12 @@ export interface EventRecorderOptions {
   readonly onWrite?: (kind: 'create' | 'patch') => void;
   /** Called when a write fails (Events are best effort and never retried). */
   readonly onError?: (error: unknown, intent: EventIntent) => void;
+  /** At most this many writes in flight; 4 when omitted. */
+  readonly maxInFlight?: number;
+  /** At most this many writes waiting for a turn; past it an Event is dropped. 10 000 when omitted. */
+  readonly maxWaiting?: number;
+  /** Called for each Event dropped because too many were waiting, for metrics and logs. */
+  readonly onDropped?: (intent: EventIntent) => void;
   /** Monotonic clock in ms; performance.now when omitted. */
   readonly now?: () => number;
 }
@@ -61,6 +69,8 @@ export class EventRecorder {
   private readonly series = new Map<string, Series>();
   private readonly now: () => number;
   private sequence = 0;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
 
   /** Creates a recorder writing through `rest`. */
   constructor(private readonly rest: KubeRest, private readonly options: EventRecorderOptions) {
@@ -80,11 +90,14 @@ export class EventRecorder {
       existing.lastWrittenAt = now;
       existing.writtenCount = existing.count;
       const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(existing.namespace)}/events/${encodeURIComponent(existing.name)}`;
+      if (!(await this.turn(intent))) return;
       try {
         await this.rest.mergePatch(path, { series: { count: existing.count, lastObservedTime: microTime(new Date()) } });
         this.options.onWrite?.('patch');
       } catch (error) {
         this.options.onError?.(error, intent);
+      } finally {
+        this.done();
       }
       return;
     }
@@ -111,6 +124,10 @@ export class EventRecorder {
         ...(subject.uid === undefined ? {} : { uid: subject.uid }),
       },
     };
+    if (!(await this.turn(intent))) {
+      this.series.delete(key);
+      return;
+    }
     try {
       const created = await this.rest.create<{ metadata?: { name?: string } }>(
         `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`,
@@ -121,7 +138,35 @@ export class EventRecorder {
     } catch (error) {
       this.series.delete(key);
       this.options.onError?.(error, intent);
+    } finally {
+      this.done();
     }
+  }
+
+  /** Writes waiting for a turn now (for tests and status). */
+  get backlog(): number {
+    return this.waiting.length;
+  }
+
+  /** Waits for a write slot; false (and reported) when too many writes wait already. */
+  private async turn(intent: EventIntent): Promise<boolean> {
+    if (this.inFlight < (this.options.maxInFlight ?? 4)) {
+      this.inFlight++;
+      return true;
+    }
+    if (this.waiting.length >= (this.options.maxWaiting ?? 10_000)) {
+      this.options.onDropped?.(intent);
+      return false;
+    }
+    // done() hands its slot straight to the first waiter, so inFlight is not touched here.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return true;
+  }
+
+  private done(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
   }
 
   /**

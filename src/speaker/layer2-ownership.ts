@@ -71,6 +71,9 @@ export interface OwnershipStatus {
   readonly apiOkAgeMs: number | undefined;
 }
 
+/** Newly confirmed VIPs answered in one go; a larger batch is answered in slices of this size. */
+const answerSlice = 200;
+
 /** Node's timers (the renewal loop keeps the process alive; as before, it is not unref'd). */
 const realTimers: PeerTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -82,6 +85,8 @@ export class Layer2Ownership {
   readonly observer = new LeaseObserver();
   readonly #pending = new Set<string>();
   readonly #confirmed = new Set<string>();
+  /** Confirmed VIPs the hooks were told to answer for (a large batch is told in slices). */
+  readonly #answered = new Set<string>();
   readonly #timing: OwnershipTiming;
   #vips = new Map<string, ReadonlySet<string>>();
   /** VIPs we would answer for but for our link (ADR 0022), and what our last accepted write said of them. */
@@ -202,8 +207,7 @@ export class Layer2Ownership {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of [this.#renewTimer, this.#expiryTimer, this.#peerTimer]) this.#timers.clearTimeout(timer);
-    for (const vip of this.#confirmed) this.hooks.silence(vip, 'stopping');
-    this.#confirmed.clear();
+    this.#silenceAll('stopping');
     this.#pending.clear();
     // The abandon lets peers take over even when the release below cannot reach the API.
     if (this.peer && this.#recorded) this.peer.abandon(this.#recorded.epoch);
@@ -436,8 +440,7 @@ export class Layer2Ownership {
     const answering = this.#confirmed.size > 0;
     if (!recordedLive && !answering) return false;
     if (answering) this.hooks.log?.('stopped answering', { reason, vips: [...this.#confirmed], epoch: recorded?.epoch });
-    for (const vip of this.#confirmed) this.hooks.silence(vip, reason);
-    this.#confirmed.clear();
+    this.#silenceAll(reason);
     this.#droppedThrough = Math.max(this.#droppedThrough, recorded?.epoch ?? 0, answering ? this.#epoch : 0);
     this.#epoch = Math.max(this.#epoch, this.#droppedThrough + 1);
     // Pings go on in the next epoch: members refuse to ack the ended one, and without acks
@@ -474,7 +477,7 @@ export class Layer2Ownership {
     this.reasons = new Map(decision.reasons);
     for (const vip of decision.retract) {
       this.#confirmed.delete(vip);
-      this.hooks.silence(vip, decision.reasons.get(vip)?.reason ?? 'vip-gone');
+      if (this.#answered.delete(vip)) this.hooks.silence(vip, decision.reasons.get(vip)?.reason ?? 'vip-gone');
     }
     if ((decision.retract.length > 0 || !sameSet(this.#declined, this.#declinedWritten)) && (await this.#write())) this.#armExpiry();
     if (decision.claim.length > 0 && !this.#stopped) await this.#claim(decision.claim);
@@ -507,13 +510,38 @@ export class Layer2Ownership {
     for (const vip of standing) {
       this.#confirmed.add(vip);
       this.elections++;
-      this.hooks.answer(vip);
     }
+    await this.#answerInSlices(standing);
     if (vips.length > standing.length) {
       const stood = new Set(standing);
       this.hooks.log?.('claim withdrawn: another node claimed first, or we may not answer now', { vips: vips.filter((v) => !stood.has(v)) });
     }
     if (await this.#write()) this.#armExpiry();
+  }
+
+  /**
+   * Tells the hooks to answer for newly confirmed VIPs. Each answer costs a burst of frames, a
+   * log line and an Event: a batch of thousands at once would stall the event loop past the
+   * peers' ping timeout, they would declare us dead, and every claim would be lost and made
+   * again, forever (issue 18, 5,000 VIPs). So a large batch goes in slices, with the event loop
+   * free between them; a VIP silenced or retracted meanwhile is skipped.
+   */
+  async #answerInSlices(vips: readonly string[]): Promise<void> {
+    for (let from = 0; from < vips.length; from += answerSlice) {
+      if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const vip of vips.slice(from, from + answerSlice)) {
+        if (!this.#confirmed.has(vip) || this.#answered.has(vip)) continue;
+        this.#answered.add(vip);
+        this.hooks.answer(vip);
+      }
+    }
+  }
+
+  /** Silences every VIP answered for and forgets every confirmed claim. */
+  #silenceAll(reason: ClaimReason | 'stopping'): void {
+    for (const vip of this.#answered) this.hooks.silence(vip, reason);
+    this.#answered.clear();
+    this.#confirmed.clear();
   }
 
   /** Decides again when a one- or two-member peer's claim would expire, since no event announces that. */

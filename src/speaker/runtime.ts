@@ -15,6 +15,9 @@ import { Layer2Ownership } from './layer2-ownership.js';
 import type { PeerMesh } from '../../speakers/peer/mesh.js';
 import type { SpeakerLease, SpeakerLeaseObject } from './speaker-lease.js';
 
+/** A recompute starts no sooner than this many times the last one's duration after it ended. */
+const recomputeSpacing = 5;
+
 /** One interface's layer-2 speaker, as the runtime uses it. */
 export interface LinkSpeaker {
   announce(vip: string): unknown;
@@ -72,6 +75,9 @@ export class SpeakerRuntime {
   #desired = new Map<string, DesiredVip>();
   #bgpVips = new Map<string, Pool>();
   #scheduled = false;
+  /** When the last recompute ended and how long it took (performance.now, ms). */
+  #recomputedAt = Number.NEGATIVE_INFINITY;
+  #recomputeMs = 0;
 
   constructor(private readonly o: SpeakerRuntimeOptions) {
     this.ownership = new Layer2Ownership(o.lease, o.clock, {
@@ -121,18 +127,36 @@ export class SpeakerRuntime {
     return this.#informers.every((informer) => informer.synced);
   }
 
-  /** Recomputes once after a burst of cache events. */
+  /**
+   * Recomputes once after a burst of cache events. A recompute reads every Service, so under a
+   * stream of changes (5,000 Services created, then their statuses written) it runs at most
+   * once per `recomputeSpacing` times its own last duration: a change waits at most a few
+   * recompute times, and recomputing takes at most a sixth of the CPU instead of all of it.
+   */
   schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.#scheduled = false;
       if (this.synced) this.recompute();
-    });
+    };
+    const waitMs = this.#recomputedAt + recomputeSpacing * this.#recomputeMs - performance.now();
+    if (waitMs < 1) setImmediate(run);
+    else setTimeout(run, waitMs);
   }
 
   /** Recomputes the wanted VIPs and hands them to the election and the BGP announcer. */
   recompute(): void {
+    const startedAt = performance.now();
+    try {
+      this.#recompute();
+    } finally {
+      this.#recomputedAt = performance.now();
+      this.#recomputeMs = this.#recomputedAt - startedAt;
+    }
+  }
+
+  #recompute(): void {
     this.#refreshConfig();
     const config = this.#config;
     if (!config) return;

@@ -68,4 +68,40 @@ describe('EventRecorder', () => {
     expect(Buffer.byteLength(note)).toBeLessThanOrEqual(1024);
     expect(note.endsWith('…(truncated)')).toBe(true);
   });
+
+  it('writes a burst a few at a time, in order, and counts what it cannot queue as dropped', async () => {
+    const started: string[] = [];
+    const release: (() => void)[] = [];
+    const rest: KubeRest = {
+      get: () => Promise.reject(new Error('unused')),
+      create: <T>(_path: string, body: unknown) => {
+        const name = (body as { regarding: { name: string } }).regarding.name;
+        started.push(name);
+        return new Promise<T>((resolve) => release.push(() => resolve({ metadata: { name } } as T)));
+      },
+      replace: () => Promise.reject(new Error('unused')),
+      mergePatch: () => Promise.reject(new Error('unused')),
+    };
+    const dropped: string[] = [];
+    const recorder = new EventRecorder(rest, { controller: 'c', instance: 'i', maxInFlight: 2, maxWaiting: 3, onDropped: (intent) => dropped.push(intent.note) });
+    const writes = Array.from({ length: 7 }, (_, i) => recorder.record({ ...subject, name: `s${i}` }, { ...failed, note: `n${i}` }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toEqual(['s0', 's1']);
+    expect(recorder.backlog).toBe(3);
+    expect(dropped).toEqual(['n5', 'n6']);
+    while (release.length > 0) {
+      release.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(release.length).toBeLessThanOrEqual(2); // never more than two in flight
+    }
+    await Promise.all(writes);
+    expect(started).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    expect(recorder.backlog).toBe(0);
+    // A dropped Event leaves no series behind: the same Event later is created, not merged.
+    const later = recorder.record({ ...subject, name: 's5' }, { ...failed, note: 'n5' });
+    await new Promise((resolve) => setImmediate(resolve));
+    release.shift()?.();
+    await later;
+    expect(started.at(-1)).toBe('s5');
+  });
 });
