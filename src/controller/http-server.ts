@@ -1,7 +1,7 @@
 // The HTTP endpoints on the metrics port of the controller and the speaker: /metrics
 // (Prometheus), /healthz (liveness, with a verdict per check) and /readyz.
 import { createServer, type Server } from 'node:http';
-import type { Registry } from 'prom-client';
+import type { Registry } from '../metrics/registry.js';
 import type { HealthReport } from './health.js';
 
 /** What the endpoints report. */

@@ -1,5 +1,6 @@
 // The controller's Prometheus metrics, on a registry of their own.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerProcessMetrics } from '../metrics/process-metrics.js';
+import { Registry, type Counter, type Gauge, type Histogram } from '../metrics/registry.js';
 
 /** Every metric the controller exports. */
 export interface ControllerMetrics {
@@ -26,12 +27,11 @@ export interface ControllerMetrics {
 /** Creates the metrics; `poolUsage` is read on each scrape. */
 export function createControllerMetrics(poolUsage: () => ReadonlyMap<string, number>): ControllerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'vipcast_controller_' });
-  const poolInUse: Gauge<'pool'> = new Gauge({
+  registerProcessMetrics(registry, 'vipcast_controller_');
+  const poolInUse: Gauge<'pool'> = registry.gauge({
     name: 'vipcast_pool_addresses_in_use',
     help: 'Addresses of a pool held by Services',
     labelNames: ['pool'],
-    registers: [registry],
     collect() {
       poolInUse.reset();
       for (const [pool, count] of poolUsage()) poolInUse.set({ pool }, count);
@@ -39,18 +39,17 @@ export function createControllerMetrics(poolUsage: () => ReadonlyMap<string, num
   });
   return {
     registry,
-    configValid: new Gauge({ name: 'vipcast_config_valid', help: '1 if the ConfigMap in the cluster is valid, 0 if rejected', registers: [registry] }),
-    configErrors: new Gauge({ name: 'vipcast_config_errors', help: 'Errors found in the ConfigMap in the cluster', registers: [registry] }),
-    leader: new Gauge({ name: 'vipcast_controller_leader', help: '1 while this replica is the leader', registers: [registry] }),
-    apiWrites: new Counter({ name: 'vipcast_controller_api_writes_total', help: 'API writes made by this process', labelNames: ['kind'], registers: [registry] }),
-    allocations: new Counter({ name: 'vipcast_allocations_total', help: 'Allocation outcomes', labelNames: ['outcome'], registers: [registry] }),
-    servicesFailing: new Gauge({ name: 'vipcast_services_without_address', help: 'Served Services that could not get an address', registers: [registry] }),
+    configValid: registry.gauge({ name: 'vipcast_config_valid', help: '1 if the ConfigMap in the cluster is valid, 0 if rejected' }),
+    configErrors: registry.gauge({ name: 'vipcast_config_errors', help: 'Errors found in the ConfigMap in the cluster' }),
+    leader: registry.gauge({ name: 'vipcast_controller_leader', help: '1 while this replica is the leader' }),
+    apiWrites: registry.counter({ name: 'vipcast_controller_api_writes_total', help: 'API writes made by this process', labelNames: ['kind'] }),
+    allocations: registry.counter({ name: 'vipcast_allocations_total', help: 'Allocation outcomes', labelNames: ['outcome'] }),
+    servicesFailing: registry.gauge({ name: 'vipcast_services_without_address', help: 'Served Services that could not get an address' }),
     poolInUse,
-    allocationLatency: new Histogram({
+    allocationLatency: registry.histogram({
       name: 'vipcast_allocation_latency_seconds',
       help: 'From a Service change reaching the controller to its addresses being written to its status',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
     }),
   };
 }

@@ -2,9 +2,10 @@
 // elsewhere (the election, its Lease, the layer-2 responders) are monotonic, so they are
 // exported as Counters named `_total`: at each scrape a Counter is raised by however much
 // its source grew since the previous scrape.
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerProcessMetrics } from '../metrics/process-metrics.js';
+import { Registry, type Counter, type Gauge, type Labels } from '../metrics/registry.js';
 
-/** Monotonic counts kept outside prom-client, read at each scrape. */
+/** Monotonic counts kept outside the metrics, read at each scrape. */
 export interface SpeakerCounts {
   /** Layer-2 claims this node confirmed. */
   readonly layer2Elections: number;
@@ -95,26 +96,27 @@ export class CounterMirror<L extends string> {
   /** Mirrors into `counter`. */
   constructor(private readonly counter: Counter<L>) {}
 
-  /** Raises the Counter (with these labels) by how much `total` grew since the last call. */
-  update(total: number, labels: Partial<Record<L, string>> = {}): void {
-    const key = JSON.stringify(labels);
+  /** Raises the Counter (with these labels, none for an unlabelled one) by how much `total` grew since the last call. */
+  update(total: number, labels?: Labels<L>): void {
+    const key = JSON.stringify(labels ?? {});
     const previous = this.last.get(key);
     this.last.set(key, total);
     // The first call adds the whole total (and shows a labelled series at 0 from the start).
-    if (previous === undefined) this.counter.inc(labels, Math.max(0, total));
-    else if (total > previous) this.counter.inc(labels, total - previous);
+    if (previous !== undefined && total <= previous) return;
+    const by = previous === undefined ? Math.max(0, total) : total - previous;
+    if (labels === undefined) this.counter.inc(by);
+    else this.counter.inc(labels, by);
   }
 }
 
 /** Creates the speaker's metrics, reading `sources` on each scrape. */
 export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'vipcast_speaker_' });
+  registerProcessMetrics(registry, 'vipcast_speaker_');
   const mirrored = (name: string, help: string, read: (counts: SpeakerCounts) => number): void => {
-    const counter: Counter = new Counter({
+    const counter: Counter = registry.counter({
       name,
       help,
-      registers: [registry],
       collect() {
         mirror.update(read(sources.counts()));
       },
@@ -125,11 +127,10 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
   mirrored('vipcast_speaker_lease_write_failures_total', 'Speaker Lease writes that failed', (c) => c.leaseWriteFailures);
   mirrored('vipcast_speaker_layer2_requests_answered_total', 'ARP requests and Neighbor Solicitations answered', (c) => c.layer2RequestsAnswered);
 
-  const frames: Counter<'reason'> = new Counter({
+  const frames: Counter<'reason'> = registry.counter({
     name: 'vipcast_speaker_layer2_frames_total',
     help: 'Layer-2 frames the responders handled, by reason: answered, rate-limited, malformed, hop-limit, other-host, conflict',
     labelNames: ['reason'],
-    registers: [registry],
     collect() {
       const counts = sources.layer2Frames?.();
       if (counts !== undefined) observeLayer2Frames(counts);
@@ -140,11 +141,10 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
     for (const [field, reason] of Object.entries(layer2FrameReasons) as [keyof Layer2FrameCounts, string][]) framesMirror.update(counts[field], { reason });
   };
 
-  const announced: Gauge<'mode'> = new Gauge({
+  const announced: Gauge<'mode'> = registry.gauge({
     name: 'vipcast_speaker_announced_vips',
     help: 'VIPs this node announces now',
     labelNames: ['mode'],
-    registers: [registry],
     collect() {
       const now = sources.announced();
       announced.set({ mode: 'layer2' }, now.layer2);
@@ -154,10 +154,9 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
   if (sources.peer) {
     const read = sources.peer;
     const gauge = (name: string, help: string, value: (v: PeerView) => number): void => {
-      const g: Gauge = new Gauge({
+      const g: Gauge = registry.gauge({
         name,
         help,
-        registers: [registry],
         collect() {
           g.set(value(read()));
         },
@@ -167,20 +166,18 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
     gauge('vipcast_speaker_peer_contacts', 'Members of the configuration in contact on the peer channel now', (v) => v.contacts);
     gauge('vipcast_speaker_layer2_holding', '1 while this node may answer for its layer-2 VIPs', (v) => (v.holding ? 1 : 0));
     gauge('vipcast_speaker_api_last_success_seconds', 'Seconds since the API server last answered this speaker (-1 before it ever did)', (v) => (v.apiOkAgeMs === undefined ? -1 : v.apiOkAgeMs / 1000));
-    const dropped: Counter<'reason'> = new Counter({
+    const dropped: Counter<'reason'> = registry.counter({
       name: 'vipcast_speaker_peer_packets_dropped_total',
       help: 'Peer-channel packets dropped unread: short, seal (wrong key), malformed, unknown-sender, wrong-address, replay',
       labelNames: ['reason'],
-      registers: [registry],
       collect() {
         for (const [reason, total] of Object.entries(read().dropped)) droppedMirror.update(total, { reason });
       },
     });
     const droppedMirror = new CounterMirror(dropped);
-    const declarations: Counter = new Counter({
+    const declarations: Counter = registry.counter({
       name: 'vipcast_speaker_peer_declarations_total',
       help: 'Peers this node declared dead after hearing nothing from them for the quiet time',
-      registers: [registry],
       collect() {
         declarationsMirror.update(read().declarations);
       },
@@ -189,10 +186,9 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
   }
   if (sources.ipvsLooseArp) {
     const read = sources.ipvsLooseArp;
-    const loose: Gauge = new Gauge({
+    const loose: Gauge = registry.gauge({
       name: 'vipcast_speaker_ipvs_loose_arp',
       help: '1 while kube-proxy runs in IPVS mode without strictARP here: this node\'s kernel answers ARP for every Service address (docs/speaker.md)',
-      registers: [registry],
       collect() {
         loose.set(read().length > 0 ? 1 : 0);
       },
@@ -200,13 +196,12 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
   }
   return {
     registry,
-    apiWrites: new Counter({ name: 'vipcast_speaker_api_writes_total', help: 'API writes made by this process other than Lease renewals', labelNames: ['kind'], registers: [registry] }),
-    bgpSessionUp: new Gauge({ name: 'vipcast_bgp_session_up', help: '1 while the BGP session to the peer is Established', labelNames: ['peer'], registers: [registry] }),
-    bgpRoutesNotAnnounced: new Counter({
+    apiWrites: registry.counter({ name: 'vipcast_speaker_api_writes_total', help: 'API writes made by this process other than Lease renewals', labelNames: ['kind'] }),
+    bgpSessionUp: registry.gauge({ name: 'vipcast_bgp_session_up', help: '1 while the BGP session to the peer is Established', labelNames: ['peer'] }),
+    bgpRoutesNotAnnounced: registry.counter({
       name: 'vipcast_speaker_bgp_routes_not_announced_total',
       help: 'Routes a BGP session reported it could not send (no next hop of their family, or a family the peer did not negotiate)',
       labelNames: ['peer'],
-      registers: [registry],
     }),
     observeLayer2Frames,
   };

@@ -3,7 +3,7 @@
 // an informer whose restart never comes, or an event loop that stays behind, turns it 503
 // with a body naming the check; and it comes back by itself once the wedge is gone.
 import type { Server } from 'node:http';
-import { Registry } from 'prom-client';
+import { Registry } from '../../src/metrics/registry.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiAccess } from '../../src/k8s/kubeconfig.js';
 import { EventLoopLag, evaluateHealth, informersCheck, type HealthCheck } from '../../src/controller/health.js';

@@ -5,7 +5,7 @@
 // informer; once the permission is granted the cache syncs, the Lease renews and /healthz
 // is 200. The failing limit is 2 s here instead of the speaker's 5 minutes.
 import { staticAccess, type ApiAccess } from '../../src/k8s/kubeconfig.js';
-import { Registry } from 'prom-client';
+import { Registry } from '../../src/metrics/registry.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../../src/controller/health.js';
 import { startHttpServer } from '../../src/controller/http-server.js';
