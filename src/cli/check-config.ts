@@ -9,7 +9,8 @@ const help = `usage: vipcast check-config FILE
 
 Checks an address-pool config the way the controller would, without a cluster. FILE is the
 bare config YAML or a ConfigMap manifest carrying it in data.config (MetalLB's legacy
-ConfigMap works unchanged); "-" reads standard input.
+ConfigMap works unchanged), or kube-vip-cloud-provider's ConfigMap (named kubevip, or with
+cidr-/range- keys), read key by key; "-" reads standard input.
 
 Prints a summary of pools and peers, or every error with its YAML path and line.
 Exit status: 0 valid, 1 invalid, 2 usage or unreadable file.`;

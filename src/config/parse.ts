@@ -61,7 +61,7 @@ export function parseConfig(text: string, options: ParseOptions = {}): ParseResu
 }
 
 /** Issues in file order (those without a line keep their place at the end). */
-function byLine(issues: readonly ConfigIssue[]): ConfigIssue[] {
+export function byLine(issues: readonly ConfigIssue[]): ConfigIssue[] {
   return [...issues].sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
 }
 
@@ -289,7 +289,8 @@ function readInterfaces(r: Reader, field: Field): string[] {
   return refuseRepeats(r, items, (v) => v, (v) => `interface "${v}"`).map((item) => item.value);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a value and everything it holds, so that nothing can change a Config once made. */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     if (value instanceof Map) for (const v of value.values()) deepFreeze(v);

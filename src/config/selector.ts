@@ -132,6 +132,25 @@ function requirementHolds(requirement: SelectorRequirement, labels: Readonly<Rec
   }
 }
 
+/** A selector in kubectl's `-l` syntax (`app=web,tier notin (cache,db),!legacy`). */
+export function formatSelector(selector: LabelSelector): string {
+  const labels = Object.entries(selector.matchLabels).map(([key, value]) => `${key}=${value}`);
+  const expressions = selector.matchExpressions.map(({ key, operator, values }) => {
+    switch (operator) {
+      case 'In':
+        return `${key} in (${values.join(',')})`;
+      case 'NotIn':
+        return `${key} notin (${values.join(',')})`;
+      case 'Exists':
+        return key;
+      case 'DoesNotExist':
+        return `!${key}`;
+    }
+  });
+  const parts = [...labels, ...expressions];
+  return parts.length === 0 ? '(everything)' : parts.join(',');
+}
+
 /** Whether labels satisfy any selector of a list; an empty list matches everything. */
 export function anySelectorMatches(selectors: readonly LabelSelector[], labels: Readonly<Record<string, string>>): boolean {
   return selectors.length === 0 || selectors.some((s) => selectorMatches(s, labels));

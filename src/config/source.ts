@@ -1,10 +1,13 @@
-// Finding the config inside what a user hands us: the bare config YAML, or a ConfigMap
-// manifest (one document or several) whose `data.config` holds it.
+// Finding the config inside what a user hands us: the bare config YAML, a ConfigMap
+// manifest (one document or several) whose `data.config` holds it, or kube-vip-cloud-
+// provider's ConfigMap, whose data keys are the config.
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node } from 'yaml';
-import { parseConfig } from './parse.js';
-import type { ParseResult } from './types.js';
+import { kubeVipConfigMapRef, parseKubeVipConfigMap } from './kube-vip.js';
+import { byLine, parseConfig } from './parse.js';
+import type { ConfigIssue, ParseResult } from './types.js';
 import { documentIssues } from './yaml-reader.js';
+import { joinKey } from './yaml-path.js';
 
 /** The ConfigMap vipcast reads its config from. */
 export const configMapRef = { namespace: 'vipcast-system', name: 'vipcast-config', key: 'config' } as const;
@@ -31,13 +34,16 @@ export function parseConfigFile(text: string): FileParseResult {
   const objects = values.filter((v) => isKubernetesObject(v.js));
   if (objects.length === 0) return { ...parseConfig(text), resource: 'config', notes: [] };
 
+  const kubeVip = objects.filter((v) => isKubeVipConfigMap(v.js as KubernetesObject));
   const candidates = objects.filter((v) => {
     const js = v.js as KubernetesObject;
-    return js.kind === 'ConfigMap' && typeof js.data?.[configMapRef.key] === 'string';
+    return js.kind === 'ConfigMap' && typeof js.data?.[configMapRef.key] === 'string' && !kubeVip.includes(v);
   });
   const chosen = candidates.find((v) => (v.js as KubernetesObject).metadata?.name === configMapRef.name) ?? candidates[0];
+  const kubeVipChosen = kubeVip[0];
+  if (!chosen && kubeVipChosen) return kubeVipFileResult(kubeVipChosen.doc, kubeVipChosen.js as KubernetesObject, lines);
   if (!chosen) {
-    const message = `no ConfigMap with a "data.${configMapRef.key}" key found among ${objects.length} Kubernetes object(s)`;
+    const message = `no ConfigMap with a "data.${configMapRef.key}" key (vipcast, MetalLB) or named "${kubeVipConfigMapRef.name}" (kube-vip-cloud-provider) found among ${objects.length} Kubernetes object(s)`;
     return { ok: false, errors: [{ path: '', line: undefined, message }], warnings: [], resource: 'file', notes: [] };
   }
   const object = chosen.js as KubernetesObject;
@@ -69,6 +75,50 @@ function plainValue(doc: Document): unknown {
   } catch (error) {
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/**
+ * Whether an object is kube-vip-cloud-provider's ConfigMap: named `kubevip`, or holding
+ * `cidr-`/`range-` keys and no vipcast `config` key (kube-vip-cloud-provider can be told to
+ * read another name).
+ */
+function isKubeVipConfigMap(object: KubernetesObject): boolean {
+  if (object.kind !== 'ConfigMap') return false;
+  if (object.metadata?.name === kubeVipConfigMapRef.name) return true;
+  const keys = Object.keys(object.data ?? {});
+  return !keys.includes(configMapRef.key) && keys.some((key) => key.startsWith('cidr-') || key.startsWith('range-'));
+}
+
+/** Parses a kube-vip-cloud-provider ConfigMap of a file, with the line of each data key. */
+function kubeVipFileResult(doc: Document, object: KubernetesObject, lines: LineCounter): FileParseResult {
+  const namespace = object.metadata?.namespace ?? '(no namespace)';
+  const name = object.metadata?.name ?? '(no name)';
+  const resource = `kube-vip-cloud-provider ConfigMap ${namespace}/${name}`;
+  const notes: string[] = [];
+  if (namespace !== kubeVipConfigMapRef.namespace || name !== kubeVipConfigMapRef.name) {
+    notes.push(`kube-vip-cloud-provider reads ConfigMap ${kubeVipConfigMapRef.namespace}/${kubeVipConfigMapRef.name} unless told otherwise; this file's is ${namespace}/${name}`);
+  }
+  const raw: unknown = object.data ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, errors: [{ path: 'data', line: undefined, message: 'data must be a mapping of keys to strings' }], warnings: [], resource, notes };
+  }
+  const keyLines = new Map<string, number>();
+  const data: Record<string, string> = {};
+  const typeErrors: ConfigIssue[] = [];
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const node = doc.getIn(['data', key], true) as Node | undefined;
+    const line = node?.range ? lines.linePos(node.range[0]).line : undefined;
+    if (line !== undefined) keyLines.set(key, line);
+    if (typeof value === 'string') data[key] = value;
+    else {
+      const written = typeof value === 'boolean' || typeof value === 'number' ? ` (write "${String(value)}")` : '';
+      typeErrors.push({ path: joinKey('data', key), line, message: `the value must be a quoted string: the API server refuses a ConfigMap whose data holds anything else${written}` });
+    }
+  }
+  const result = parseKubeVipConfigMap(data, { lines: keyLines });
+  if (typeErrors.length === 0) return { ...result, resource, notes };
+  const errors = byLine([...typeErrors, ...(result.ok ? [] : result.errors)]);
+  return { ok: false, errors, warnings: result.warnings, resource, notes };
 }
 
 interface KubernetesObject {

@@ -2,6 +2,7 @@
 import { formatRange, rangeSize } from '../net/address.js';
 import { formatCommunity } from './community.js';
 import { buggyAddressCount } from './pool-address.js';
+import { formatSelector } from './selector.js';
 import type { Config, Pool } from './types.js';
 
 /** The number of addresses a pool can hand out (after avoid-buggy-ips). */
@@ -39,8 +40,8 @@ export function summarizeConfig(config: Config): string[] {
   for (const pool of config.pools) {
     const limits: string[] = [];
     if (pool.namespaces.length > 0) limits.push(`namespaces ${pool.namespaces.join(', ')}`);
-    if (pool.namespaceSelectors.length > 0) limits.push(`${pool.namespaceSelectors.length} namespace selector(s)`);
-    if (pool.serviceSelectors.length > 0) limits.push(`${pool.serviceSelectors.length} service selector(s)`);
+    if (pool.namespaceSelectors.length > 0) limits.push(`namespaces labelled ${pool.namespaceSelectors.map(formatSelector).join(' or ')}`);
+    if (pool.serviceSelectors.length > 0) limits.push(`Services labelled ${pool.serviceSelectors.map(formatSelector).join(' or ')}`);
     if (pool.nodeSelectors.length > 0) limits.push(`announced by nodes matching ${pool.nodeSelectors.length} selector(s)`);
     if (pool.interfaces.length > 0) limits.push(`on interfaces ${pool.interfaces.join(', ')}`);
     if (pool.avoidBuggyIps) limits.push('skips .0 and .255');

@@ -61,6 +61,26 @@ describe('vipcast check-config', () => {
     expect(out).toContain('warnings:\n  address-pools[0].addresses[0] (line 2): "10.0.0.1/24" has host bits set');
   });
 
+  it("prints the same summary for kube-vip-cloud-provider's ConfigMap, one pool per key", async () => {
+    const { code, out } = await run(['check-config', 'test/fixtures/config/kube-vip.yaml']);
+    expect(code).toBe(0);
+    expect(out).toContain('test/fixtures/config/kube-vip.yaml: kube-vip-cloud-provider ConfigMap kube-system/kubevip is valid');
+    expect(out).toMatch(/cidr-development\s+layer2\s+IPv4\s+6\s+yes\s+192\.168\.0\.209-192\.168\.0\.214/);
+    expect(out).toContain('  range-global: namespaces labelled kubernetes.io/metadata.name notin (default,development); skips .0 and .255');
+    expect(out).toContain('  cidr-development: namespaces development; on interfaces eth5; skips .0 and .255');
+  });
+
+  it("prints every error of a kube-vip-cloud-provider ConfigMap with its key and line", async () => {
+    const { code, out } = await run(['check-config', 'test/fixtures/config/kube-vip-broken.yaml']);
+    expect(code).toBe(1);
+    expect(out).toContain('kube-vip-cloud-provider ConfigMap kube-system/kubevip is invalid (5 errors):');
+    expect(out).toContain('  data.cidr-global (line 8): "192.168.0.0/33" is not a valid CIDR: the prefix length must be 0 to 32');
+    expect(out).toContain('  data.range-dev (line 9): "192.168.1.20-192.168.1.10" is a reversed range');
+    expect(out).toContain('  data.allow-shared-dev (line 10): unknown key "allow-shared-dev"');
+    expect(out).toContain('  data.allow-share-global (line 11): the value must be a quoted string');
+    expect(out).toContain('  data.search-order (line 12): vipcast always hands out the lowest free address');
+  });
+
   it('exits 2 for a missing file or missing argument', async () => {
     expect((await run(['check-config', 'does/not/exist.yaml'])).err).toContain('cannot read does/not/exist.yaml: ENOENT');
     expect((await run(['check-config'])).code).toBe(2);
