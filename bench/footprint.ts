@@ -46,6 +46,9 @@ const imageFlags = ['--max-semi-space-size=2', ...(process.env['VIPCAST_BENCH_FL
 
 interface Usage {
   readonly rssMb: number;
+  /** Of the RSS, the process's own memory (heap, stacks, buffers) and the mapped files' pages. */
+  readonly anonMb: number;
+  readonly fileMb: number;
   readonly cpuTicks: number;
 }
 
@@ -53,24 +56,30 @@ function usage(pid: number): Usage {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rssMb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  const kb = (field: string): number => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rssMb: kb('VmRSS'), anonMb: kb('RssAnon'), fileMb: kb('RssFile'), cpuTicks: Number(fields[11]) + Number(fields[12]) };
 }
 
 interface Figure {
   readonly rssMb: number;
+  readonly anonMb: number;
+  readonly fileMb: number;
   readonly heapMb: number;
+  /** V8's heap as committed (used or not), and memory held outside it (Buffers). */
+  readonly heapTotalMb: number;
+  readonly externalMb: number;
   readonly cpuPercent: number;
 }
 
 /** Settles, then RSS, heap used (from the program's own metrics) and CPU over the window. */
-async function measure(pid: number, heapMb: () => Promise<number>): Promise<Figure> {
+async function measure(pid: number, heap: (name: string) => Promise<number>): Promise<Figure> {
   await new Promise((resolve) => setTimeout(resolve, settleMs));
   const before = usage(pid);
   const at = performance.now();
   await new Promise((resolve) => setTimeout(resolve, cpuWindowMs));
   const after = usage(pid);
   const seconds = (performance.now() - at) / 1000;
-  return { rssMb: after.rssMb, heapMb: await heapMb(), cpuPercent: (after.cpuTicks - before.cpuTicks) / seconds };
+  return { rssMb: after.rssMb, anonMb: after.anonMb, fileMb: after.fileMb, heapMb: await heap('heap_size_used_bytes'), heapTotalMb: await heap('heap_size_total_bytes'), externalMb: await heap('external_memory_bytes'), cpuPercent: (after.cpuTicks - before.cpuTicks) / seconds };
 }
 
 /** A series from a program's /metrics, read from inside its namespace; NaN when the endpoint does not answer. */
@@ -97,7 +106,7 @@ async function createServices(lab: SpeakerLab, from: number, to: number): Promis
 }
 
 const row = (label: string, f: Figure, goal: number | undefined): string =>
-  `  ${label.padEnd(28)} RSS ${f.rssMb.toFixed(0).padStart(4)} MiB${goal === undefined ? '' : ` (goal ≤ ${goal})`}, heap used ${f.heapMb.toFixed(1)} MiB, CPU ${f.cpuPercent.toFixed(2)}% of a core`;
+  `  ${label.padEnd(28)} RSS ${f.rssMb.toFixed(0).padStart(4)} MiB${goal === undefined ? '' : ` (goal ≤ ${goal})`} = ${f.anonMb.toFixed(0)} anonymous + ${f.fileMb.toFixed(0)} file pages, heap used ${f.heapMb.toFixed(1)} of ${f.heapTotalMb.toFixed(0)} MiB, external ${f.externalMb.toFixed(1)} MiB, CPU ${f.cpuPercent.toFixed(2)}% of a core`;
 
 /** Speaker and controller over the Service counts, then the control-plane agent. */
 export async function benchFootprint(): Promise<boolean> {
@@ -123,8 +132,8 @@ export async function benchFootprint(): Promise<boolean> {
     await Promise.all(speakers.map((s) => s.waitForLine(/"speaker started"/, 20_000)));
     await lab.waitForPeerQuorum();
     const speaker = speakers[0]!;
-    const speakerHeap = async (): Promise<number> => (await metric(lab, self.host, 7473, 'vipcast_speaker_nodejs_heap_size_used_bytes')) / 2 ** 20;
-    const controllerHeap = async (): Promise<number> => (await metric(lab, lab.controllerHost, 7472, 'vipcast_controller_nodejs_heap_size_used_bytes')) / 2 ** 20;
+    const speakerHeap = async (name: string): Promise<number> => (await metric(lab, self.host, 7473, `vipcast_speaker_nodejs_${name}`)) / 2 ** 20;
+    const controllerHeap = async (name: string): Promise<number> => (await metric(lab, lab.controllerHost, 7472, `vipcast_controller_nodejs_${name}`)) / 2 ** 20;
     let created = 0;
     for (const count of counts) {
       await createServices(lab, created, count);
@@ -174,7 +183,7 @@ async function controlPlane(node: string): Promise<boolean> {
     for (const n of lab.nodes) startAgent(lab, n, { command: [node, ...imageFlags, 'bin/vipcast.js', 'control-plane'] });
     await waitSoleHolder(lab, 30_000);
     const figures = await Promise.all(lab.nodes.map((n) => measure(n.agent?.child.pid ?? 0, () => Promise.resolve(Number.NaN))));
-    for (const [i, f] of figures.entries()) console.log(`  control-plane agent ${i + 1}: RSS ${f.rssMb.toFixed(0)} MiB (goal ≤ ${targets.controlPlane}), CPU ${f.cpuPercent.toFixed(2)}% of a core`);
+    for (const [i, f] of figures.entries()) console.log(`  control-plane agent ${i + 1}: RSS ${f.rssMb.toFixed(0)} MiB (goal ≤ ${targets.controlPlane}) = ${f.anonMb.toFixed(0)} anonymous + ${f.fileMb.toFixed(0)} file pages, CPU ${f.cpuPercent.toFixed(2)}% of a core`);
     return figures.every((f) => f.rssMb <= targets.controlPlane);
   } finally {
     await lab.topo.destroy();
