@@ -3,7 +3,7 @@
 // own ServiceAccount, so every test exercises exactly the rights the manifests grant.
 import { join } from 'node:path';
 import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { kubeExpectOk, writeKubeconfig, type KubeCredentials } from '../harness/kube-client.js';
+import { kubeExpectOk, kubeRequest, writeKubeconfig, type KubeCredentials } from '../harness/kube-client.js';
 import { installManifests, startController, waitFor, type ApplyOutcome, type ControllerProcess } from './cluster-helpers.js';
 
 /** The manifest files an operator applies, in order. */
@@ -42,6 +42,7 @@ export async function startVipcastCluster(config: string): Promise<VipcastCluste
 /** Installs vipcast on a running API server and sets `config`; the caller stops the server. */
 export async function startVipcastClusterOn(server: TestApiServer, config: string): Promise<VipcastCluster> {
   const dryRuns = await installManifests(server.admin, manifestFiles);
+  await waitForLeasePolicy(server);
   const putConfig = async (text: string): Promise<void> => {
     await kubeExpectOk(server.admin, '/api/v1/namespaces/vipcast-system/configmaps/vipcast-config', {
       method: 'PATCH',
@@ -61,6 +62,22 @@ export async function startVipcastClusterOn(server: TestApiServer, config: strin
     putConfig,
     startController: (args = [], entry) => startController([`--kubeconfig=${controllerKubeconfig}`, ...args], entry),
   };
+}
+
+/**
+ * Waits until the API server enforces the manifests' Lease admission policy: it loads a new
+ * ValidatingAdmissionPolicy asynchronously, so for a moment after the install a speaker's
+ * Lease for another node is still admitted (a test saw 201 for an expected 403). Probes with
+ * dry-run creates, which pass admission and store nothing.
+ */
+async function waitForLeasePolicy(server: TestApiServer): Promise<void> {
+  const asSpeaker = await server.serviceAccountToken('vipcast-system', 'vipcast-speaker');
+  const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'vipcast-speaker-node-a', namespace: 'vipcast-system' }, spec: { holderIdentity: 'node-a' } };
+  await waitFor(
+    async () => (await kubeRequest(asSpeaker, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases?dryRun=All', { method: 'POST', body: lease })).status === 403,
+    30_000,
+    'the Lease admission policy to be enforced',
+  );
 }
 
 /** Waits until a controller process reports that it leads (metric vipcast_controller_leader 1). */
