@@ -72,7 +72,9 @@ export class Allocator {
    * what it had, so a mistake in an annotation never takes an address away.
    */
   allocate(request: ServiceRequest): AllocationResult {
-    const invalid = requestProblem(request);
+    // A bad requested-addresses annotation is reported as written, entry by entry; what the
+    // Service holds stays held.
+    const invalid = request.requestProblems.length > 0 ? request.requestProblems.join('; ') : requestProblem(request);
     if (invalid) return { ok: false, failure: { reason: 'invalid-request', message: invalid } };
     const held = this.held.get(request.key);
     if (held) {

@@ -74,7 +74,8 @@ export function serviceRequest(service: ServiceLike, namespaceLabels: Readonly<R
   const namespace = service.metadata?.namespace ?? 'default';
   const spec = service.spec ?? {};
   const listed = firstAnnotationEntry(service, annotations.loadBalancerIPs);
-  const requestedIps = listed !== undefined ? readRequestedIps(listed.name, listed.value).ips : spec.loadBalancerIP ? [spec.loadBalancerIP.trim()] : [];
+  const read = listed !== undefined ? readRequestedIps(listed.name, listed.value) : undefined;
+  const requestedIps = read !== undefined ? read.ips : spec.loadBalancerIP ? [spec.loadBalancerIP.trim()] : [];
   const ipFamilies = (spec.ipFamilies ?? []).filter((f): f is Family => f === 'IPv4' || f === 'IPv6');
   const policies: IpFamilyPolicy[] = ['SingleStack', 'PreferDualStack', 'RequireDualStack'];
   const ipFamilyPolicy = policies.find((p) => p === spec.ipFamilyPolicy) ?? 'SingleStack';
@@ -91,6 +92,7 @@ export function serviceRequest(service: ServiceLike, namespaceLabels: Readonly<R
     ipFamilies: ipFamilies.length > 0 ? ipFamilies : ['IPv4'],
     ipFamilyPolicy,
     requestedIps,
+    requestProblems: read?.problems ?? [],
     requestedPool: firstAnnotation(service, annotations.addressPool),
     sharingKey: firstAnnotation(service, annotations.allowSharedIp),
     ports,

@@ -23,6 +23,8 @@ export interface ServiceRequest {
   readonly ipFamilyPolicy: IpFamilyPolicy;
   /** Addresses the Service asks for (annotation or `spec.loadBalancerIP`), as written. */
   readonly requestedIps: readonly string[];
+  /** What is wrong with the requested-addresses annotation, one sentence per bad entry; empty when nothing is. */
+  readonly requestProblems: readonly string[];
   /** The pool the Service asks for by annotation. */
   readonly requestedPool: string | undefined;
   /** The `allow-shared-ip` key; Services with the same key may share an address. */

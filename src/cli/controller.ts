@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { configMapRef } from '../config/source.js';
+import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
 import { createControllerMetrics } from '../controller/metrics.js';
 import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
@@ -26,8 +27,8 @@ writes them to status.loadBalancer.ingress. Run two replicas: one leads through 
 
 options:
   --kubeconfig PATH            kubeconfig to use (default: the in-cluster ServiceAccount)
-  --namespace NS               namespace of the ConfigMap and the Lease (vipcast-system)
-  --config-map NAME            the address-pool ConfigMap (vipcast-config)
+  --namespace NS               namespace of the Lease, and of vipcast's ConfigMap (vipcast-system)
+${configMapHelp}
   --load-balancer-class CLASS  also serve Services of this spec.loadBalancerClass
                                (default: none; only Services without a class are served)
   --metrics-address HOST:PORT  /metrics, /healthz and /readyz (0.0.0.0:7472)
@@ -58,7 +59,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         kubeconfig: { type: 'string' },
         namespace: { type: 'string', default: configMapRef.namespace },
-        'config-map': { type: 'string', default: configMapRef.name },
+        ...configMapOptions,
         'load-balancer-class': { type: 'string' },
         'metrics-address': { type: 'string', default: '0.0.0.0:7472' },
         'lease-name': { type: 'string', default: 'vipcast-controller' },
@@ -82,6 +83,12 @@ export async function controllerCommand(args: string[]): Promise<number> {
     console.error(`vipcast controller: unknown log level "${level}"`);
     return 2;
   }
+  const configFlags = readConfigMapFlags(values, values.namespace);
+  if (!configFlags.ok) {
+    console.error(`vipcast controller: ${configFlags.message}`);
+    return 2;
+  }
+  const config = configFlags.location;
   const identity = values.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
   const log = createLogger(level, { component: 'controller', identity });
   let timings;
@@ -135,7 +142,8 @@ export async function controllerCommand(args: string[]): Promise<number> {
       reconciler = new Reconciler({
 
         rest,
-        configMap: { namespace: values.namespace, name: values['config-map'] },
+        configMap: { namespace: config.namespace, name: config.name },
+        configSource: config.source,
         loadBalancerClass: values['load-balancer-class'],
         events,
         status,
@@ -182,7 +190,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
     lag.stop();
     return 1;
   }
-  log.info('controller started', { metricsPort: http.port, namespace: values.namespace, configMap: values['config-map'], loadBalancerClass: values['load-balancer-class'] ?? null, ...timings });
+  log.info('controller started', { metricsPort: http.port, namespace: values.namespace, configSource: config.source, configMap: formatLocation(config), loadBalancerClass: values['load-balancer-class'] ?? null, ...timings });
   elector.start();
 
   const onSignal = (signal: string): void => {

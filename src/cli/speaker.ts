@@ -7,6 +7,7 @@ import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
 import { responderOutcomes } from '../../speakers/layer2/responder.js';
 import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
+import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
 import { parseDurationMs } from './controller.js';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
@@ -43,8 +44,9 @@ Leases in the vipcast namespace; in BGP pools every eligible node announces a ho
 options:
   --node NAME                  this node's name (default: $NODE_NAME)
   --kubeconfig PATH            kubeconfig to use (default: the in-cluster ServiceAccount)
-  --namespace NS               namespace of the ConfigMap and the Leases (vipcast-system)
-  --config-map NAME            the address-pool ConfigMap (vipcast-config)
+  --namespace NS               namespace of the Leases and the peer key Secret, and of
+                               vipcast's ConfigMap (vipcast-system)
+${configMapHelp}
   --load-balancer-class CLASS  also serve Services of this spec.loadBalancerClass
   --interface IF               announce layer-2 pools without "interfaces" here
                                (default: the interface that routes to the address)
@@ -77,7 +79,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
         node: { type: 'string' },
         kubeconfig: { type: 'string' },
         namespace: { type: 'string', default: configMapRef.namespace },
-        'config-map': { type: 'string', default: configMapRef.name },
+        ...configMapOptions,
         'load-balancer-class': { type: 'string' },
         interface: { type: 'string' },
         'router-id': { type: 'string' },
@@ -119,10 +121,13 @@ export async function speakerCommand(args: string[]): Promise<number> {
   const peerPort = Number(values['peer-port']);
   if (peerAddress !== '' && isIP(peerAddress) === 0) problems.push(`--peer-address "${peerAddress}" is not an IP address`);
   if (!Number.isInteger(peerPort) || peerPort < 1 || peerPort > 65535) problems.push(`--peer-port "${values['peer-port']}" is not a port (1-65535)`);
-  if (problems.length > 0 || node === undefined || !isLogLevel(level)) {
+  const configFlags = readConfigMapFlags(values, values.namespace);
+  if (!configFlags.ok) problems.push(configFlags.message);
+  if (problems.length > 0 || node === undefined || !isLogLevel(level) || !configFlags.ok) {
     for (const problem of problems) console.error(`vipcast speaker: ${problem}`);
     return 2;
   }
+  const config = configFlags.location;
   const log = createLogger(level, { component: 'speaker', node });
   let access;
   try {
@@ -222,7 +227,9 @@ export async function speakerCommand(args: string[]): Promise<number> {
     rest,
     node,
     namespace: values.namespace,
-    configMapName: values['config-map'],
+    configMapNamespace: config.namespace,
+    configMapName: config.name,
+    configSource: config.source,
     loadBalancerClass: values['load-balancer-class'],
     lease,
     clock,
@@ -269,7 +276,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
     lag.stop();
     return 1;
   }
-  log.info('speaker started', { metricsPort: http.port, namespace: values.namespace, ...timing, refreshMs });
+  log.info('speaker started', { metricsPort: http.port, namespace: values.namespace, configSource: config.source, configMap: formatLocation(config), ...timing, refreshMs });
   // kube-proxy's IPVS mode without strictARP: checked now and every 30 s (cheap /proc reads).
   ipvs.check();
   const ipvsTimer = setInterval(() => ipvs.check(), 30_000);

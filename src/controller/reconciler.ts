@@ -11,7 +11,7 @@ import { statusOf, type KubeRest, type KubeWatcher } from '../k8s/rest.js';
 import { allocatedPoolAnnotation, type ServiceStatusWriter } from '../k8s/service-status.js';
 import { patchServiceStatus, type ServiceCondition } from '../k8s/service-status-patch.js';
 import type { Logger } from '../log.js';
-import { configFromConfigMap, rejectionNote, type ConfigMapObject } from './config-source.js';
+import { configFromConfigMap, rejectionNote, type ConfigMapObject, type ConfigSource } from './config-source.js';
 import { applyConditionChange } from './condition.js';
 import { decideDeleted, decideService, type Decision } from './decide.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -25,8 +25,10 @@ interface NamespaceObject {
 /** What a {@link Reconciler} needs. */
 export interface ReconcilerOptions {
   readonly rest: KubeRest & KubeWatcher;
-  /** Namespace and name of the address-pool ConfigMap. */
+  /** Namespace and name of the address-pool ConfigMap (its own namespace, not the Lease's). */
   readonly configMap: { readonly namespace: string; readonly name: string };
+  /** The format that ConfigMap is read in. */
+  readonly configSource: ConfigSource;
   /** `--load-balancer-class`, or undefined to serve only classless Services. */
   readonly loadBalancerClass: string | undefined;
   readonly events: EventRecorder;
@@ -159,14 +161,14 @@ export class Reconciler {
   private applyConfig(): void {
     const { namespace, name } = this.options.configMap;
     const configMap = this.configMaps.get(name, namespace);
-    const verdict = configFromConfigMap(configMap);
+    const verdict = configFromConfigMap(configMap, this.options.configSource);
     const { metrics, log } = this.options;
     if (!verdict.ok) {
       metrics.configValid.set(0);
       metrics.configErrors.set(verdict.errors.length);
       if (verdict.text !== undefined && verdict.text === this.rejectedText) return;
       this.rejectedText = verdict.text;
-      log.warn('config rejected; the last valid config stays in force', { configMap: `${namespace}/${name}`, errors: verdict.errors.map(formatIssue), inForce: this.configText !== undefined });
+      log.warn('config rejected; the last valid config stays in force', { configMap: `${namespace}/${name}`, configSource: this.options.configSource, errors: verdict.errors.map(formatIssue), inForce: this.configText !== undefined });
       if (configMap?.metadata?.name !== undefined) {
         const subject: EventSubject = { apiVersion: 'v1', kind: 'ConfigMap', namespace, name, uid: configMap.metadata.uid };
         if (this.mayWrite()) void this.options.events.record(subject, { type: 'Warning', reason: 'ConfigRejected', action: 'LoadConfig', note: rejectionNote(verdict.errors) });

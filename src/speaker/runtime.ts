@@ -3,7 +3,7 @@
 // drives the layer-2 speakers, and hands BGP VIPs to the BGP announcer. Reads caches, calls
 // pure decisions, then acts (style.md rule 6).
 import type { Config, Pool } from '../config/types.js';
-import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
+import { configFromConfigMap, type ConfigMapObject, type ConfigSource } from '../controller/config-source.js';
 import type { EventRecorder } from '../k8s/events.js';
 import { Informer, type InformerHandler, type InformerHealth } from '../k8s/informer.js';
 import type { KubeRest, KubeWatcher } from '../k8s/rest.js';
@@ -39,8 +39,13 @@ export interface BgpAnnouncer {
 export interface SpeakerRuntimeOptions {
   readonly rest: KubeRest & KubeWatcher;
   readonly node: string;
+  /** Namespace of the speaker Leases. */
   readonly namespace: string;
+  /** Namespace of the address-pool ConfigMap, which need not be the Leases'. */
+  readonly configMapNamespace: string;
   readonly configMapName: string;
+  /** The format that ConfigMap is read in. */
+  readonly configSource: ConfigSource;
   readonly loadBalancerClass: string | undefined;
   readonly lease: SpeakerLease;
   readonly clock: () => number;
@@ -101,7 +106,7 @@ export class SpeakerRuntime {
     this.#services = make('services', '/api/v1/services', changed, undefined, speakerKeeps.service);
     this.#slices = make('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', changed, undefined, speakerKeeps.endpointSlice);
     this.#nodes = make('nodes', '/api/v1/nodes', changed, undefined, speakerKeeps.node);
-    this.#configMaps = make('configmaps', `/api/v1/namespaces/${o.namespace}/configmaps`, changed, `metadata.name=${o.configMapName}`);
+    this.#configMaps = make('configmaps', `/api/v1/namespaces/${o.configMapNamespace}/configmaps`, changed, `metadata.name=${o.configMapName}`);
     make<SpeakerLeaseObject>('leases', `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`, {
       add: (lease) => this.ownership.observeLease(lease),
       update: (lease) => this.ownership.observeLease(lease),
@@ -248,7 +253,7 @@ export class SpeakerRuntime {
     const version = object?.metadata?.resourceVersion;
     if (version === this.#configVersion && this.#config) return;
     this.#configVersion = version;
-    const verdict = configFromConfigMap(object);
+    const verdict = configFromConfigMap(object, this.o.configSource);
     if (verdict.ok) {
       this.#config = verdict.config;
       this.o.log.info('config loaded', { resourceVersion: version, pools: verdict.config.pools.length, peers: verdict.config.peers.length });

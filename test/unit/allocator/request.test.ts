@@ -41,3 +41,37 @@ describe('the kube-vip annotation', () => {
     expect(service('c', { loadBalancerIP: '10.0.1.9', annotations: { [kubeVip]: '10.0.1.8' } }).requestedIps).toEqual(['10.0.1.8']);
   });
 });
+
+describe('a requested-addresses annotation with bad entries', () => {
+  it('carries its problems in the request; a good annotation or spec.loadBalancerIP carries none', () => {
+    expect(service('bad', { annotations: { 'vipcast.io/loadBalancerIPs': '10.0.1.5, web' } }).requestProblems).toEqual(['vipcast.io/loadBalancerIPs: "web" is not an IP address']);
+    expect(service('good', { annotations: { [kubeVip]: '10.0.1.5' } }).requestProblems).toEqual([]);
+    expect(service('spec', { loadBalancerIP: '10.0.1.5' }).requestProblems).toEqual([]);
+    expect(service('none').requestProblems).toEqual([]);
+  });
+
+  it('is refused as an invalid request naming the annotation and every bad entry', () => {
+    // Three entries would also be "at most two addresses"; the entries' own problems come first.
+    const s = service('s', { annotations: { [kubeVip]: '10.0.1.5,0.0.0.0,web' } });
+    expect(new Allocator(pools).allocate(s)).toEqual({
+      ok: false,
+      failure: {
+        reason: 'invalid-request',
+        message:
+          'kube-vip.io/loadbalancerIPs: "0.0.0.0" is the unspecified address (kube-vip\'s request for a DHCP lease); vipcast hands out addresses only from its pools; kube-vip.io/loadbalancerIPs: "web" is not an IP address',
+      },
+    });
+  });
+
+  it('takes no address away: a Service that holds one keeps it', () => {
+    const allocator = new Allocator(pools);
+    const before = allocator.allocate(service('s', { annotations: { [kubeVip]: '10.0.1.7' } }));
+    expect(before.ok && before.assignment).toEqual({ pool: 'lan', ips: ['10.0.1.7'] });
+    const after = allocator.allocate(service('s', { annotations: { [kubeVip]: '0.0.0.0' } }));
+    expect(after.ok ? undefined : after.failure.reason).toBe('invalid-request');
+    expect(allocator.assignmentOf('default/s')).toEqual({ pool: 'lan', ips: ['10.0.1.7'] });
+    // Nobody else is given it meanwhile.
+    const other = allocator.allocate(service('other', { annotations: { [kubeVip]: '10.0.1.7' } }));
+    expect(other.ok ? undefined : other.failure.reason).toBe('ip-in-use');
+  });
+});

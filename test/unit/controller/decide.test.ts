@@ -79,6 +79,17 @@ describe('decideService', () => {
     expect(decision.events[0]?.note).toBe('Changed from 192.0.2.3 to 192.0.2.0 (pool "main"): 192.0.2.3 is no longer in pool "main"');
   });
 
+  it('keeps the address of a Service whose requested-addresses annotation turns bad, saying which entry is wrong', () => {
+    const allocator = new Allocator(pools);
+    decide(svc('web'), allocator);
+    const decision = decide(svc('web', { ips: ['192.0.2.0'], annotations: { 'kube-vip.io/loadbalancerIPs': '192.0.2.x' } }), allocator);
+    expect(decision).toMatchObject({ desired: { kind: 'set', ips: ['192.0.2.0'], pool: 'main' }, outcome: 'failed', freed: false });
+    expect(decision.condition).toMatchObject({ status: 'False', reason: 'InvalidRequest' });
+    expect(decision.events).toEqual([
+      { type: 'Warning', reason: 'AllocationFailed', action: 'Allocate', note: 'Cannot allocate an address: kube-vip.io/loadbalancerIPs: "192.0.2.x" is not an IP address; keeping 192.0.2.0' },
+    ]);
+  });
+
   it('waits without writing while no valid config has been seen', () => {
     expect(decide(svc('web'), undefined)).toMatchObject({ desired: { kind: 'leave' }, outcome: 'waiting-for-config' });
   });

@@ -35,3 +35,41 @@ describe('the ConfigMap as a config source', () => {
     expect(note).toContain('address-pools[0].addresses[0]');
   });
 });
+
+describe("kube-vip-cloud-provider's ConfigMap as the config source", () => {
+  const kubevip = (data: Record<string, string>) => ({ metadata: { namespace: 'kube-system', name: 'kubevip' }, data });
+
+  it('reads the data keys as pools, one per key', () => {
+    const verdict = configFromConfigMap(kubevip({ 'cidr-global': '192.0.2.0/29', 'range-team-a': '198.51.100.1-198.51.100.3' }), 'kube-vip');
+    if (!verdict.ok) throw new Error(verdict.errors.map((e) => e.message).join('\n'));
+    expect(verdict.config.pools.map((p) => [p.name, p.autoAssign])).toEqual([['cidr-global', true], ['range-team-a', false]]);
+  });
+
+  it('reports a missing ConfigMap as for our own format, and a bad key by its path', () => {
+    expect(configFromConfigMap(undefined, 'kube-vip')).toEqual({ ok: false, errors: [{ path: '', line: undefined, message: 'the ConfigMap does not exist' }], text: undefined });
+    const bad = configFromConfigMap(kubevip({ 'cidr-global': '192.0.2.0/29', 'cidr_global': '10.0.0.0/30' }), 'kube-vip');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.errors.map((e) => e.path)).toEqual(['data.cidr_global']);
+      expect(bad.text).toBeDefined();
+    }
+  });
+
+  it('gives the same text for the same keys in any order, and another text when a value changes', () => {
+    const a = configFromConfigMap(kubevip({ 'cidr-global': '192.0.2.0/29', 'cidr-apps': '198.51.100.0/30' }), 'kube-vip');
+    const b = configFromConfigMap(kubevip({ 'cidr-apps': '198.51.100.0/30', 'cidr-global': '192.0.2.0/29' }), 'kube-vip');
+    const c = configFromConfigMap(kubevip({ 'cidr-apps': '198.51.100.0/30', 'cidr-global': '192.0.2.0/28' }), 'kube-vip');
+    expect(a.text).toBe(b.text);
+    expect(c.text).not.toBe(a.text);
+  });
+
+  it('reads only the chosen format: never a merge of the two', () => {
+    const both = { data: { config: 'address-pools:\n- name: a\n  protocol: layer2\n  addresses: [192.0.2.0/30]\n', 'cidr-global': '198.51.100.0/30' } };
+    // As kube-vip's, the "config" key is unknown; as vipcast's, the cidr- key is not read.
+    const asKubeVip = configFromConfigMap(both, 'kube-vip');
+    expect(asKubeVip.ok ? [] : asKubeVip.errors.map((e) => e.path)).toEqual(['data.config']);
+    const asVipcast = configFromConfigMap(both, 'vipcast');
+    expect(asVipcast.ok && asVipcast.config.pools.map((p) => p.name)).toEqual(['a']);
+    expect(configFromConfigMap(kubevip({ 'cidr-global': '192.0.2.0/29' }))).toMatchObject({ ok: false, errors: [{ message: 'the ConfigMap has no "data.config" key' }] });
+  });
+});
