@@ -9,7 +9,7 @@ import { createControllerMetrics } from '../controller/metrics.js';
 import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
 import { Reconciler } from '../controller/reconciler.js';
-import { EventRecorder } from '../k8s/events.js';
+import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { LeaderElector } from '../k8s/leader-election.js';
 import { restLeaseClient } from '../k8s/lease-client.js';
@@ -119,6 +119,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
     instance: identity,
     onWrite: counted('event'),
     onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error }),
+    onDropped: reportDroppedEvents((message, fields) => log.warn(message, fields), () => metrics.eventsDropped.inc()),
   });
   const status = new ServiceStatusWriter(rest, (what) => metrics.apiWrites.inc({ kind: what }));
   const leaseClient = restLeaseClient(rest, values.namespace, values['lease-name']);

@@ -11,7 +11,7 @@ import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } f
 import { parseDurationMs } from './controller.js';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../controller/health.js';
 import { startHttpServer } from '../controller/http-server.js';
-import { EventRecorder } from '../k8s/events.js';
+import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { createKubeRest } from '../k8s/rest.js';
 import { createLogger, isLogLevel, type Logger } from '../log.js';
@@ -190,6 +190,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
     instance: node,
     onWrite: () => metrics.apiWrites.inc({ kind: 'event' }),
     onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error: String(error) }),
+    onDropped: reportDroppedEvents((message, fields) => log.warn(message, fields), () => metrics.eventsDropped.inc()),
   });
   const lease = new SpeakerLease(leaseRest, values.namespace, node, timing, clock);
   let peer: PeerMesh | undefined;

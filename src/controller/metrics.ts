@@ -14,6 +14,8 @@ export interface ControllerMetrics {
   readonly leader: Gauge;
   /** API writes made by this process, by kind (status, annotation, event, lease). */
   readonly apiWrites: Counter<'kind'>;
+  /** Events dropped because too many were waiting to be written (EventRecorder). */
+  readonly eventsDropped: Counter;
   /** Allocation outcomes, by outcome (allocated, changed, failed, released). */
   readonly allocations: Counter<'outcome'>;
   /** Services currently waiting for an address. */
@@ -43,6 +45,7 @@ export function createControllerMetrics(poolUsage: () => ReadonlyMap<string, num
     configErrors: registry.gauge({ name: 'vipcast_config_errors', help: 'Errors found in the ConfigMap in the cluster' }),
     leader: registry.gauge({ name: 'vipcast_controller_leader', help: '1 while this replica is the leader' }),
     apiWrites: registry.counter({ name: 'vipcast_controller_api_writes_total', help: 'API writes made by this process', labelNames: ['kind'] }),
+    eventsDropped: registry.counter({ name: 'vipcast_controller_events_dropped_total', help: 'Events not written because too many were waiting to be' }),
     allocations: registry.counter({ name: 'vipcast_allocations_total', help: 'Allocation outcomes', labelNames: ['outcome'] }),
     servicesFailing: registry.gauge({ name: 'vipcast_services_without_address', help: 'Served Services that could not get an address' }),
     poolInUse,

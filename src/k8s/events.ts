@@ -195,3 +195,21 @@ function truncate(note: string): string {
   while (Buffer.byteLength(cut) > maxNoteLength - 20) cut = cut.slice(0, -1);
   return `${cut} …(truncated)`;
 }
+
+/**
+ * An onDropped for a program: counts every dropped Event (`count`, a metric) and logs a
+ * warning at most once per `intervalMs` with how many were dropped since the last one.
+ */
+export function reportDroppedEvents(warn: (message: string, fields: Record<string, unknown>) => void, count: () => void, intervalMs = 30_000, now: () => number = () => performance.now()): (intent: EventIntent) => void {
+  let unreported = 0;
+  let reportedAt = Number.NEGATIVE_INFINITY;
+  return (intent) => {
+    count();
+    unreported++;
+    const at = now();
+    if (at - reportedAt < intervalMs) return;
+    warn('Events dropped: too many waiting to be written', { dropped: unreported, lastReason: intent.reason });
+    unreported = 0;
+    reportedAt = at;
+  };
+}

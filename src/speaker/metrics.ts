@@ -77,6 +77,8 @@ export interface SpeakerMetrics {
   readonly registry: Registry;
   /** API writes other than Lease renewals (Events), by kind. */
   readonly apiWrites: Counter<'kind'>;
+  /** Events dropped because too many were waiting to be written (EventRecorder). */
+  readonly eventsDropped: Counter;
   /** 1 while the BGP session to a peer is Established. */
   readonly bgpSessionUp: Gauge<'peer'>;
   /** Routes a BGP session reported it could not send (no next hop of their family, family not negotiated), by peer. */
@@ -197,6 +199,7 @@ export function createSpeakerMetrics(sources: SpeakerMetricSources): SpeakerMetr
   return {
     registry,
     apiWrites: registry.counter({ name: 'vipcast_speaker_api_writes_total', help: 'API writes made by this process other than Lease renewals', labelNames: ['kind'] }),
+    eventsDropped: registry.counter({ name: 'vipcast_speaker_events_dropped_total', help: 'Events not written because too many were waiting to be' }),
     bgpSessionUp: registry.gauge({ name: 'vipcast_bgp_session_up', help: '1 while the BGP session to the peer is Established', labelNames: ['peer'] }),
     bgpRoutesNotAnnounced: registry.counter({
       name: 'vipcast_speaker_bgp_routes_not_announced_total',

@@ -1,7 +1,7 @@
 // Event recording: a repeat of the same Event becomes one Event with a series count, patched
 // at most once per interval; names are valid for the API.
 import { describe, expect, it } from 'vitest';
-import { EventRecorder } from '../../../src/k8s/events.js';
+import { EventRecorder, reportDroppedEvents } from '../../../src/k8s/events.js';
 import type { KubeRest } from '../../../src/k8s/rest.js';
 
 function fakeRest(): { rest: KubeRest; calls: { verb: string; path: string; body: unknown }[] } {
@@ -103,5 +103,19 @@ describe('EventRecorder', () => {
     release.shift()?.();
     await later;
     expect(started.at(-1)).toBe('s5');
+  });
+
+  it('reports dropped Events: every one counted, a warning at most once per interval with the count since the last', () => {
+    const warnings: Record<string, unknown>[] = [];
+    let counted = 0;
+    const clock = { now: 0 };
+    const onDropped = reportDroppedEvents((_message, fields) => warnings.push(fields), () => counted++, 30_000, () => clock.now);
+    for (let i = 0; i < 5; i++) onDropped(failed);
+    expect(counted).toBe(5);
+    expect(warnings).toEqual([{ dropped: 1, lastReason: 'AllocationFailed' }]);
+    clock.now += 30_000;
+    onDropped(failed);
+    expect(warnings.at(-1)).toEqual({ dropped: 5, lastReason: 'AllocationFailed' });
+    expect(counted).toBe(6);
   });
 });
