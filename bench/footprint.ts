@@ -1,6 +1,7 @@
 // Footprint benchmark (issue 18; root, a real API server and namespaces; runs dist/): the
 // resident memory, V8 heap and steady-state CPU of the speaker and the controller as the
-// image runs them (Node 24 when setup installed it, with the image's --max-semi-space-size=2;
+// image runs them (Node 24 when setup installed it, with the image's --max-semi-space-size=2
+// and the manifests' --max-old-space-size=128;
 // VIPCAST_BENCH_FLAGS adds flags, to try others; VIPCAST_BENCH_CONTROL_PLANE=0 skips the
 // agent), idle and with 1,000, 5,000 and 10,000
 // LoadBalancer Services. Three speakers hold by peer quorum as in a cluster; the pool selects
@@ -41,8 +42,8 @@ function nodeBinary(): string {
   return process.env['VIPCAST_BENCH_NODE'] ?? (existsSync(cached) ? cached : process.execPath);
 }
 
-/** The image's Node flags (Dockerfile ENTRYPOINT). */
-const imageFlags = ['--max-semi-space-size=2', ...(process.env['VIPCAST_BENCH_FLAGS'] ?? '').split(' ').filter((f) => f !== '')];
+/** The Node flags the programs run with: the image's (Dockerfile ENTRYPOINT) and the manifests' NODE_OPTIONS. */
+const imageFlags = ['--max-semi-space-size=2', '--max-old-space-size=128', ...(process.env['VIPCAST_BENCH_FLAGS'] ?? '').split(' ').filter((f) => f !== '')];
 
 interface Usage {
   readonly rssMb: number;
