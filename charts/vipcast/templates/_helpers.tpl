@@ -1,0 +1,35 @@
+{{/* Labels of every object: the component is given as the argument's "component". */}}
+{{- define "vipcast.labels" -}}
+{app.kubernetes.io/name: vipcast, app.kubernetes.io/component: {{ .component }}}
+{{- end }}
+
+{{/* The image reference, the tag defaulting to the chart's appVersion. */}}
+{{- define "vipcast.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{/* Arguments both programs take: the config source and the Service class. */}}
+{{- define "vipcast.commonArgs" -}}
+{{- if ne .Values.configSource "vipcast" }}
+- --config-source={{ .Values.configSource }}
+{{- end }}
+{{- with .Values.loadBalancerClass }}
+- --load-balancer-class={{ . }}
+{{- end }}
+{{- if ne .Values.logLevel "info" }}
+- --log-level={{ .Values.logLevel }}
+{{- end }}
+{{- end }}
+
+{{/* Fails the render on values the programs would refuse. */}}
+{{- define "vipcast.check" -}}
+{{- if not (has .Values.configSource (list "vipcast" "kube-vip")) }}
+{{- fail (printf "configSource: %q is not vipcast or kube-vip" .Values.configSource) }}
+{{- end }}
+{{- if and .Values.config (ne .Values.configSource "vipcast") }}
+{{- fail "config: is read only with configSource vipcast; with kube-vip the pools come from kube-system/kubevip" }}
+{{- end }}
+{{- if not (has .Values.logLevel (list "debug" "info" "warn" "error")) }}
+{{- fail (printf "logLevel: %q is not debug, info, warn or error" .Values.logLevel) }}
+{{- end }}
+{{- end }}
