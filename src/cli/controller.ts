@@ -207,6 +207,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
   process.removeListener('SIGTERM', onTerm);
   process.removeListener('SIGINT', onInt);
   reconciler?.stop();
+  events.close();
   lag.stop();
   await elector.stop();
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));

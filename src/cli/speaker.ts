@@ -301,6 +301,8 @@ export async function speakerCommand(args: string[]): Promise<number> {
   stopWatch();
   lag.stop();
   await runtime.stop();
+  // What the stop just reported (one Event per Service) must not keep us past the grace period.
+  events.close();
   const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
   http.server.closeAllConnections();
   await closed;

@@ -70,7 +70,8 @@ export class EventRecorder {
   private readonly now: () => number;
   private sequence = 0;
   private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: ((go: boolean) => void)[] = [];
+  private closed = false;
 
   /** Creates a recorder writing through `rest`. */
   constructor(private readonly rest: KubeRest, private readonly options: EventRecorderOptions) {
@@ -148,24 +149,31 @@ export class EventRecorder {
     return this.waiting.length;
   }
 
-  /** Waits for a write slot; false (and reported) when too many writes wait already. */
+  /**
+   * Drops every write still waiting for a turn (each reported to onDropped) and refuses new
+   * ones; the writes in flight finish. For shutdown: a backlog of thousands of Events must not
+   * hold the process past its grace period.
+   */
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter(false);
+  }
+
+  /** Waits for a write slot; false (and reported) when too many writes wait already or the recorder is closed. */
   private async turn(intent: EventIntent): Promise<boolean> {
-    if (this.inFlight < (this.options.maxInFlight ?? 4)) {
+    if (!this.closed && this.inFlight < Math.max(1, this.options.maxInFlight ?? 4)) {
       this.inFlight++;
       return true;
     }
-    if (this.waiting.length >= (this.options.maxWaiting ?? 10_000)) {
-      this.options.onDropped?.(intent);
-      return false;
-    }
     // done() hands its slot straight to the first waiter, so inFlight is not touched here.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-    return true;
+    const go = this.closed || this.waiting.length >= (this.options.maxWaiting ?? 10_000) ? false : await new Promise<boolean>((resolve) => this.waiting.push(resolve));
+    if (!go) this.options.onDropped?.(intent);
+    return go;
   }
 
   private done(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next(true);
     else this.inFlight--;
   }
 

@@ -128,9 +128,9 @@ export class Layer2Ownership {
     this.#timers = timers;
   }
 
-  /** The VIPs answered for now. */
+  /** The VIPs answered for now: confirmed, and handed to the hooks (a large batch goes in slices). */
   held(): ReadonlySet<string> {
-    return this.#confirmed;
+    return this.#answered;
   }
 
   /** Starts renewing and deciding. */
@@ -366,7 +366,7 @@ export class Layer2Ownership {
   #write(): Promise<boolean> {
     const state = (): SpeakerLeaseState => ({
       claims: new Set([...this.#pending, ...this.#confirmed]),
-      held: new Set(this.#confirmed),
+      held: new Set(this.#answered),
       epoch: this.#epoch,
       members: this.#members.length > 0 ? this.#members : [this.lease.node],
       voids: this.#voids(),
@@ -529,6 +529,8 @@ export class Layer2Ownership {
   async #answerInSlices(vips: readonly string[]): Promise<void> {
     for (let from = 0; from < vips.length; from += answerSlice) {
       if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+      // The right to answer may have ended between slices, before its timer silenced us.
+      if (this.#stopped || !this.#valid(this.clock())) return;
       for (const vip of vips.slice(from, from + answerSlice)) {
         if (!this.#confirmed.has(vip) || this.#answered.has(vip)) continue;
         this.#answered.add(vip);

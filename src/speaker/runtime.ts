@@ -15,8 +15,10 @@ import { Layer2Ownership } from './layer2-ownership.js';
 import type { PeerMesh } from '../../speakers/peer/mesh.js';
 import type { SpeakerLease, SpeakerLeaseObject } from './speaker-lease.js';
 
-/** A recompute starts no sooner than this many times the last one's duration after it ended. */
+/** A recompute starts no sooner than this many times the last one's duration after it ended... */
 const recomputeSpacing = 5;
+/** ...but a change never waits longer than this for it. */
+const maxRecomputeWaitMs = 1000;
 
 /** One interface's layer-2 speaker, as the runtime uses it. */
 export interface LinkSpeaker {
@@ -83,6 +85,8 @@ export class SpeakerRuntime {
   /** When the last recompute ended and how long it took (performance.now, ms). */
   #recomputedAt = Number.NEGATIVE_INFINITY;
   #recomputeMs = 0;
+  #recomputeTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(private readonly o: SpeakerRuntimeOptions) {
     this.ownership = new Layer2Ownership(o.lease, o.clock, {
@@ -139,15 +143,16 @@ export class SpeakerRuntime {
    * recompute times, and recomputing takes at most a sixth of the CPU instead of all of it.
    */
   schedule(): void {
-    if (this.#scheduled) return;
+    if (this.#scheduled || this.#stopped) return;
     this.#scheduled = true;
     const run = (): void => {
       this.#scheduled = false;
-      if (this.synced) this.recompute();
+      this.#recomputeTimer = undefined;
+      if (this.synced && !this.#stopped) this.recompute();
     };
-    const waitMs = this.#recomputedAt + recomputeSpacing * this.#recomputeMs - performance.now();
+    const waitMs = Math.min(maxRecomputeWaitMs, this.#recomputedAt + recomputeSpacing * this.#recomputeMs - performance.now());
     if (waitMs < 1) setImmediate(run);
-    else setTimeout(run, waitMs);
+    else this.#recomputeTimer = setTimeout(run, waitMs);
   }
 
   /** Recomputes the wanted VIPs and hands them to the election and the BGP announcer. */
@@ -230,6 +235,9 @@ export class SpeakerRuntime {
 
   /** Planned stop: release layer-2 VIPs and the Lease, withdraw BGP routes, stop the caches. */
   async stop(): Promise<void> {
+    // No recompute after this point: one would open BGP sessions again after their Cease.
+    this.#stopped = true;
+    clearTimeout(this.#recomputeTimer);
     // Each step runs even if an earlier one fails: a failed Lease release must not leave BGP
     // routes announced, nor the other way round.
     const steps: [string, () => Promise<void> | void][] = [

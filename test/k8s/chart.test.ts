@@ -10,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { configFromConfigMap } from '../../src/controller/config-source.js';
 import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { applyObject, type ManifestObject } from './cluster-helpers.js';
-import { ensureNamespace } from './services.js';
+import { join } from 'node:path';
+import { kubeExpectOk, writeKubeconfig } from '../harness/kube-client.js';
+import { applyObject, startController, stopController, waitFor, type ManifestObject } from './cluster-helpers.js';
+import { createService, ensureNamespace, ingressIps, waitForIngress } from './services.js';
 
 const run = promisify(execFile);
 const chart = 'charts/vipcast';
@@ -118,8 +120,8 @@ describe('the Helm chart', () => {
     type Pod = { spec: { template: { spec: { nodeSelector?: Record<string, string>; priorityClassName?: string; containers: { args: string[]; env: { name: string; value?: string }[]; resources: unknown }[] } } } };
     const speaker = objects.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
     const controller = objects.find((o) => o.kind === 'Deployment') as unknown as Pod & { spec: { replicas: number } };
-    expect(speaker.spec.template.spec.containers[0]?.args).toEqual(['speaker', '--load-balancer-class=vipcast.io/lb', '--log-level=debug']);
-    expect(controller.spec.template.spec.containers[0]?.args).toEqual(['controller', '--metrics-address=0.0.0.0:7472', '--load-balancer-class=vipcast.io/lb', '--log-level=debug', '--lease-duration=20s']);
+    expect(speaker.spec.template.spec.containers[0]?.args).toEqual(['speaker', `--namespace=${namespace}`, '--load-balancer-class=vipcast.io/lb', '--log-level=debug']);
+    expect(controller.spec.template.spec.containers[0]?.args).toEqual(['controller', '--metrics-address=0.0.0.0:7472', `--namespace=${namespace}`, '--load-balancer-class=vipcast.io/lb', '--log-level=debug', '--lease-duration=20s']);
     expect(controller.spec.replicas).toBe(3);
     expect(speaker.spec.template.spec.nodeSelector).toEqual({ 'node-role.example.com/edge': 'true' });
     expect(speaker.spec.template.spec.priorityClassName).toBe('system-node-critical');
@@ -127,12 +129,38 @@ describe('the Helm chart', () => {
     expect(speaker.spec.template.spec.containers[0]?.env.find((e) => e.name === 'NODE_OPTIONS')?.value).toBe('--max-old-space-size=160');
     const kubeVip = await template(['-f', `${chart}/examples/kube-vip.yaml`]);
     const ds = kubeVip.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
-    expect(ds.spec.template.spec.containers[0]?.args).toEqual(['speaker', '--config-source=kube-vip']);
+    expect(ds.spec.template.spec.containers[0]?.args).toEqual(['speaker', `--namespace=${namespace}`, '--config-source=kube-vip']);
     expect(kubeVip.filter((o) => o.metadata.namespace === 'kube-system').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Role/vipcast-kube-vip-source', 'RoleBinding/vipcast-kube-vip-source']);
     const ports = await template(['--set', 'speaker.peerPort=8947', '--set', 'speaker.metricsPort=8473']);
     const moved = ports.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
-    expect(moved.spec.template.spec.containers[0]?.args).toEqual(['speaker', '--metrics-address=0.0.0.0:8473', '--peer-port=8947']);
+    expect(moved.spec.template.spec.containers[0]?.args).toEqual(['speaker', '--metrics-address=0.0.0.0:8473', '--peer-port=8947', `--namespace=${namespace}`]);
   });
+
+  it('installed in a namespace of its own, runs: the controller with the rendered arguments and rights allocates from the rendered config', async () => {
+    const objects = await template(['-f', `${chart}/examples/layer2.yaml`]);
+    for (const object of objects) {
+      const outcome = await applyObject(api().admin, object, false);
+      expect(outcome.status, `${object.kind} ${object.metadata.name}: ${outcome.text.slice(0, 300)}`).toBeLessThan(300);
+    }
+    type Pod = { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const rendered = (objects.find((o) => o.kind === 'Deployment') as unknown as Pod).spec.template.spec.containers[0]?.args ?? [];
+    // The image runs `vipcast ARGS`; the agent is `vipcast controller`, with a free metrics port.
+    const args = rendered.filter((a) => a !== 'controller' && !a.startsWith('--metrics-address='));
+    const credentials = await api().serviceAccountToken(namespace, 'vipcast-controller');
+    const kubeconfig = await writeKubeconfig(credentials, join(api().dir, 'chart-controller.kubeconfig'));
+    const controller = startController([`--kubeconfig=${kubeconfig}`, '--identity=chart', ...args]);
+    try {
+      await waitFor(async () => (await controller.metric('vipcast_controller_leader')) === 1, 30_000, 'the controller to lead');
+      await ensureNamespace(api().admin, 'chart-apps');
+      await createService(api().admin, 'chart-apps', 'web');
+      const service = await waitForIngress(api().admin, 'chart-apps', 'web');
+      expect(ingressIps(service)[0]).toMatch(/^192\.168\.1\.2(4\d|50)$/);
+      // Its Lease is in the release namespace, where the chart gave it the right to hold one.
+      await kubeExpectOk(api().admin, `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/vipcast-controller`);
+    } finally {
+      await stopController(controller);
+    }
+  }, 120_000);
 
   it('refuses values the programs would refuse, naming the value', async () => {
     expect(await renderError(['--set', 'configSource=metallb'])).toMatch(/configSource: "metallb" is not vipcast or kube-vip/);

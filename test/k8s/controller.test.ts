@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
 import { applyObject, readManifest, stopController, waitFor, type ControllerProcess } from './cluster-helpers.js';
 import { createService, deleteService, ensureNamespace, eventsAbout, getService, ingressIps, waitForEvent, waitForIngress } from './services.js';
-import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from './vipcast-cluster.js';
+import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster, leasePolicyMessage } from './vipcast-cluster.js';
 
 const POOL_ANNOTATION = 'vipcast.io/ip-allocated-from-pool';
 const CONFIG = `
@@ -130,7 +130,10 @@ describe('vipcast controller on a real API server, as its own ServiceAccount', (
     const lease = (namespace: string): unknown => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'vipcast-speaker-node-a', namespace }, spec: { holderIdentity: 'node-a' } });
     // RBAC lets speakers write Leases here, but the admission policy wants a token bound to a
     // Pod on node-a for this one; the positive case is in test/e2e/speaker-layer2.test.ts.
-    expect(await statusFor(asSpeaker, 'POST', '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases', lease('vipcast-system')), 'asSpeaker POST /apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases').toBe(403);
+    // Refused by the policy itself, not by RBAC (which would refuse with another message).
+    const ownNamespace = await kubeRequest(asSpeaker, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases', { method: 'POST', body: lease('vipcast-system') });
+    expect(ownNamespace.status, 'asSpeaker POST /apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases').toBe(403);
+    expect(ownNamespace.text).toContain(leasePolicyMessage);
     expect(await statusFor(asSpeaker, 'POST', '/apis/coordination.k8s.io/v1/namespaces/default/leases', lease('default')), 'asSpeaker POST /apis/coordination.k8s.io/v1/namespaces/default/leases').toBe(403);
     expect(await statusFor(asSpeaker, 'PATCH', '/api/v1/namespaces/apps/services/rbac-probe/status', { status: {} }), 'asSpeaker PATCH /api/v1/namespaces/apps/services/rbac-probe/status').toBe(403);
     expect(await statusFor(asSpeaker, 'GET', '/api/v1/namespaces/vipcast-system/secrets'), 'asSpeaker GET /api/v1/namespaces/vipcast-system/secrets').toBe(403);

@@ -9,6 +9,9 @@ import { installManifests, startController, waitFor, type ApplyOutcome, type Con
 /** The manifest files an operator applies, in order. */
 export const manifestFiles = ['manifests/vipcast.yaml', 'manifests/config-example.yaml'] as const;
 
+/** What the Lease admission policy of manifests/vipcast.yaml says when it refuses a write. */
+export const leasePolicyMessage = 'a vipcast speaker may write only the Lease of its own node';
+
 /** Short leader-election timings so tests of failover stay quick. */
 export const fastLease = ['--lease-duration=4s', '--renew-deadline=3s', '--retry-period=500ms'] as const;
 
@@ -71,10 +74,14 @@ export async function startVipcastClusterOn(server: TestApiServer, config: strin
  * dry-run creates, which pass admission and store nothing.
  */
 async function waitForLeasePolicy(server: TestApiServer): Promise<void> {
+  // RBAC's 403 would end the wait too early: only the policy's own refusal counts.
   const asSpeaker = await server.serviceAccountToken('vipcast-system', 'vipcast-speaker');
   const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'vipcast-speaker-node-a', namespace: 'vipcast-system' }, spec: { holderIdentity: 'node-a' } };
   await waitFor(
-    async () => (await kubeRequest(asSpeaker, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases?dryRun=All', { method: 'POST', body: lease })).status === 403,
+    async () => {
+      const answer = await kubeRequest(asSpeaker, '/apis/coordination.k8s.io/v1/namespaces/vipcast-system/leases?dryRun=All', { method: 'POST', body: lease });
+      return answer.status === 403 && answer.text.includes(leasePolicyMessage);
+    },
     30_000,
     'the Lease admission policy to be enforced',
   );

@@ -5,11 +5,12 @@
 
 {{/* The image reference, the tag defaulting to the chart's appVersion. */}}
 {{- define "vipcast.image" -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion | toString }}
 {{- end }}
 
-{{/* Arguments both programs take: the config source and the Service class. */}}
+{{/* Arguments both programs take: where their Leases and ConfigMap live, the config source, the Service class. */}}
 {{- define "vipcast.commonArgs" -}}
+- --namespace={{ .Release.Namespace }}
 {{- if ne .Values.configSource "vipcast" }}
 - --config-source={{ .Values.configSource }}
 {{- end }}

@@ -118,4 +118,26 @@ describe('EventRecorder', () => {
     expect(warnings.at(-1)).toEqual({ dropped: 5, lastReason: 'AllocationFailed' });
     expect(counted).toBe(6);
   });
+
+  it('close() drops what waits, reported as dropped, lets what is in flight finish, and refuses later Events', async () => {
+    const release: (() => void)[] = [];
+    let created = 0;
+    const rest: KubeRest = {
+      get: () => Promise.reject(new Error('unused')),
+      create: <T>(_path: string, body: unknown) => new Promise<T>((resolve) => release.push(() => (created++, resolve({ metadata: { name: (body as { metadata: { name: string } }).metadata.name } } as T)))),
+      replace: () => Promise.reject(new Error('unused')),
+      mergePatch: () => Promise.reject(new Error('unused')),
+    };
+    const dropped: string[] = [];
+    const recorder = new EventRecorder(rest, { controller: 'c', instance: 'i', maxInFlight: 1, onDropped: (intent) => dropped.push(intent.note) });
+    const writes = [0, 1, 2].map((i) => recorder.record({ ...subject, name: `s${i}` }, { ...failed, note: `n${i}` }));
+    await new Promise((resolve) => setImmediate(resolve));
+    recorder.close();
+    await recorder.record({ ...subject, name: 's3' }, { ...failed, note: 'n3' });
+    expect(dropped.sort()).toEqual(['n1', 'n2', 'n3']);
+    release.shift()?.();
+    await Promise.all(writes);
+    expect(created).toBe(1);
+    expect(release).toEqual([]);
+  });
 });
