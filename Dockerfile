@@ -12,14 +12,17 @@ COPY tsconfig.json ./
 COPY bin ./bin
 COPY src ./src
 COPY speakers ./speakers
-# tsconfig.json compiles bench/ and test/ too; they are not copied to the final image.
+COPY native ./native
+# tsconfig.json compiles lab/ (the testbed), bench/ and test/ too; they are not copied to
+# the final image, where "vipcast lab" says it needs a source checkout.
+COPY lab ./lab
 COPY bench ./bench
 COPY test ./test
-RUN npx node-gyp rebuild --directory speakers/layer2/native \
- && test -f speakers/layer2/native/build/Release/packet_socket.node \
- && test -f speakers/layer2/native/build/Release/netlink.node \
- && test -f speakers/layer2/native/build/Release/tcp_md5.node \
- && test -f speakers/layer2/native/build/Release/udp_ttl.node \
+RUN npx node-gyp rebuild --directory native \
+ && test -f native/build/Release/packet_socket.node \
+ && test -f native/build/Release/netlink.node \
+ && test -f native/build/Release/tcp_md5.node \
+ && test -f native/build/Release/udp_ttl.node \
  && npx tsc -p tsconfig.json \
  && npm prune --omit=dev --ignore-scripts
 
@@ -32,7 +35,7 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/speakers ./dist/speakers
-COPY --from=build /src/speakers/layer2/native/build/Release/packet_socket.node /src/speakers/layer2/native/build/Release/netlink.node /src/speakers/layer2/native/build/Release/tcp_md5.node /src/speakers/layer2/native/build/Release/udp_ttl.node ./speakers/layer2/native/build/Release/
+COPY --from=build /src/native/build/Release/packet_socket.node /src/native/build/Release/netlink.node /src/native/build/Release/tcp_md5.node /src/native/build/Release/udp_ttl.node ./native/build/Release/
 # An unprivileged user by default; the speaker's DaemonSet runs as UID 0 with only
 # NET_RAW and NET_ADMIN (see manifests/vipcast.yaml). The controller needs no file writes,
 # so the root filesystem can be read-only.

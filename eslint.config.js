@@ -1,8 +1,10 @@
 // Lint rules: typescript-eslint's type-aware recommended set, plus the few rules that
-// catch real bugs in async network code (floating promises, misused promises).
+// catch real bugs in async network code (floating promises, misused promises), plus the
+// one-way layers of docs/adr/0001-module-layout.md as import restrictions (eslint.layers.js).
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.cache/**', 'coverage/**'] },
@@ -24,6 +26,7 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  ...layers,
   {
     files: ['**/*.js'],
     extends: [tseslint.configs.disableTypeChecked],

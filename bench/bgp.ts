@@ -6,12 +6,13 @@ import { Buffer } from 'node:buffer';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeAttributes } from '../speakers/bgp/codec/index.js';
-import { Topology, pollValue, runHostCommand, type HostProcess } from '../test/harness/netns.js';
-import { birdProtocolName, startRouter, type BgpRouter } from '../test/harness/routers.js';
+import { Topology, pollValue, runHostCommand, type HostProcess } from '../lab/netns.js';
+import { birdProtocolName, startRouter, type BgpRouter } from '../lab/routers.js';
+import { labProgram } from '../lab/paths.js';
 
 const COUNT = 10_000;
 const TRIALS = 5;
-const agent = 'dist/test/bgp/agents/bgp-announce.js';
+const agent = labProgram('bgp-announce');
 const addr = { bird: '10.0.1.1', vipcast: '10.0.1.2', gobgp: '10.0.1.3' } as const;
 const BIRD_ASN = 65001;
 const SPEAKER_ASN = 4200000010;

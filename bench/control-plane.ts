@@ -15,9 +15,9 @@ import {
   waitSoleHolder,
   type ControlPlaneNode,
   type HaLab,
-} from '../test/harness/ha-lab.js';
-import { holdIntervals, outageOnceServed, overlappingHolds, startProbe, type Witnesses } from '../test/harness/ha-witnesses.js';
-import type { HostProcess } from '../test/harness/netns.js';
+} from '../lab/ha-lab.js';
+import { holdIntervals, outageOnceServed, overlappingHolds, startProbe, type Witnesses } from '../lab/ha-witnesses.js';
+import type { HostProcess } from '../lab/netns.js';
 
 const TRIALS = Number(process.env['VIPCAST_BENCH_TRIALS'] ?? 20);
 const LEASE_DURATION_MS = 4000;

@@ -11,11 +11,11 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './machine.js';
-import { startApiServer, type TestApiServer } from '../test/harness/apiserver.js';
-import { cacheRoot, pinnedVersions, type KubeBinaries } from '../test/harness/kube-binaries.js';
-import { kubeExpectOk, type KubeCredentials } from '../test/harness/kube-client.js';
-import { stopController, waitFor, type ControllerProcess } from '../test/k8s/cluster-helpers.js';
-import { startVipcastClusterOn, waitLeading } from '../test/k8s/vipcast-cluster.js';
+import { startApiServer, type TestApiServer } from '../lab/apiserver.js';
+import { cacheRoot, pinnedVersions, type KubeBinaries } from '../lab/kube-binaries.js';
+import { kubeExpectOk, type KubeCredentials } from '../lab/kube-client.js';
+import { stopController, waitFor, type ControllerProcess } from '../lab/cluster-helpers.js';
+import { startVipcastClusterOn, waitLeading } from '../lab/vipcast-cluster.js';
 
 const SERVICES = 5_000;
 /** Creates in flight at once; more saturates a 2-core machine's apiserver and measures its queue. */

@@ -10,10 +10,10 @@
 // after the last change, CPU over the next 20 s.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeExpectOk } from '../test/harness/kube-client.js';
-import { pollValue, type HostProcess } from '../test/harness/netns.js';
-import { SpeakerLab } from '../test/harness/speaker-lab.js';
-import { createHaLab, grantAdmins, startAgent, waitSoleHolder } from '../test/harness/ha-lab.js';
+import { kubeExpectOk } from '../lab/kube-client.js';
+import { pollValue, type HostProcess } from '../lab/netns.js';
+import { SpeakerLab } from '../lab/speaker-lab.js';
+import { createHaLab, grantAdmins, startAgent, waitSoleHolder } from '../lab/ha-lab.js';
 
 /** Service counts measured at; VIPCAST_BENCH_COUNTS=0,1000 for a quicker look. */
 const counts = (process.env['VIPCAST_BENCH_COUNTS'] ?? '0,1000,5000,10000').split(',').map(Number);

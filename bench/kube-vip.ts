@@ -10,10 +10,10 @@
 // See docs/adr/0014-kube-vip-comparison.md.
 import { join } from 'node:path';
 import { percentile } from './machine.js';
-import { namespaceApiPort } from '../test/harness/api-bridge.js';
-import { createHaLab, grantAdmins, holdersByIpAddr, HA_VIP, startApiServer, waitApiReady, type ControlPlaneNode, type HaLab } from '../test/harness/ha-lab.js';
-import { outageOnceServed, startProbe } from '../test/harness/ha-witnesses.js';
-import { kubeExpectOk, writeKubeconfig } from '../test/harness/kube-client.js';
+import { namespaceApiPort } from '../lab/api-bridge.js';
+import { createHaLab, grantAdmins, holdersByIpAddr, HA_VIP, startApiServer, waitApiReady, type ControlPlaneNode, type HaLab } from '../lab/ha-lab.js';
+import { outageOnceServed, startProbe } from '../lab/ha-witnesses.js';
+import { kubeExpectOk, writeKubeconfig } from '../lab/kube-client.js';
 import {
   controlPlaneModeEnv,
   findKubeVip,
@@ -24,9 +24,9 @@ import {
   serviceModeEnv,
   startKubeVip,
   type KubeVipTimings,
-} from '../test/harness/kube-vip.js';
-import { pollValue, type HostProcess } from '../test/harness/netns.js';
-import { outageUntilServedBy, probeResults, SpeakerLab, startProbe as startConnectProbe, type LabNode } from '../test/harness/speaker-lab.js';
+} from '../lab/kube-vip.js';
+import { pollValue, type HostProcess } from '../lab/netns.js';
+import { outageUntilServedBy, probeResults, SpeakerLab, startProbe as startConnectProbe, type LabNode } from '../lab/speaker-lab.js';
 
 /** Client-visible outages (ms) of one kube-vip configuration in the Service lab. */
 export interface KubeVipLayer2Figures {

@@ -1,6 +1,6 @@
 // Lab benchmark (root; runs dist/): runs `vipcast lab demo` several times on one `vipcast lab
 // up`, exactly as a user would, and sets the outages it printed beside the speaker benchmark's
-// hard-loss trials (the same loss, measured by the same code in src/lab/probe-log.ts, in the
+// hard-loss trials (the same loss, measured by the same code in lab/probe-log.ts, in the
 // test harness's lab). The issue asks that the demo's figure match the benchmark's.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -2,11 +2,12 @@
 // test/harness/layer2-lab.ts, how long a takeover takes to reach a client's kernel, how fast
 // the responder answers arping, and what an ARP request flood does to it.
 import { percentile } from './machine.js';
-import { createLayer2Lab, ipv4, ipv6, lineAfter } from '../test/harness/layer2-lab.js';
-import type { Family, Layer2Lab } from '../test/harness/layer2-lab.js';
-import type { HostProcess } from '../test/harness/netns.js';
+import { createLayer2Lab, ipv4, ipv6, lineAfter } from '../lab/layer2-lab.js';
+import type { Family, Layer2Lab } from '../lab/layer2-lab.js';
+import type { HostProcess } from '../lab/netns.js';
+import { labProgram } from '../lab/paths.js';
 
-const agent = ['node', 'dist/test/wire/agents/layer2-agent.js'];
+const agent = ['node', labProgram('layer2-agent')];
 const trials = 50;
 const target = { moveP99Ms: 5, floodRate: 50_000 };
 

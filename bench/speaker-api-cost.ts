@@ -5,8 +5,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { kubeExpectOk, kubeRequest } from '../test/harness/kube-client.js';
-import { startApiServer } from '../test/harness/apiserver.js';
+import { kubeExpectOk, kubeRequest } from '../lab/kube-client.js';
+import { startApiServer } from '../lab/apiserver.js';
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
 import { defaultPeerTiming } from '../speakers/peer/quorum.js';
 import type { WorkerReply, WorkerRequest, WorkerStatus } from './speaker-api-worker.js';

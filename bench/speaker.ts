@@ -5,9 +5,9 @@
 // writes with 10, 100 and 1,000 Services.
 import { measureKubeVipLayer2 } from './kube-vip.js';
 import { percentile } from './machine.js';
-import { kubeExpectOk } from '../test/harness/kube-client.js';
-import { waitUntil } from '../test/harness/netns.js';
-import { SpeakerLab, countWrites, outageUntilServedBy, startProbe, type LabNode } from '../test/harness/speaker-lab.js';
+import { kubeExpectOk } from '../lab/kube-client.js';
+import { waitUntil } from '../lab/netns.js';
+import { SpeakerLab, countWrites, outageUntilServedBy, startProbe, type LabNode } from '../lab/speaker-lab.js';
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
 
 const trials = Number(process.env['VIPCAST_BENCH_TRIALS'] ?? 20);

@@ -17,7 +17,7 @@ import {
   type UpdateMessage,
 } from './codec/index.js';
 import { AdjRibOut, endOfRibMarkers, routeKey, type PeerContext, type Route } from './advertiser.js';
-import { BfdSession } from './bfd.js';
+import { BfdSession } from '../bfd/session.js';
 import { connectTcp, type PendingConnect } from './tcp-connect.js';
 import { initialState, step, type FsmAction, type FsmEvent, type FsmState, type FsmStateName, type Negotiated, type TimerName } from './fsm.js';
 

@@ -1,5 +1,5 @@
 // Outbound TCP for a BGP session. Plain node:net when it suffices; the native addon
-// (speakers/layer2/native/tcp_md5.cc) when the session needs a TCP MD5 signature key
+// (native/tcp_md5.cc) when the session needs a TCP MD5 signature key
 // (RFC 2385) or a chosen TTL (eBGP multihop), which node:net cannot set before the SYN.
 // See docs/adr/0009-tcp-md5.md.
 import { closeSync } from 'node:fs';

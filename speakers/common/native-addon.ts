@@ -1,4 +1,4 @@
-// Loading one of vipcast's native addons (speakers/layer2/native, one binding.gyp target each)
+// Loading one of vipcast's native addons (native/, one binding.gyp target each)
 // from the package root, found by walking up from this file: the same code serves the source
 // tree, dist/ and the image's /app.
 import { existsSync } from 'node:fs';
@@ -15,7 +15,7 @@ const loaded = new Map<string, unknown>();
 export function loadNativeAddon<T>(name: string, missing: string): T {
   const cached = loaded.get(name);
   if (cached !== undefined) return cached as T;
-  const addonPath = join('speakers', 'layer2', 'native', 'build', 'Release', `${name}.node`);
+  const addonPath = join('native', 'build', 'Release', `${name}.node`);
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const candidate = join(dir, addonPath);
     if (existsSync(candidate)) {

@@ -1,5 +1,5 @@
 // Sending and receiving Ethernet frames on a Linux interface, through vipcast's small
-// AF_PACKET addon (speakers/layer2/native). Needs CAP_NET_RAW; never sets promiscuous mode.
+// AF_PACKET addon (native/packet_socket.cc). Needs CAP_NET_RAW; never sets promiscuous mode.
 import { loadNativeAddon } from '../common/native-addon.js';
 import { encodeBpf } from './bpf.js';
 import type { BpfInstruction } from './bpf.js';

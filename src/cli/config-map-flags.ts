@@ -3,7 +3,7 @@
 // Leases stay in `--namespace` whichever ConfigMap is read.
 import { kubeVipConfigMapRef } from '../config/kube-vip.js';
 import { configMapRef } from '../config/source.js';
-import { configSources, type ConfigSource } from '../controller/config-source.js';
+import { configSources, type ConfigSource } from '../config/config-map.js';
 
 /** The parseArgs options; `--config-map` has no default here, as it depends on the source. */
 export const configMapOptions = {

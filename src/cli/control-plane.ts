@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { parseDurationMs } from './controller.js';
+import { parseFlagDuration } from '../config/duration.js';
 import { parseTarget } from '../control-plane/api-client.js';
 import { ControlPlaneAgent } from '../control-plane/agent.js';
 import { bgpAnnouncer, layer2Announcer } from '../control-plane/announcers.js';
@@ -155,12 +155,12 @@ function settle(values: Values) {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a TCP port, not ${text('port')}`);
   const local = parseTarget(text('server') ?? `https://127.0.0.1:${port}`);
   const timings = validateTimings({
-    leaseDurationMs: parseDurationMs(text('lease-duration') ?? ''),
-    renewDeadlineMs: parseDurationMs(text('renew-deadline') ?? ''),
-    retryPeriodMs: parseDurationMs(text('retry-period') ?? ''),
+    leaseDurationMs: parseFlagDuration(text('lease-duration') ?? ''),
+    renewDeadlineMs: parseFlagDuration(text('renew-deadline') ?? ''),
+    retryPeriodMs: parseFlagDuration(text('retry-period') ?? ''),
   });
-  const healthIntervalMs = parseDurationMs(text('health-interval') ?? '');
-  const requestTimeoutMs = parseDurationMs(text('request-timeout') ?? '');
+  const healthIntervalMs = parseFlagDuration(text('health-interval') ?? '');
+  const requestTimeoutMs = parseFlagDuration(text('request-timeout') ?? '');
   if (requestTimeoutMs >= timings.renewDeadlineMs) throw new UsageError('--request-timeout must be shorter than --renew-deadline');
   const healthFailures = Number(text('health-failures'));
   if (!Number.isInteger(healthFailures) || healthFailures < 1) throw new UsageError('--health-failures must be a whole number ≥ 1');

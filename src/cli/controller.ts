@@ -3,11 +3,12 @@
 // standby waits. Metrics, /healthz and /readyz are served on the metrics port by both.
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseFlagDuration } from '../config/duration.js';
 import { configMapRef } from '../config/source.js';
 import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
 import { createControllerMetrics } from '../controller/metrics.js';
-import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../controller/health.js';
-import { startHttpServer } from '../controller/http-server.js';
+import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../observability/health.js';
+import { startHttpServer } from '../observability/http-server.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';
@@ -38,16 +39,7 @@ ${configMapHelp}
   --retry-period DURATION      time between acquire/renew attempts (2s)
   --identity NAME              this replica's name in the Lease (POD_NAME, else host-pid)
   --log-level LEVEL            debug, info, warn or error (info)
-Durations: 500ms, 15s, 1m.`;
-
-/** Parses `500ms`, `15s`, `1m` or a plain number of seconds into milliseconds. */
-export function parseDurationMs(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration (e.g. 500ms, 15s, 1m)`);
-  const value = Number(match[1]);
-  const unit = match[2] ?? 's';
-  return Math.round(unit === 'ms' ? value : unit === 'm' ? value * 60_000 : value * 1000);
-}
+Durations: 500ms, 15s, 1m30s, or plain seconds.`;
 
 /** Runs the controller until SIGTERM/SIGINT (exit 0) or a lost Lease (exit 1); 2 on usage errors. */
 export async function controllerCommand(args: string[]): Promise<number> {
@@ -94,9 +86,9 @@ export async function controllerCommand(args: string[]): Promise<number> {
   let timings;
   try {
     timings = {
-      leaseDurationMs: parseDurationMs(values['lease-duration']),
-      renewDeadlineMs: parseDurationMs(values['renew-deadline']),
-      retryPeriodMs: parseDurationMs(values['retry-period']),
+      leaseDurationMs: parseFlagDuration(values['lease-duration']),
+      renewDeadlineMs: parseFlagDuration(values['renew-deadline']),
+      retryPeriodMs: parseFlagDuration(values['retry-period']),
     };
   } catch (error) {
     console.error(`vipcast controller: ${(error as Error).message}`);

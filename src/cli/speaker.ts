@@ -8,9 +8,9 @@ import { responderOutcomes } from '../../speakers/layer2/responder.js';
 import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
 import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
-import { parseDurationMs } from './controller.js';
-import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../controller/health.js';
-import { startHttpServer } from '../controller/http-server.js';
+import { parseFlagDuration } from '../config/duration.js';
+import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../observability/health.js';
+import { startHttpServer } from '../observability/http-server.js';
 import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';
 import { createKubeRest } from '../k8s/rest.js';
@@ -110,8 +110,8 @@ export async function speakerCommand(args: string[]): Promise<number> {
   let timing: SpeakerLeaseTiming = defaultSpeakerLeaseTiming;
   let refreshMs = defaultAnnouncementTiming.refreshIntervalMs;
   try {
-    timing = { durationMs: parseDurationMs(values['lease-duration']), renewIntervalMs: parseDurationMs(values['lease-renew']), marginMs: parseDurationMs(values['lease-margin']) };
-    refreshMs = values.refresh === '0' ? 0 : parseDurationMs(values.refresh);
+    timing = { durationMs: parseFlagDuration(values['lease-duration']), renewIntervalMs: parseFlagDuration(values['lease-renew']), marginMs: parseFlagDuration(values['lease-margin']) };
+    refreshMs = values.refresh === '0' ? 0 : parseFlagDuration(values.refresh);
     if (timing.marginMs >= timing.durationMs) problems.push('--lease-margin must be shorter than --lease-duration');
     if (timing.renewIntervalMs * 2 > timing.durationMs - timing.marginMs) problems.push('--lease-renew must leave room for two renewals within --lease-duration minus --lease-margin');
   } catch (error) {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configFromConfigMap, type ConfigMapObject } from '../controller/config-source.js';
+import { configFromConfigMap, type ConfigMapObject } from '../config/config-map.js';
 import { configMapRef } from '../config/source.js';
 import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';

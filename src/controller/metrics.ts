@@ -1,6 +1,6 @@
 // The controller's Prometheus metrics, on a registry of their own.
-import { registerProcessMetrics } from '../metrics/process-metrics.js';
-import { Registry, type Counter, type Gauge, type Histogram } from '../metrics/registry.js';
+import { registerProcessMetrics } from '../observability/process-metrics.js';
+import { Registry, type Counter, type Gauge, type Histogram } from '../observability/registry.js';
 
 /** Every metric the controller exports. */
 export interface ControllerMetrics {

@@ -11,7 +11,7 @@ import { statusOf, type KubeRest, type KubeWatcher } from '../k8s/rest.js';
 import { allocatedPoolAnnotation, type ServiceStatusWriter } from '../k8s/service-status.js';
 import { patchServiceStatus, type ServiceCondition } from '../k8s/service-status-patch.js';
 import type { Logger } from '../log.js';
-import { configFromConfigMap, rejectionNote, type ConfigMapObject, type ConfigSource } from './config-source.js';
+import { configFromConfigMap, rejectionNote, type ConfigMapObject, type ConfigSource } from '../config/config-map.js';
 import { applyConditionChange } from './condition.js';
 import { decideDeleted, decideService, type Decision } from './decide.js';
 import type { ControllerMetrics } from './metrics.js';

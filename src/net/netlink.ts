@@ -1,5 +1,5 @@
 // Interface addresses through rtnetlink, via vipcast's small addon
-// (speakers/layer2/native/netlink.cc): add or delete one address, list addresses and links,
+// (native/netlink.cc): add or delete one address, list addresses and links,
 // find the interface the kernel routes an address through, and watch links, addresses,
 // routes and rules change. No `ip` process is spawned. Adding and deleting need
 // CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.

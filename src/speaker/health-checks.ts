@@ -3,7 +3,7 @@
 // a restart then would withdraw BGP routes and empty caches it cannot refill. Informer
 // errors count only before the caches first sync (nothing is announced yet); once synced,
 // a cache whose watch keeps failing still serves what it holds.
-import { defaultHealthLimits, informersCheck, type HealthCheck } from '../controller/health.js';
+import { defaultHealthLimits, informersCheck, type HealthCheck } from '../observability/health.js';
 import type { InformerHealth } from '../k8s/informer.js';
 
 /** What the speaker's checks read. */

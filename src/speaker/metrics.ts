@@ -2,8 +2,8 @@
 // elsewhere (the election, its Lease, the layer-2 responders) are monotonic, so they are
 // exported as Counters named `_total`: at each scrape a Counter is raised by however much
 // its source grew since the previous scrape.
-import { registerProcessMetrics } from '../metrics/process-metrics.js';
-import { Registry, type Counter, type Gauge, type Labels } from '../metrics/registry.js';
+import { registerProcessMetrics } from '../observability/process-metrics.js';
+import { Registry, type Counter, type Gauge, type Labels } from '../observability/registry.js';
 
 /** Monotonic counts kept outside the metrics, read at each scrape. */
 export interface SpeakerCounts {

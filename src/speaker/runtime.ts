@@ -3,7 +3,7 @@
 // drives the layer-2 speakers, and hands BGP VIPs to the BGP announcer. Reads caches, calls
 // pure decisions, then acts (style.md rule 6).
 import type { Config, Pool } from '../config/types.js';
-import { configFromConfigMap, type ConfigMapObject, type ConfigSource } from '../controller/config-source.js';
+import { configFromConfigMap, type ConfigMapObject, type ConfigSource } from '../config/config-map.js';
 import type { EventRecorder } from '../k8s/events.js';
 import { Informer, type InformerHandler, type InformerHealth } from '../k8s/informer.js';
 import type { KubeRest, KubeWatcher } from '../k8s/rest.js';

@@ -3,10 +3,10 @@
 // through the router's own CLI and a tshark decode of the capture. Each router has its own
 // test file so the three run in parallel; within a file the namespaces and router are shared.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Topology, runHostCommand, waitUntil, type Capture, type Host, type HostProcess } from '../harness/netns.js';
-import { startRouter, type BgpRouter, type RouterKind, type RouterRoute } from '../harness/routers.js';
+import { Topology, runHostCommand, waitUntil, type Capture, type Host, type HostProcess } from '../../lab/netns.js';
+import { startRouter, type BgpRouter, type RouterKind, type RouterRoute } from '../../lab/routers.js';
+import { labProgram } from '../../lab/paths.js';
 
 /** Addresses of the two-namespace lab (speaker "s", router "r", one veth between them). */
 export const lab = {
@@ -25,7 +25,7 @@ export const lab = {
   password: 'vipcast-md5-secret',
 } as const;
 
-const agent = resolve('dist/test/bgp/agents/bgp-announce.js');
+const agent = labProgram('bgp-announce');
 
 /** The lab shared by a file's tests. */
 export interface InteropLab {

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labBirdConfig } from '../../src/lab/lab-bird.js';
-import type { LabFamily, LabNodeState } from '../../src/lab/lab-state.js';
+import { labBirdConfig } from '../../lab/lab-bird.js';
+import type { LabFamily, LabNodeState } from '../../lab/lab-state.js';
 
 const nodes = (count: number): LabNodeState[] =>
   Array.from({ length: count }, (_, k) => ({ name: `node-${k + 1}`, ns: `vlabtest-n${k + 1}`, mac: `02:00:00:00:00:0${k + 1}`, ipv4: `192.0.2.${k + 1}`, ipv6: `2001:db8::${k + 1}` }));

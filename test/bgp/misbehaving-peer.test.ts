@@ -7,11 +7,11 @@ import { Buffer } from 'node:buffer';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Afi, Framer, Safi, encodeMessage, type BgpMessage, type NotificationMessage, type UpdateMessage } from '../../speakers/bgp/codec/index.js';
+import { labProgram } from '../../lab/paths.js';
 
-const agent = resolve('dist/test/bgp/agents/bgp-announce.js');
+const agent = labProgram('bgp-announce');
 const PEER_ASN = 65001;
 const OUR_ASN = 4200000010;
 

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil, type HostProcess } from '../harness/netns.js';
+import { waitUntil, type HostProcess } from '../../lab/netns.js';
 import { Client, docker, kubectl, restartNode } from '../cluster/cluster.js';
 import { controlPlanes, haCluster, haVip } from './ha.js';
+import { labProgram } from '../../lab/paths.js';
 
 let client: Client;
 let caFile = '';
@@ -77,7 +78,7 @@ describe('the control-plane VIP under a real kubeadm bootstrap', () => {
 
   it('the node container holding the VIP killed (docker kill): another control plane serves /readyz through the VIP, never two holders', async () => {
     const [holder = ''] = await waitUntil(holders, (h) => h.length === 1, 30_000, 500);
-    const readyz = client.topo.start(client.host, [process.execPath, 'dist/test/e2e/agents/readyz-probe.js', `https://${haVip}:6443/readyz`, caFile, '50', '500']);
+    const readyz = client.topo.start(client.host, [process.execPath, labProgram('readyz-probe'), `https://${haVip}:6443/readyz`, caFile, '50', '500']);
     try {
       await waitUntil(() => attempts(readyz), (a) => a.length >= 20 && a.slice(-20).every((x) => x.ok), 30_000, 100);
       const seen: string[][] = [];

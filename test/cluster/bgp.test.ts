@@ -4,8 +4,8 @@
 // BFD, no keepalive) has its path withdrawn by BFD; a node container killed has it withdrawn
 // too (its kernel closes the BGP connection as the processes die).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientOutage, parseProbeLines, servedSteadily } from '../../src/lab/probe-log.js';
-import { waitUntil, type HostProcess } from '../harness/netns.js';
+import { clientOutage, parseProbeLines, servedSteadily } from '../../lab/probe-log.js';
+import { waitUntil, type HostProcess } from '../../lab/netns.js';
 import { Client, nodeAddress as addressOf, apply, clusterName, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeNames, restartNode, rolledOut, serviceAddresses } from './cluster.js';
 
 const router = `${clusterName}-router`;

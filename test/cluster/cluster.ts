@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
-import { Topology, runHostCommand, waitUntil, type Host, type HostProcess } from '../harness/netns.js';
+import { Topology, runHostCommand, waitUntil, type Host, type HostProcess } from '../../lab/netns.js';
+import { labProgram } from '../../lab/paths.js';
 
 const exec = promisify(execFile);
 
@@ -164,9 +165,9 @@ export class Client {
     return this.topo.capture(this.host, 'eth0');
   }
 
-  /** The lab's probe (dist/src/lab/lab-probe.js) of ADDRESS:PORT every 50 ms. */
+  /** The lab's probe (lab/programs/tcp-probe.ts) of ADDRESS:PORT every 50 ms. */
   probe(address: string, port: number): HostProcess {
-    return this.topo.start(this.host, [process.execPath, 'dist/src/lab/lab-probe.js', address, String(port), '50', '300']);
+    return this.topo.start(this.host, [process.execPath, labProgram('tcp-probe'), address, String(port), '50', '300']);
   }
 
   async destroy(): Promise<void> {

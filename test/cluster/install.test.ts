@@ -3,7 +3,7 @@
 // kubelet-issued token may write its own node's Lease and no other (RBAC plus the admission
 // policy); metrics are served by the Pods; Events are where kubectl shows them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../harness/netns.js';
+import { waitUntil } from '../../lab/netns.js';
 import { apply, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeAddress, nodeNames, rolledOut, serviceAddresses } from './cluster.js';
 
 interface Pod {

@@ -6,7 +6,7 @@
 // VIP, and for strictARP the two sysctls kube-proxy then sets (arp_ignore=1, arp_announce=2).
 // The ARP answers are the real kernel's; the detection, metric and Events are the speaker's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../harness/netns.js';
+import { waitUntil } from '../../lab/netns.js';
 import { Client, answersFor, apply, docker, echoWorkload, getJson, kubectl, loadBalancer, nodeAddress, nodeByMac, nodeNames, ownerSeenBy, rolledOut, serviceAddresses } from './cluster.js';
 
 let client: Client;

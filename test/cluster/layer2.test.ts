@@ -4,8 +4,8 @@
 // bridge's capture says so), externalTrafficPolicy Local keeps the VIP on a node with a ready
 // endpoint, and a node container killed outright hands its VIP to another node.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientOutage, parseProbeLines, servedSteadily } from '../../src/lab/probe-log.js';
-import { pollUntil, pollValue, waitUntil } from '../harness/netns.js';
+import { clientOutage, parseProbeLines, servedSteadily } from '../../lab/probe-log.js';
+import { pollUntil, pollValue, waitUntil } from '../../lab/netns.js';
 import {
   Client,
   answersFor,

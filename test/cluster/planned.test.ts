@@ -3,8 +3,8 @@
 // kubelet and the speaker gets SIGTERM), and a rolling update of the speaker DaemonSet to a new
 // image tag with `kubectl set image`, as a user upgrading would.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../src/lab/probe-log.js';
-import { waitUntil, type HostProcess } from '../harness/netns.js';
+import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../lab/probe-log.js';
+import { waitUntil, type HostProcess } from '../../lab/netns.js';
 import {
   Client,
   apply,

@@ -2,7 +2,7 @@
 // IPv6 /128 without DAD, duplicate refusal, lifetimes the kernel enforces, deletion, and the
 // route lookup that picks the VIP's interface.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Topology, waitUntil, type Host } from '../harness/netns.js';
+import { Topology, waitUntil, type Host } from '../../lab/netns.js';
 
 let topo: Topology | undefined;
 let node: Host | undefined;

@@ -19,7 +19,7 @@ import {
   type ControlPlaneNode,
   waitSoleHolder,
   type HaLab,
-} from '../harness/ha-lab.js';
+} from '../../lab/ha-lab.js';
 import {
   captureClaims,
   claimRuns,
@@ -30,9 +30,9 @@ import {
   samplesWithTwoHolders,
   startWitnesses,
   type Witnesses,
-} from '../harness/ha-witnesses.js';
-import { tsharkMalformed } from '../harness/layer2-lab.js';
-import type { HostProcess } from '../harness/netns.js';
+} from '../../lab/ha-witnesses.js';
+import { tsharkMalformed } from '../../lab/layer2-lab.js';
+import type { HostProcess } from '../../lab/netns.js';
 
 let lab: HaLab | undefined;
 let witnesses: Witnesses | undefined;

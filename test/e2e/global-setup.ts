@@ -2,9 +2,9 @@
 // etcd binaries, BIRD, and the netlink addon. A missing one fails the tier with the fix.
 import { existsSync } from 'node:fs';
 import checkWirePrerequisites from '../wire/global-setup.js';
-import { builtKubectl } from '../../src/lab/kube-binaries.js';
-import { findKubeBinaries } from '../harness/kube-binaries.js';
-import { runHostCommand } from '../harness/netns.js';
+import { builtKubectl, findKubeBinaries } from '../../lab/kube-binaries.js';
+import { labProgram } from '../../lab/paths.js';
+import { runHostCommand } from '../../lab/netns.js';
 
 /** Checks the wire prerequisites, the kube binaries, bird/birdc and the netlink addon. */
 export default async function checkE2ePrerequisites(): Promise<void> {
@@ -19,7 +19,7 @@ export default async function checkE2ePrerequisites(): Promise<void> {
   for (const command of ['bird', 'birdc']) {
     if ((await runHostCommand(['sh', '-c', `command -v ${command}`], true)).code !== 0) problems.push(`${command} is missing`);
   }
-  if (!existsSync('speakers/layer2/native/build/Release/netlink.node')) problems.push('the netlink addon is not built');
-  if (!existsSync('dist/src/lab/loopback-forward.js')) problems.push('dist/ is not built');
+  if (!existsSync('native/build/Release/netlink.node')) problems.push('the netlink addon is not built');
+  if (!existsSync(labProgram('loopback-forward'))) problems.push('dist/ is not built');
   if (problems.length > 0) throw new Error(`e2e tier cannot run: ${problems.join('; ')}. Run "npm run setup" (as root).`);
 }

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk, kubeRequest, readKubeconfig } from '../harness/kube-client.js';
-import { runHostCommand, waitUntil } from '../harness/netns.js';
-import { builtKubectl } from '../../src/lab/kube-binaries.js';
-import { isOurs, type LabState } from '../../src/lab/lab-state.js';
+import { kubeExpectOk, kubeRequest, readKubeconfig } from '../../lab/kube-client.js';
+import { runHostCommand, waitUntil } from '../../lab/netns.js';
+import { builtKubectl } from '../../lab/kube-binaries.js';
+import { isOurs, type LabState } from '../../lab/lab-state.js';
 
 const exec = promisify(execFile);
 const dir = join(mkdtempSync(join(tmpdir(), 'vipcast-lab-test-')), 'lab');

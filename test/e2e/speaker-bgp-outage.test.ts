@@ -4,10 +4,10 @@
 // node's path to both VIPs at every look, through the freeze and after it thaws, and no BGP
 // session restarts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../harness/netns.js';
-import type { BgpRouter } from '../harness/routers.js';
-import { birdProtocolName } from '../harness/routers.js';
-import { SpeakerLab, bgpLabConfig as bgpConfig } from '../harness/speaker-lab.js';
+import { waitUntil } from '../../lab/netns.js';
+import type { BgpRouter } from '../../lab/routers.js';
+import { birdProtocolName } from '../../lab/routers.js';
+import { SpeakerLab, bgpLabConfig as bgpConfig } from '../../lab/speaker-lab.js';
 
 
 let lab: SpeakerLab;

@@ -3,10 +3,10 @@
 // endpoints under externalTrafficPolicy Local, lose a node's paths within the BFD detect time
 // when its speaker dies, and show the shutdown message when a speaker stops.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk } from '../harness/kube-client.js';
-import { waitUntil } from '../harness/netns.js';
-import type { BgpRouter } from '../harness/routers.js';
-import { SpeakerLab, bgpLabConfig } from '../harness/speaker-lab.js';
+import { kubeExpectOk } from '../../lab/kube-client.js';
+import { waitUntil } from '../../lab/netns.js';
+import type { BgpRouter } from '../../lab/routers.js';
+import { SpeakerLab, bgpLabConfig } from '../../lab/speaker-lab.js';
 
 const bgpConfig = `${bgpLabConfig}  bgp-advertisements:
   - communities: ["64513:100"]

@@ -8,11 +8,11 @@
 // majority and stays there; the capture on the client's port shows no ARP request answered by
 // two MACs in any of them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arpRequestAnswers, readCapture, type CapturedFrame } from '../harness/layer2-lab.js';
+import { arpRequestAnswers, readCapture, type CapturedFrame } from '../../lab/layer2-lab.js';
 import { Layer2DecodeError } from '../../speakers/layer2/codec/errors.js';
-import type { Capture, HostProcess } from '../harness/netns.js';
-import { clientOutage } from '../../src/lab/probe-log.js';
-import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe, type LabNode, type ProbeResult } from '../harness/speaker-lab.js';
+import type { Capture, HostProcess } from '../../lab/netns.js';
+import { clientOutage } from '../../lab/probe-log.js';
+import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe, type LabNode, type ProbeResult } from '../../lab/speaker-lab.js';
 
 let lab: SpeakerLab;
 let capture: Capture;

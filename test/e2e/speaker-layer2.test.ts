@@ -3,12 +3,12 @@
 // unplug), planned stop (SIGTERM) and an API partition each move the VIP; the capture proves
 // no two nodes ever answered the same ARP request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arpRequestAnswers, readCapture, tsharkMalformed } from '../harness/layer2-lab.js';
+import { arpRequestAnswers, readCapture, tsharkMalformed } from '../../lab/layer2-lab.js';
 import { readFileSync } from 'node:fs';
-import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
-import type { Capture, HostProcess } from '../harness/netns.js';
-import { runHostCommand, waitUntil } from '../harness/netns.js';
-import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe } from '../harness/speaker-lab.js';
+import { kubeExpectOk, kubeRequest } from '../../lab/kube-client.js';
+import type { Capture, HostProcess } from '../../lab/netns.js';
+import { runHostCommand, waitUntil } from '../../lab/netns.js';
+import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe } from '../../lab/speaker-lab.js';
 
 let lab: SpeakerLab;
 let capture: Capture;

@@ -7,11 +7,11 @@
 // in its Lease, another node answers within the failover time, and nothing moves back when
 // the link returns. The capture shows no ARP request answered by two MACs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arpRequestAnswers, readCapture } from '../harness/layer2-lab.js';
-import { kubeExpectOk } from '../harness/kube-client.js';
-import type { Capture, HostProcess } from '../harness/netns.js';
-import { pollValue } from '../harness/netns.js';
-import { SpeakerLab, outageUntilServedBy, startArping, startProbe, type LabNode } from '../harness/speaker-lab.js';
+import { arpRequestAnswers, readCapture } from '../../lab/layer2-lab.js';
+import { kubeExpectOk } from '../../lab/kube-client.js';
+import type { Capture, HostProcess } from '../../lab/netns.js';
+import { pollValue } from '../../lab/netns.js';
+import { SpeakerLab, outageUntilServedBy, startArping, startProbe, type LabNode } from '../../lab/speaker-lab.js';
 import { claimsAnnotation, type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
 
 let lab: SpeakerLab;

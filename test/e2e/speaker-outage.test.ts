@@ -4,11 +4,11 @@
 // the owner keeps answering every request, and when the API server is thawed nothing moves.
 // The capture shows no ARP request answered by two MACs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arpRequestAnswers, readCapture } from '../harness/layer2-lab.js';
-import type { Capture, HostProcess } from '../harness/netns.js';
-import { pollValue } from '../harness/netns.js';
-import { kubeExpectOk } from '../harness/kube-client.js';
-import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe } from '../harness/speaker-lab.js';
+import { arpRequestAnswers, readCapture } from '../../lab/layer2-lab.js';
+import type { Capture, HostProcess } from '../../lab/netns.js';
+import { pollValue } from '../../lab/netns.js';
+import { kubeExpectOk } from '../../lab/kube-client.js';
+import { SpeakerLab, outageUntilServedBy, probeResults, startArping, startProbe } from '../../lab/speaker-lab.js';
 
 let lab: SpeakerLab;
 let capture: Capture;

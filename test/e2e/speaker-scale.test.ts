@@ -4,9 +4,9 @@
 // the peer quorum holds the VIPs (ADR 0017): a Lease is rewritten only when claims or the
 // configuration change, and every 30 s.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk } from '../harness/kube-client.js';
-import { waitUntil } from '../harness/netns.js';
-import { SpeakerLab, countWrites } from '../harness/speaker-lab.js';
+import { kubeExpectOk } from '../../lab/kube-client.js';
+import { waitUntil } from '../../lab/netns.js';
+import { SpeakerLab, countWrites } from '../../lab/speaker-lab.js';
 import { leaseRecordFrom, type SpeakerLeaseObject } from '../../src/speaker/speaker-lease.js';
 
 const bulkConfig = `address-pools:

@@ -8,12 +8,12 @@ import { chmod, mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerReadyNode } from '../../src/lab/lab-manifests.js';
-import { kubeExpectOk, kubeRequest, writeKubeconfig } from '../harness/kube-client.js';
-import { podBoundToken } from '../harness/speaker-lab.js';
-import { startLogged, waitFor, type ControllerProcess } from '../k8s/cluster-helpers.js';
+import { registerReadyNode } from '../../lab/lab-manifests.js';
+import { kubeExpectOk, kubeRequest, writeKubeconfig } from '../../lab/kube-client.js';
+import { podBoundToken } from '../../lab/speaker-lab.js';
+import { startLogged, waitFor, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace, ingressIps, waitForIngress } from '../k8s/services.js';
-import { startVipcastCluster, type VipcastCluster } from '../k8s/vipcast-cluster.js';
+import { startVipcastCluster, type VipcastCluster } from '../../lab/vipcast-cluster.js';
 import { controllerSecurity, docker, imageTag, speakerSecurity } from './image.js';
 
 const examples = join(process.cwd(), 'examples');
@@ -37,10 +37,19 @@ describe('the image', () => {
     expect(who.stdout.trim()).toMatch(/^v24\.\d+\.\d+ 65532$/);
   });
 
+  it('carries no testbed, bench or tests, and "vipcast lab" says it needs a source checkout', async () => {
+    const tree = await docker(['run', '--rm', ...controllerSecurity, '--entrypoint', 'find', imageTag, '/app/dist', '-maxdepth', '1']);
+    expect(tree.code).toBe(0);
+    expect(tree.stdout.trim().split('\n').sort()).toEqual(['/app/dist', '/app/dist/speakers', '/app/dist/src']);
+    const lab = await docker(['run', '--rm', ...controllerSecurity, imageTag, 'lab', 'up']);
+    expect(lab.code).toBe(2);
+    expect(lab.stderr).toContain('"vipcast lab" runs from a source checkout');
+  });
+
   it('loads every native addon on the image\'s Node', async () => {
-    const names = (await readdir('speakers/layer2/native')).filter((f) => f.endsWith('.cc')).map((f) => f.replace(/\.cc$/, ''));
+    const names = (await readdir('native')).filter((f) => f.endsWith('.cc')).map((f) => f.replace(/\.cc$/, ''));
     expect(names.length).toBeGreaterThanOrEqual(4);
-    const script = `for (const n of ${JSON.stringify(names)}) require('/app/speakers/layer2/native/build/Release/' + n + '.node'); console.log('loaded', ${names.length})`;
+    const script = `for (const n of ${JSON.stringify(names)}) require('/app/native/build/Release/' + n + '.node'); console.log('loaded', ${names.length})`;
     const loaded = await docker(['run', '--rm', ...speakerSecurity, '--entrypoint', 'node', imageTag, '-e', script]);
     expect(loaded.stderr).toBe('');
     expect(loaded.stdout.trim()).toBe(`loaded ${names.length}`);

@@ -3,9 +3,9 @@
 // binaries fail this file with a message naming scripts/build-kube; nothing is skipped.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { pinnedVersions } from '../harness/kube-binaries.js';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
+import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
+import { pinnedVersions } from '../../lab/kube-binaries.js';
+import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../../lab/kube-client.js';
 
 const NAMESPACE = 'vipcast-k8s-test';
 // The class this test claims Services for; any domain-prefixed name is valid to the API.

@@ -8,11 +8,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { configFromConfigMap } from '../../src/controller/config-source.js';
-import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
+import { configFromConfigMap } from '../../src/config/config-map.js';
+import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
 import { join } from 'node:path';
-import { kubeExpectOk, writeKubeconfig } from '../harness/kube-client.js';
-import { applyObject, startController, stopController, waitFor, type ManifestObject } from './cluster-helpers.js';
+import { kubeExpectOk, writeKubeconfig } from '../../lab/kube-client.js';
+import { applyObject, startController, stopController, waitFor, type ManifestObject } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace, ingressIps, waitForIngress } from './services.js';
 
 const run = promisify(execFile);

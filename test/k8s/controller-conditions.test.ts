@@ -3,10 +3,10 @@
 // Service is served, when a pool is exhausted or unknown, and that a condition another
 // controller keeps on the same Service is never changed or taken over.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk, type KubeCredentials } from '../harness/kube-client.js';
-import { stopController, waitFor, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, type KubeCredentials } from '../../lab/kube-client.js';
+import { stopController, waitFor, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { createService, deleteService, ensureNamespace, getService, ingressIps, waitForIngress } from './services.js';
-import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from './vipcast-cluster.js';
+import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from '../../lab/vipcast-cluster.js';
 
 const TYPE = 'vipcast.io/AddressAssigned';
 const CONFIG = `

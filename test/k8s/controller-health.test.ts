@@ -3,15 +3,15 @@
 // an informer whose restart never comes, or an event loop that stays behind, turns it 503
 // with a body naming the check; and it comes back by itself once the wedge is gone.
 import type { Server } from 'node:http';
-import { Registry } from '../../src/metrics/registry.js';
+import { Registry } from '../../src/observability/registry.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiAccess } from '../../src/k8s/kubeconfig.js';
-import { EventLoopLag, evaluateHealth, informersCheck, type HealthCheck } from '../../src/controller/health.js';
-import { startHttpServer } from '../../src/controller/http-server.js';
+import { EventLoopLag, evaluateHealth, informersCheck, type HealthCheck } from '../../src/observability/health.js';
+import { startHttpServer } from '../../src/observability/http-server.js';
 import { Informer } from '../../src/k8s/informer.js';
 import { createKubeRest } from '../../src/k8s/rest.js';
-import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { waitFor } from './cluster-helpers.js';
+import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
+import { waitFor } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace } from './services.js';
 import { proxiedAccess as accessVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 

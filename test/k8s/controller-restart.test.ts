@@ -2,10 +2,10 @@
 // status of 1,000 Services (in an order unrelated to their names), writes none of them
 // again, and serves Services created while no controller ran without reusing an address.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
-import { stopController, waitFor, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../../lab/kube-client.js';
+import { stopController, waitFor, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { ensureNamespace, ingressIps, type TestService } from './services.js';
-import { startVipcastCluster, waitLeading, waitReady, type VipcastCluster } from './vipcast-cluster.js';
+import { startVipcastCluster, waitLeading, waitReady, type VipcastCluster } from '../../lab/vipcast-cluster.js';
 
 const COUNT = 1_000;
 const NAMESPACE = 'bulk';

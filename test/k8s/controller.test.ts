@@ -2,10 +2,10 @@
 // with exactly the rights manifests/vipcast.yaml grants: what users see on their Services
 // (status, annotation, Events) for each allocation rule, and what a bad config does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
-import { applyObject, readManifest, stopController, waitFor, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../../lab/kube-client.js';
+import { applyObject, readManifest, stopController, waitFor, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { createService, deleteService, ensureNamespace, eventsAbout, getService, ingressIps, waitForEvent, waitForIngress } from './services.js';
-import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster, leasePolicyMessage } from './vipcast-cluster.js';
+import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster, leasePolicyMessage } from '../../lab/vipcast-cluster.js';
 
 const POOL_ANNOTATION = 'vipcast.io/ip-allocated-from-pool';
 const CONFIG = `

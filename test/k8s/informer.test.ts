@@ -6,9 +6,9 @@ import type { ApiAccess } from '../../src/k8s/kubeconfig.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Informer } from '../../src/k8s/informer.js';
 import { createKubeRest } from '../../src/k8s/rest.js';
-import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { kubeExpectOk, kubeRequest } from '../harness/kube-client.js';
-import { waitFor } from './cluster-helpers.js';
+import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
+import { kubeExpectOk, kubeRequest } from '../../lab/kube-client.js';
+import { waitFor } from '../../lab/cluster-helpers.js';
 import { createService, deleteService, ensureNamespace } from './services.js';
 import { proxiedAccess as accessVia, startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 

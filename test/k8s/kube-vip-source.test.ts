@@ -12,10 +12,10 @@ import { createKubeRest } from '../../src/k8s/rest.js';
 import { createLogger } from '../../src/log.js';
 import { SpeakerRuntime } from '../../src/speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming } from '../../src/speaker/speaker-lease.js';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
-import { installManifests, stopController, waitFor, type ApplyOutcome, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../../lab/kube-client.js';
+import { installManifests, stopController, waitFor, type ApplyOutcome, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace, eventsAbout, getService, ingressIps, waitForEvent, waitForIngress } from './services.js';
-import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from './vipcast-cluster.js';
+import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from '../../lab/vipcast-cluster.js';
 
 const POOL_ANNOTATION = 'vipcast.io/ip-allocated-from-pool';
 const KUBE_VIP_IPS = 'kube-vip.io/loadbalancerIPs';

@@ -2,12 +2,12 @@
 // over when the leader is frozen (as if partitioned), killed, or stopped; a frozen leader
 // that wakes up after losing the Lease writes nothing and exits.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeExpectOk, writeKubeconfig } from '../harness/kube-client.js';
-import { startController, stopController, waitFor, type ControllerProcess } from './cluster-helpers.js';
+import { kubeExpectOk, writeKubeconfig } from '../../lab/kube-client.js';
+import { startController, stopController, waitFor, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { join } from 'node:path';
 import { createService, ensureNamespace, getService, ingressIps, waitForIngress, type TestEvent } from './services.js';
 import { startTcpProxy } from './tcp-proxy.js';
-import { fastLease, startVipcastCluster, waitLeading, waitReady, type VipcastCluster } from './vipcast-cluster.js';
+import { fastLease, startVipcastCluster, waitLeading, waitReady, type VipcastCluster } from '../../lab/vipcast-cluster.js';
 
 const CONFIG = `
 address-pools:

@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { kubeRequest } from '../harness/kube-client.js';
+import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
+import { kubeRequest } from '../../lab/kube-client.js';
 
 const run = promisify(execFile);
 let server: TestApiServer | undefined;

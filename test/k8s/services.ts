@@ -1,6 +1,6 @@
 // Service and Event helpers for the controller's k8s-tier tests, over plain HTTPS.
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../harness/kube-client.js';
-import { waitFor } from './cluster-helpers.js';
+import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../../lab/kube-client.js';
+import { waitFor } from '../../lab/cluster-helpers.js';
 
 /** A Service as the tests read it back. */
 export interface TestService {

@@ -5,19 +5,19 @@
 // informer; once the permission is granted the cache syncs, the Lease renews and /healthz
 // is 200. The failing limit is 2 s here instead of the speaker's 5 minutes.
 import { staticAccess, type ApiAccess } from '../../src/k8s/kubeconfig.js';
-import { Registry } from '../../src/metrics/registry.js';
+import { Registry } from '../../src/observability/registry.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../../src/controller/health.js';
-import { startHttpServer } from '../../src/controller/http-server.js';
+import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../../src/observability/health.js';
+import { startHttpServer } from '../../src/observability/http-server.js';
 import { EventRecorder } from '../../src/k8s/events.js';
 import { createKubeRest } from '../../src/k8s/rest.js';
 import { createLogger } from '../../src/log.js';
 import { speakerHealthChecks } from '../../src/speaker/health-checks.js';
 import { SpeakerRuntime } from '../../src/speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming } from '../../src/speaker/speaker-lease.js';
-import { startApiServer, type TestApiServer } from '../harness/apiserver.js';
-import { kubeExpectOk, type KubeCredentials } from '../harness/kube-client.js';
-import { waitFor } from './cluster-helpers.js';
+import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
+import { kubeExpectOk, type KubeCredentials } from '../../lab/kube-client.js';
+import { waitFor } from '../../lab/cluster-helpers.js';
 
 const namespace = 'speaker-health';
 const account = 'speaker';

@@ -2,7 +2,7 @@
 // connection and refuse new ones for a while: the network failure an informer must survive.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { staticAccess, type ApiAccess } from '../../src/k8s/kubeconfig.js';
-import type { TestApiServer } from '../harness/apiserver.js';
+import type { TestApiServer } from '../../lab/apiserver.js';
 
 /** A running proxy. */
 export interface TcpProxy {

@@ -4,8 +4,8 @@
 // Our session runs in "node", a scripted peer (test/wire/agents/bfd-agent.ts) in "router",
 // on one veth link, so the kernel delivers the TTL the peer chose.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Topology, pollUntil } from '../harness/netns.js';
-import type { Host, HostProcess } from '../harness/netns.js';
+import { Topology, pollUntil } from '../../lab/netns.js';
+import type { Host, HostProcess } from '../../lab/netns.js';
 
 const agent = ['node', 'dist/test/wire/agents/bfd-agent.js'];
 

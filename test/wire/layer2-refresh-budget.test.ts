@@ -4,9 +4,9 @@
 // (never 20 in one second), while the takeover burst still goes out at once.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Layer2DecodeError } from '../../speakers/layer2/codec/errors.js';
-import { createLayer2Lab, readCapture, tsharkMalformed, stopStarted } from '../harness/layer2-lab.js';
-import type { CapturedFrame, Layer2Lab } from '../harness/layer2-lab.js';
-import type { HostProcess } from '../harness/netns.js';
+import { createLayer2Lab, readCapture, tsharkMalformed, stopStarted } from '../../lab/layer2-lab.js';
+import type { CapturedFrame, Layer2Lab } from '../../lab/layer2-lab.js';
+import type { HostProcess } from '../../lab/netns.js';
 
 const cli = ['node', 'dist/test/wire/agents/announce-cli.js'];
 const vips = Array.from({ length: 300 }, (_, i) => `10.77.${(i + 1) >> 8}.${(i + 1) & 0xff}`);

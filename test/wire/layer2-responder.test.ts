@@ -7,12 +7,13 @@ import type { Buffer } from 'node:buffer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArpFrame, encodeArpFrame } from '../../speakers/layer2/codec/arp.js';
 import { decodeNdpFrame, encodeNdpFrame } from '../../speakers/layer2/codec/ndp.js';
-import { answersIn, askFromClient, createLayer2Lab, ipv4, ipv6, lineAfter, readCapture, tsharkMalformed, stopStarted } from '../harness/layer2-lab.js';
-import type { Layer2Lab } from '../harness/layer2-lab.js';
-import type { HostProcess } from '../harness/netns.js';
+import { answersIn, askFromClient, createLayer2Lab, ipv4, ipv6, lineAfter, readCapture, tsharkMalformed, stopStarted } from '../../lab/layer2-lab.js';
+import type { Layer2Lab } from '../../lab/layer2-lab.js';
+import type { HostProcess } from '../../lab/netns.js';
 import { arpRequest, neighborSolicitation } from '../helpers/layer2-requests.js';
+import { labProgram } from '../../lab/paths.js';
 
-const speakerAgent = ['node', 'dist/test/wire/agents/layer2-agent.js'];
+const speakerAgent = ['node', labProgram('layer2-agent')];
 const responderAgent = ['node', 'dist/test/wire/agents/responder-agent.js'];
 const frameAgent = ['node', 'dist/test/wire/agents/frame-agent.js'];
 /** A MAC no host on the switch has, so the switch floods frames sent to it to every port. */

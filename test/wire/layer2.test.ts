@@ -17,14 +17,15 @@ import {
   readCapture,
   tsharkMalformed,
   stopStarted,
-} from '../harness/layer2-lab.js';
-import type { Family, Layer2Lab } from '../harness/layer2-lab.js';
-import { waitUntil } from '../harness/netns.js';
-import type { HostProcess } from '../harness/netns.js';
+} from '../../lab/layer2-lab.js';
+import type { Family, Layer2Lab } from '../../lab/layer2-lab.js';
+import { waitUntil } from '../../lab/netns.js';
+import type { HostProcess } from '../../lab/netns.js';
 import { arpRequest, neighborSolicitation } from '../helpers/layer2-requests.js';
+import { labProgram } from '../../lab/paths.js';
 
 const cli = ['node', 'dist/test/wire/agents/announce-cli.js'];
-const agent = ['node', 'dist/test/wire/agents/layer2-agent.js'];
+const agent = ['node', labProgram('layer2-agent')];
 const frameAgent = ['node', 'dist/test/wire/agents/frame-agent.js'];
 const families = [ipv4, ipv6];
 

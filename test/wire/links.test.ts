@@ -4,8 +4,8 @@
 // addresses, routes, rules) refresh it at once. The agent (test/wire/agents/links-agent.ts)
 // runs in "node"; the test changes the kernel's state with `ip` and waits for the agent's view.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Topology } from '../harness/netns.js';
-import type { Host, HostProcess } from '../harness/netns.js';
+import { Topology } from '../../lab/netns.js';
+import type { Host, HostProcess } from '../../lab/netns.js';
 
 interface View {
   readonly routed: Record<string, string | null>;

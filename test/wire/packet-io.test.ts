@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeArpFrame, gratuitousArpReply, gratuitousArpRequest, decodeArpFrame } from '../../speakers/layer2/codec/arp.js';
 import { decodeNdpFrame } from '../../speakers/layer2/codec/ndp.js';
 import { ipv6MulticastMac, solicitedNodeAddress } from '../../speakers/layer2/codec/ipv6.js';
-import { Topology, waitUntil } from '../harness/netns.js';
-import type { Host } from '../harness/netns.js';
+import { Topology, waitUntil } from '../../lab/netns.js';
+import type { Host } from '../../lab/netns.js';
 
 const agent = ['node', 'dist/test/wire/agents/frame-agent.js'];
 const vip4 = '192.0.2.100';

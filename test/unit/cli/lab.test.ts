@@ -1,6 +1,6 @@
 // `vipcast lab` argument checks that refuse before anything is started.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { labCommand } from '../../../src/cli/lab.js';
+import { labCommand } from '../../../lab/command.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -2,7 +2,7 @@
 // the controller and speakers (the ConfigMap's text) give the same verdict, and that
 // verdict is a config or errors with a YAML path and line, never an exception.
 import { describe, expect, it } from 'vitest';
-import { configFromConfigMap } from '../../../src/controller/config-source.js';
+import { configFromConfigMap } from '../../../src/config/config-map.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { parseConfigFile } from '../../../src/config/source.js';
 import type { ConfigIssue } from '../../../src/config/types.js';

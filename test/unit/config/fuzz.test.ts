@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { parseAllDocuments, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { configFromConfigMap } from '../../../src/controller/config-source.js';
+import { configFromConfigMap } from '../../../src/config/config-map.js';
 import { parseConfig } from '../../../src/config/parse.js';
 import { parseConfigFile } from '../../../src/config/source.js';
 import type { ConfigIssue, ParseResult } from '../../../src/config/types.js';

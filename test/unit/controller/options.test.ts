@@ -1,16 +1,24 @@
 // Small parsers of the controller's command line and config source.
 import { describe, expect, it } from 'vitest';
-import { parseDurationMs } from '../../../src/cli/controller.js';
-import { configFromConfigMap, rejectionNote } from '../../../src/controller/config-source.js';
-import { splitHostPort } from '../../../src/controller/http-server.js';
+import { parseFlagDuration } from '../../../src/config/duration.js';
+import { configFromConfigMap, rejectionNote } from '../../../src/config/config-map.js';
+import { splitHostPort } from '../../../src/observability/http-server.js';
 
 describe('controller options', () => {
-  it('reads durations in ms, s and m, and plain seconds', () => {
-    expect(parseDurationMs('500ms')).toBe(500);
-    expect(parseDurationMs('15s')).toBe(15_000);
-    expect(parseDurationMs('1m')).toBe(60_000);
-    expect(parseDurationMs('2')).toBe(2_000);
-    expect(() => parseDurationMs('soon')).toThrow(/not a duration/);
+  it('reads flag durations as the config does (Go durations), and plain seconds', () => {
+    expect(parseFlagDuration('500ms')).toBe(500);
+    expect(parseFlagDuration('15s')).toBe(15_000);
+    expect(parseFlagDuration('1m')).toBe(60_000);
+    expect(parseFlagDuration('1m30s')).toBe(90_000);
+    expect(parseFlagDuration('1.5s')).toBe(1_500);
+    expect(parseFlagDuration('2')).toBe(2_000);
+    expect(parseFlagDuration('0.25')).toBe(250);
+    expect(parseFlagDuration('0')).toBe(0);
+    expect(() => parseFlagDuration('soon')).toThrow('"soon" is not a duration (e.g. 500ms, 15s, 1m30s)');
+    expect(() => parseFlagDuration('15 s')).toThrow(/not a duration/);
+    expect(() => parseFlagDuration('-1s')).toThrow(/not a duration/);
+    expect(() => parseFlagDuration('')).toThrow(/not a duration/);
+    expect(() => parseFlagDuration('100us')).toThrow('"100us" is shorter than a millisecond');
   });
 
   it('splits host:port, with IPv6 hosts in brackets', () => {

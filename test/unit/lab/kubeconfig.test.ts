@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readKubeconfig, writeKubeconfig, type KubeCredentials } from '../../../src/lab/kube-client.js';
+import { readKubeconfig, writeKubeconfig, type KubeCredentials } from '../../../lab/kube-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vipcast-kubeconfig-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

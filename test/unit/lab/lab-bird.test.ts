@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { birdProtocol, labBirdConfig } from '../../../src/lab/lab-bird.js';
-import type { LabFamily, LabNodeState } from '../../../src/lab/lab-state.js';
+import { birdProtocol, labBirdConfig } from '../../../lab/lab-bird.js';
+import type { LabFamily, LabNodeState } from '../../../lab/lab-state.js';
 
 const nodes = (count: number): LabNodeState[] =>
   Array.from({ length: count }, (_, k) => ({ name: `node-${k + 1}`, ns: `vlabtest-n${k + 1}`, mac: `02:00:00:00:00:0${k + 1}`, ipv4: `192.0.2.${k + 1}`, ipv6: `2001:db8::${k + 1}` }));

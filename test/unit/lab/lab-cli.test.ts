@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { labCommand } from '../../../src/cli/lab.js';
+import { labCommand } from '../../../lab/command.js';
 
 // Only argument errors and --help are exercised here. Should a bad argument ever slip through,
 // these stand-ins make the test fail instead of building a real lab (this machine runs tests as root).
@@ -11,9 +11,9 @@ const { mustNotRun } = vi.hoisted(() => ({
     throw new Error(`${what} must not run in a unit test: an invalid argument was accepted`);
   },
 }));
-vi.mock('../../../src/lab/lab-up.js', () => ({ labUp: mustNotRun('labUp'), nextSteps: mustNotRun('nextSteps') }));
-vi.mock('../../../src/lab/lab-demo.js', () => ({ labDemo: mustNotRun('labDemo') }));
-vi.mock('../../../src/lab/lab-down.js', () => ({ labDown: mustNotRun('labDown'), removeEmptyDir: () => undefined }));
+vi.mock('../../../lab/lab-up.js', () => ({ labUp: mustNotRun('labUp'), nextSteps: mustNotRun('nextSteps') }));
+vi.mock('../../../lab/lab-demo.js', () => ({ labDemo: mustNotRun('labDemo') }));
+vi.mock('../../../lab/lab-down.js', () => ({ labDown: mustNotRun('labDown'), removeEmptyDir: () => undefined }));
 
 const stateDir = mkdtempSync(join(tmpdir(), 'vipcast-lab-cli-'));
 afterAll(() => rmSync(stateDir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bgpFilter, describeBgp, describeLayer2, foldRepeats, layer2Filter, type FrameFields } from '../../../src/lab/lab-frames.js';
+import { bgpFilter, describeBgp, describeLayer2, foldRepeats, layer2Filter, type FrameFields } from '../../../lab/lab-frames.js';
 
 // The failover happened at 1700000000.000 s; frames are stamped as tshark prints frame.time_epoch.
 const zeroMs = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkLabPrerequisites, hostProblem, onPath } from '../../../src/lab/lab-prerequisites.js';
+import { checkLabPrerequisites, hostProblem, onPath } from '../../../lab/lab-prerequisites.js';
 
 describe('checkLabPrerequisites', () => {
   it('on another system, reports one problem: the lab needs Linux', () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, isOurs, labDir, processStartTicks, readState, stateFile, writeState, type LabProcessRecord, type LabState } from '../../../src/lab/lab-state.js';
+import { acquireLock, isOurs, labDir, processStartTicks, readState, stateFile, writeState, type LabProcessRecord, type LabState } from '../../../lab/lab-state.js';
 
 let dir: string;
 beforeEach(() => {

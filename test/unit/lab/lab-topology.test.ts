@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/parse.js';
 import { parsePoolAddress } from '../../../src/config/pool-address.js';
 import type { Config } from '../../../src/config/types.js';
-import type { LabFamily, LabMode } from '../../../src/lab/lab-state.js';
-import { clientAddresses, labPoolConfig, labRouter } from '../../../src/lab/lab-topology.js';
+import type { LabFamily, LabMode } from '../../../lab/lab-state.js';
+import { clientAddresses, labPoolConfig, labRouter } from '../../../lab/lab-topology.js';
 import { parseAddress, type AddressRange } from '../../../src/net/address.js';
 
 // The prefixes LabTopology.build routes locally (`ip route add local ... dev lo`) on every node:

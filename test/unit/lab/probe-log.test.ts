@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../../src/lab/probe-log.js';
+import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from '../../../lab/probe-log.js';
 
 const ok = (at: number, answer = 'node-1'): ProbeAttempt => ({ at, ok: true, answer });
 const fail = (at: number, answer = 'timeout'): ProbeAttempt => ({ at, ok: false, answer });
@@ -113,7 +113,7 @@ describe('clientOutage', () => {
     expect(clientOutage([ok(900, 'node-2'), ok(1000, 'node-1')], 950, 'node-2').servedAfterMs).toBeNaN();
   });
 
-  // Known bug (see the report): lab-probe.ts prints a line when an attempt ENDS, stamped with
+  // Known bug (see the report): tcp-probe.ts prints a line when an attempt ENDS, stamped with
   // when it BEGAN, so attempts that time out (300 ms) are logged after quicker successes that
   // began later. clientOutage walks the list in log order and then sees a 50 ms gap instead of
   // the real one. Remove `.fails` once probe-log sorts attempts by `at`.

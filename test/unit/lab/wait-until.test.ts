@@ -1,7 +1,7 @@
 // Polling in the harness: a condition that never holds fails the caller instead of handing
 // back whatever was last seen, so a test cannot pass by ignoring a timeout.
 import { describe, expect, it } from 'vitest';
-import { WaitTimeoutError, pollUntil, waitUntil } from '../../../src/lab/netns.js';
+import { WaitTimeoutError, pollUntil, waitUntil } from '../../../lab/netns.js';
 
 describe('waitUntil', () => {
   it('returns the value that met the condition', async () => {

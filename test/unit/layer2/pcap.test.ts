@@ -2,7 +2,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LINKTYPE_ETHERNET, decodePcap, encodePcap } from '../../helpers/pcap.js';
+import { LINKTYPE_ETHERNET, decodePcap, encodePcap } from '../../../lab/pcap.js';
 
 describe('pcap files', () => {
   it('writes the little-endian microsecond global header and one record header per frame', () => {

@@ -7,8 +7,9 @@
 //       "state N" whenever its state changes
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { decodeBfdControl, encodeBfdControl } from '../../../speakers/bgp/bfd-packet.js';
-import { BFD_CONTROL_PORT, BfdSession, bfdPacket, bfdReceive, initialBfdVars } from '../../../speakers/bgp/bfd.js';
+import { decodeBfdControl, encodeBfdControl, type BfdControl } from '../../../speakers/bfd/codec.js';
+import { BFD_CONTROL_PORT, BfdSession } from '../../../speakers/bfd/session.js';
+import { bfdPacket, bfdReceive, initialBfdVars } from '../../../speakers/bfd/state.js';
 
 const [mode, peer = '', local = '', ttlText = '255'] = process.argv.slice(2);
 
@@ -32,8 +33,13 @@ if (mode === 'session') {
   const rx = dgram.createSocket(type);
   rx.on('message', (msg, from) => {
     if (from.address !== peer) return;
-    const packet = decodeBfdControl(msg);
-    if (typeof packet === 'string') return;
+    let packet: BfdControl;
+    try {
+      packet = decodeBfdControl(msg);
+    } catch (err) {
+      console.log(`malformed ${(err as Error).message}`);
+      return;
+    }
     const r = bfdReceive(vars, packet);
     vars = r.vars;
     if (r.changed) console.log(`state ${vars.state}`);
