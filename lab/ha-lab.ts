@@ -6,13 +6,13 @@
 // test/e2e/control-plane.test.ts and bench/control-plane.ts.
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createCa, issueClientCert, type CertPair } from './certs.js';
 import { cacheRoot, findKubeBinaries, pinnedVersions, type KubeBinaries } from './kube-binaries.js';
 import { writeKubeconfig } from './kube-client.js';
+import { sendJson } from '../src/k8s/https-json.js';
 import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 import { labProgram } from './paths.js';
 
@@ -68,41 +68,12 @@ export interface LabResponse {
 }
 
 /** Sends one request to a node's API server through its Unix socket. */
-export function labRequest(node: ControlPlaneNode, creds: LabCredentials, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<LabResponse> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        socketPath: node.socket,
-        path,
-        method,
-        servername: 'kubernetes',
-        ca: creds.ca,
-        cert: creds.cert,
-        key: creds.key,
-        agent: false,
-        timeout: timeoutMs,
-        headers: payload === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text) as unknown;
-          } catch {
-            json = text;
-          }
-          resolve({ status: res.statusCode ?? 0, json });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} via ${node.name} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
+export async function labRequest(node: ControlPlaneNode, creds: LabCredentials, method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<LabResponse> {
+  const url = new URL(`https://kubernetes${path}`);
+  const { status, json } = await sendJson({ method, url, body, tls: { socketPath: node.socket, servername: 'kubernetes', ca: creds.ca, cert: creds.cert, key: creds.key, agent: false }, timeoutMs }).catch((error: unknown) => {
+    throw new Error(`${method} ${path} via ${node.name}: ${(error as Error).message}`);
   });
+  return { status, json };
 }
 
 async function openssl(args: readonly string[]): Promise<void> {

@@ -1,11 +1,12 @@
 // The smallest HTTPS client the k8s tests and the lab need: one JSON request to the apiserver
-// with a client certificate or a bearer token. Tests use it instead of a client library so that
-// what goes over the wire is exactly what the test wrote. Also here: kubeconfig files written
+// with a client certificate or a bearer token, over vipcast's one transport
+// (src/k8s/https-json.ts). Tests use it instead of a client library so that what goes over
+// the wire is exactly what the test wrote, and they see every answer whatever its status. Also here: kubeconfig files written
 // and read for such credentials, and ServiceAccount tokens by TokenRequest.
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { parse } from 'yaml';
+import { sendJson, streamJsonLines, type JsonConnection } from '../src/k8s/https-json.js';
 
 /** How to reach the apiserver and who to be there. */
 export interface KubeCredentials {
@@ -44,45 +45,38 @@ export interface KubeResponse {
 }
 
 /** Sends one request to `credentials.server + path` and resolves with the response, whatever its status. */
-export function kubeRequest(
-  credentials: KubeCredentials,
-  path: string,
-  options: KubeRequestOptions = {},
-): Promise<KubeResponse> {
-  const url = new URL(path, credentials.server);
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (payload !== undefined) {
-    headers['Content-Type'] = options.contentType ?? 'application/json';
-    headers['Content-Length'] = String(Buffer.byteLength(payload));
-  }
-  if (credentials.token !== undefined) headers['Authorization'] = `Bearer ${credentials.token}`;
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: options.method ?? 'GET',
-        headers,
-        ca: credentials.ca,
-        ...(credentials.cert === undefined ? {} : { cert: credentials.cert }),
-        ...(credentials.key === undefined ? {} : { key: credentials.key }),
-        timeout: options.timeoutMs ?? 15_000,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, text, json: parseJson(text) });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${options.method ?? 'GET'} ${url.href} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
+export function kubeRequest(credentials: KubeCredentials, path: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
+  return sendJson({
+    method: options.method ?? 'GET',
+    url: new URL(path, credentials.server),
+    headers: authorization(credentials),
+    body: options.body,
+    ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+    tls: connection(credentials),
+    timeoutMs: options.timeoutMs ?? 15_000,
   });
+}
+
+/**
+ * Watches `path` (a GET with `watch=true` in its query) and passes each event to `onEvent`;
+ * `done` resolves when the server ends the watch or `abort` is called.
+ */
+export function kubeWatch(credentials: KubeCredentials, path: string, onEvent: (event: { type: string; object: unknown }) => void): { readonly done: Promise<void>; abort(): void } {
+  return streamJsonLines(
+    {
+      method: 'GET',
+      url: new URL(path, credentials.server),
+      headers: authorization(credentials),
+      tls: connection(credentials),
+      timeoutMs: 0,
+    },
+    (value) => {
+      const event = value as { type?: unknown; object?: unknown };
+      if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return 'a line that is not an event';
+      onEvent({ type: event.type, object: event.object });
+      return undefined;
+    },
+  );
 }
 
 /** Like {@link kubeRequest}, but rejects unless the status is 2xx; resolves with the parsed body. */
@@ -98,12 +92,13 @@ export async function kubeExpectOk(
   return response.json;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+function authorization(credentials: KubeCredentials): Record<string, string> {
+  return credentials.token === undefined ? {} : { Authorization: `Bearer ${credentials.token}` };
+}
+
+/** A connection of its own per request, with the credentials' CA and client certificate. */
+function connection(credentials: KubeCredentials): JsonConnection {
+  return { agent: false, ca: credentials.ca, ...(credentials.cert === undefined ? {} : { cert: credentials.cert }), ...(credentials.key === undefined ? {} : { key: credentials.key }) };
 }
 
 /**

@@ -4,12 +4,11 @@
 // its own, and a client. Namespaces reach the API server through ApiBridge (loopback and a
 // Unix socket only). Each node stands in for kube-proxy: the pool's addresses are local on
 // its lo, and a TCP responder on port 8080 answers with the node's name.
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { installManifests } from './cluster-helpers.js';
 import { ApiBridge, namespaceApiPort } from './api-bridge.js';
 import { startApiServer, type TestApiServer } from './apiserver.js';
-import { kubeExpectOk, writeKubeconfig, type KubeCredentials } from './kube-client.js';
+import { kubeExpectOk, kubeWatch, writeKubeconfig, type KubeCredentials } from './kube-client.js';
 import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
 import { labProgram } from './paths.js';
@@ -402,30 +401,17 @@ export async function countWrites(
   const list = (await kubeExpectOk(admin, collection)) as { metadata: { resourceVersion: string } };
   const counts = new Map<string, number>();
   const url = new URL(`${collection}?watch=true&resourceVersion=${list.metadata.resourceVersion}&allowWatchBookmarks=false`, admin.server);
-  await new Promise<void>((resolve, reject) => {
-    const req = httpsRequest(url, { ca: admin.ca, ...(admin.cert ? { cert: admin.cert, key: admin.key } : {}), headers: admin.token ? { Authorization: `Bearer ${admin.token}` } : {} }, (res) => {
-      let partial = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        const lines = (partial + chunk).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
-          if (line.trim() === '') continue;
-          const event = JSON.parse(line) as { type: string; object: Record<string, unknown> & { metadata?: { name?: string } } };
-          if (event.type !== 'MODIFIED' && event.type !== 'ADDED') continue;
-          const name = keyOf(event.object);
-          counts.set(name, (counts.get(name) ?? 0) + 1);
-        }
-      });
-      res.on('error', () => resolve());
-    });
-    req.on('error', (error) => (req.destroyed ? resolve() : reject(error)));
-    req.end();
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, durationMs);
+  const watch = kubeWatch(admin, `${url.pathname}${url.search}`, (event) => {
+    if (event.type !== 'MODIFIED' && event.type !== 'ADDED') return;
+    const name = keyOf(event.object as Record<string, unknown> & { metadata?: { name?: string } });
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   });
+  const timer = setTimeout(() => watch.abort(), durationMs);
+  try {
+    await watch.done;
+  } finally {
+    clearTimeout(timer);
+  }
   return counts;
 }
 

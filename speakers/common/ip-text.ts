@@ -1,11 +1,12 @@
-// IPv4 and IPv6 addresses between their text forms and their wire bytes, shared by every
-// codec in speakers/ (and by src/). Codecs take addresses as text and decode to canonical
-// text (dotted quad; RFC 5952 for IPv6), so callers can compare them with === and use them
-// as Map keys.
+// IPv4 and IPv6 addresses between their text forms and their wire bytes: the one parser
+// and formatter of address text, used by every codec in speakers/ and by src/ (address
+// arithmetic, netlink). Codecs take addresses as text and decode to canonical text (dotted
+// quad; RFC 5952 for IPv6), so callers can compare them with === and use them as Map keys.
+// The spellings accepted are those node:net's isIP accepts, without a zone: dotted quads
+// without leading zeros, and RFC 4291 section 2.2's IPv6 forms.
 import { Buffer } from 'node:buffer';
 
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
-const DECIMAL_OCTET = /^(0|[1-9][0-9]{0,2})$/;
 
 /** Parses a dotted-quad IPv4 address (no leading zeros) into 4 bytes; throws RangeError otherwise. */
 export function parseIpv4(text: string): Buffer {
@@ -55,15 +56,51 @@ export function formatIpv6(bytes: Uint8Array): string {
 
 /** Parses a dotted-quad IPv4 address (no leading zeros) into 4 bytes, or returns undefined. */
 export function tryParseIpv4(text: string): Buffer | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   const bytes = Buffer.alloc(4);
-  for (const [i, part] of parts.entries()) {
-    if (!DECIMAL_OCTET.test(part)) return undefined;
-    const value = Number(part);
-    if (value > 255) return undefined;
-    bytes[i] = value;
+  return writeIpv4(text, bytes, 0, 4) ? bytes : undefined;
+}
+
+/**
+ * Writes the first `n` octets of a dotted-quad IPv4 address into `out` at `at` without
+ * allocating (a BGP NLRI carries only the prefix's octets); returns false when the text is
+ * not an address, having written nothing the caller may use. No leading zeros.
+ */
+export function writeIpv4(text: string, out: Uint8Array, at: number, n: number): boolean {
+  let octet = 0;
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= text.length; i += 1) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || octet > 3) return false;
+      if (octet < n) out[at + octet] = value;
+      octet += 1;
+      value = 0;
+      digits = 0;
+      leadingZero = false;
+    } else if (c >= 48 && c <= 57) {
+      if (leadingZero) return false;
+      if (digits === 0 && c === 48) leadingZero = true;
+      value = value * 10 + (c - 48);
+      digits += 1;
+      if (digits > 3) return false;
+    } else {
+      return false;
+    }
   }
+  return octet === 4;
+}
+
+/** Parses an IPv4 or IPv6 address (no zone, no prefix) into 4 or 16 bytes, or returns undefined. */
+export function tryParseIp(text: string): Buffer | undefined {
+  return text.includes(':') ? tryParseIpv6(text) : tryParseIpv4(text);
+}
+
+/** Parses an IPv4 or IPv6 address into 4 or 16 bytes; throws RangeError otherwise. */
+export function parseIp(text: string): Buffer {
+  const bytes = tryParseIp(text);
+  if (!bytes) throw new RangeError(`not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
   return bytes;
 }
 

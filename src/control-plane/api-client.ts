@@ -1,8 +1,10 @@
-// The control-plane agent's HTTPS client. It never goes through the VIP: every request names
-// its target (the local API server, or a peer found in the `kubernetes` Endpoints), and the
-// server certificate is checked against one name (`kubernetes` by default, which kubeadm
-// puts in every API server certificate) whatever address is dialled.
-import { Agent, request } from 'node:https';
+// The control-plane agent's HTTPS client, separate from src/k8s/rest.ts because it must never
+// go through the VIP it holds: every request names its target (the local API server, or a
+// peer found in the `kubernetes` Endpoints), and the server certificate is checked against one
+// name (`kubernetes` by default, which kubeadm puts in every API server certificate) whatever
+// address is dialled. The transport is the shared one (src/k8s/https-json.ts).
+import { Agent } from 'node:https';
+import { sendJson, streamJsonLines } from '../k8s/https-json.js';
 import type { ApiCredentials } from './credentials.js';
 
 /** Where to send a request: host (IPv4, IPv6 or name) and port. */
@@ -55,88 +57,31 @@ export class ApiClient {
   }
 
   /** Sends one request and resolves with the answer whatever its status; rejects on network errors and after timeoutMs. */
-  send(target: ApiTarget, method: string, path: string, timeoutMs: number, body?: unknown): Promise<ApiResponse> {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.credentials.headers };
-    if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(payload));
-    }
-    const withManager = method === 'GET' ? path : `${path}${path.includes('?') ? '&' : '?'}fieldManager=${encodeURIComponent(this.fieldManager)}`;
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: target.host,
-          port: target.port,
-          path: withManager,
-          method,
-          headers,
-          agent: this.agent,
-          servername: this.serverName,
-          timeout: timeoutMs,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            try {
-              json = text === '' ? undefined : (JSON.parse(text) as unknown);
-            } catch {
-              json = undefined;
-            }
-            resolve({ status: res.statusCode ?? 0, json });
-          });
-        },
-      );
-      const timer = setTimeout(() => req.destroy(new Error(`${method} ${formatTarget(target)}${path} took longer than ${timeoutMs} ms`)), timeoutMs);
-      req.on('close', () => clearTimeout(timer));
-      req.on('error', reject);
-      req.end(payload);
-    });
+  async send(target: ApiTarget, method: string, path: string, timeoutMs: number, body?: unknown): Promise<ApiResponse> {
+    const url = this.#url(target, path);
+    if (method !== 'GET') url.searchParams.set('fieldManager', this.fieldManager);
+    const { status, json } = await sendJson({ method, url, headers: this.credentials.headers, body, tls: this.#tls, timeoutMs });
+    return { status, json };
   }
 
   /**
    * Opens a streaming request (a watch) and passes each JSON line to onLine; resolves when the
-   * stream ends. The returned abort function ends it early.
+   * stream ends, and rejects when a line is not JSON or the answer is not 2xx. The returned
+   * abort function ends it early.
    */
   stream(target: ApiTarget, path: string, onLine: (value: unknown) => void): { done: Promise<void>; abort: () => void } {
-    let abort: () => void = () => undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      const req = request(
-        { host: target.host, port: target.port, path, method: 'GET', headers: { Accept: 'application/json', ...this.credentials.headers }, agent: this.agent, servername: this.serverName },
-        (res) => {
-          if (res.statusCode !== 200) {
-            res.resume();
-            reject(new Error(`watch ${path} → ${res.statusCode ?? 0}`));
-            return;
-          }
-          let partial = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => {
-            const lines = (partial + chunk).split('\n');
-            partial = lines.pop() ?? '';
-            for (const line of lines) {
-              if (line.trim() === '') continue;
-              try {
-                onLine(JSON.parse(line) as unknown);
-              } catch {
-                // a line that is not JSON carries nothing we act on
-              }
-            }
-          });
-          res.on('end', () => resolve());
-          res.on('error', reject);
-          res.on('close', () => resolve());
-        },
-      );
-      abort = () => req.destroy();
-      req.on('error', reject);
-      req.end();
+    return streamJsonLines({ method: 'GET', url: this.#url(target, path), headers: this.credentials.headers, tls: this.#tls, timeoutMs: 0 }, (value) => {
+      onLine(value);
+      return undefined;
     });
-    return { done, abort };
+  }
+
+  #url(target: ApiTarget, path: string): URL {
+    return new URL(`https://${formatTarget(target)}${path}`);
+  }
+
+  get #tls(): { agent: Agent; servername: string } {
+    return { agent: this.agent, servername: this.serverName };
   }
 
   /** Ends the kept-alive connections. */

@@ -1,8 +1,8 @@
 // A small JSON client for the API server: one keep-alive HTTPS agent for all requests,
 // credentials asked for per request so rotated ServiceAccount tokens are picked up, and
-// watches read as a stream of JSON lines.
-import type { IncomingMessage } from 'node:http';
-import { Agent, request } from 'node:https';
+// watches read as a stream of JSON lines (the transport is src/k8s/https-json.ts).
+import { Agent } from 'node:https';
+import { sendJson, StreamStatusError, streamJsonLines, type JsonRequest } from './https-json.js';
 import type { ApiAccess } from './kubeconfig.js';
 
 /** An answer of the API server that was not 2xx. */
@@ -70,88 +70,44 @@ export interface KubeRestOptions {
 
 /** Creates a {@link KubeRest} for the API server and credentials of `access`. */
 export function createKubeRest(access: ApiAccess, options: KubeRestOptions): KubeRest & KubeWatcher {
-  const server = access.server;
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16, ...access.tls });
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  /** Starts a request; `onResponse` gets the answer's stream. */
-  const start = async (method: string, path: string, body: unknown, contentType: string | undefined, timeout: number, onResponse: (res: IncomingMessage) => void, onError: (error: Error) => void): Promise<() => void> => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { Accept: 'application/json', ...(await access.headers()) };
-    if (payload !== undefined) {
-      headers['Content-Type'] = contentType ?? 'application/json';
-      headers['Content-Length'] = String(Buffer.byteLength(payload));
-    }
-    const url = new URL(server + path);
+  const requestFor = async (method: string, path: string, body?: unknown, contentType?: string): Promise<JsonRequest> => {
+    const url = new URL(access.server + path);
     if (method !== 'GET') url.searchParams.set('fieldManager', options.fieldManager);
-    const req = request(url, { method, headers, agent, timeout }, onResponse);
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out after ${timeout} ms`)));
-    req.on('error', onError);
-    req.end(payload);
-    return () => req.destroy();
+    return { method, url, headers: await access.headers(), body, ...(contentType === undefined ? {} : { contentType }), tls: { agent }, timeoutMs };
   };
 
-  const send = <T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      start(method, path, body, contentType, timeoutMs, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const json = parseJson(Buffer.concat(chunks).toString('utf8'));
-          if (status >= 200 && status < 300) resolve(json as T);
-          else reject(new KubeApiError(method, path, status, json));
-        });
-      }, reject).catch(reject);
-    });
+  const send = async <T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> => {
+    const response = await sendJson(await requestFor(method, path, body, contentType));
+    if (response.status >= 200 && response.status < 300) return response.json as T;
+    throw new KubeApiError(method, path, response.status, response.json);
+  };
 
   const watch = (path: string, onEvent: (event: WatchEvent) => void): { done: Promise<void>; abort(): void } => {
     let aborted = false;
-    let cancel: (() => void) | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      const fail = (error: Error): void => (aborted ? resolve() : reject(error));
-      // No request timeout: the server ends each watch (timeoutSeconds); a dead connection
-      // is found by the caller's own progress check.
-      start('GET', path, undefined, undefined, 0, (res) => {
-        const status = res.statusCode ?? 0;
-        if (status < 200 || status >= 300) {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => reject(new KubeApiError('GET', path, status, parseJson(Buffer.concat(chunks).toString('utf8')))));
-          res.on('error', fail);
-          return;
-        }
-        let pending = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          pending += chunk;
-          let newline: number;
-          while ((newline = pending.indexOf('\n')) >= 0) {
-            const line = pending.slice(0, newline);
-            pending = pending.slice(newline + 1);
-            if (line.trim() === '') continue;
-            const event = parseJson(line) as WatchEvent | undefined;
-            if (event === undefined || typeof event.type !== 'string') {
-              res.destroy(new Error(`GET ${path}: the watch sent a line that is not an event: ${line.slice(0, 200)}`));
-              return;
-            }
-            onEvent(event);
-          }
-        });
-        res.on('error', fail);
-        res.on('aborted', () => fail(new Error(`GET ${path}: the watch connection was cut`)));
-        res.on('end', () => resolve());
-      }, fail).then((c) => {
-        cancel = c;
-        if (aborted) c();
-      }, reject);
+    let stream: { readonly done: Promise<void>; abort(): void } | undefined;
+    // No request timeout: the server ends each watch (timeoutSeconds); a dead connection
+    // is found by the caller's own progress check.
+    const done = requestFor('GET', path).then((r) => {
+      if (aborted) return;
+      stream = streamJsonLines({ ...r, timeoutMs: 0 }, (value) => {
+        const event = value as WatchEvent;
+        if (typeof event !== 'object' || event === null || typeof event.type !== 'string') return 'a line that is not an event';
+        onEvent(event);
+        return undefined;
+      });
+      return stream.done.catch((error: unknown) => {
+        if (error instanceof StreamStatusError) throw new KubeApiError('GET', path, error.response.status, error.response.json);
+        throw error;
+      });
     });
     return {
       done,
       abort: () => {
         aborted = true;
-        cancel?.();
+        stream?.abort();
       },
     };
   };
@@ -163,15 +119,6 @@ export function createKubeRest(access: ApiAccess, options: KubeRestOptions): Kub
     mergePatch: (path, body) => send('PATCH', path, body, patchTypes.merge),
     watch,
   };
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
 }
 
 /** The HTTP status of an error from the API (0 for anything else). */

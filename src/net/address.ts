@@ -1,8 +1,7 @@
-// IP addresses as (family, bigint) values: parsing, RFC 5952 text form, and ranges. The text
-// forms are the speakers' shared ones (speakers/common/ip-text.ts); node:net's isIP decides
-// first what counts as an address, so every program accepts the same spellings.
-import { isIPv4, isIPv6 } from 'node:net';
-import { formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speakers/common/ip-text.js';
+// IP addresses as (family, bigint) values and ranges of them. Text is parsed and formatted by
+// the one module for address text (speakers/common/ip-text.ts), so every program accepts the
+// same spellings.
+import { formatIpv6, tryParseIp } from '../../speakers/common/ip-text.js';
 
 /** An address family, named as Kubernetes names it in `spec.ipFamilies`. */
 export type Family = 'IPv4' | 'IPv6';
@@ -27,11 +26,9 @@ export function familyBits(family: Family): number {
 
 /** Parses a dotted-quad IPv4 or an IPv6 address (no zone, no prefix), or returns undefined. */
 export function parseAddress(text: string): Address | undefined {
-  const v4 = isIPv4(text) ? tryParseIpv4(text) : undefined;
-  if (v4) return { family: 'IPv4', value: BigInt(v4.readUInt32BE(0)) };
-  const v6 = isIPv6(text) && !text.includes('%') ? tryParseIpv6(text) : undefined;
-  if (v6) return { family: 'IPv6', value: (v6.readBigUInt64BE(0) << 64n) | v6.readBigUInt64BE(8) };
-  return undefined;
+  const bytes = tryParseIp(text);
+  if (bytes === undefined) return undefined;
+  return bytes.length === 4 ? { family: 'IPv4', value: BigInt(bytes.readUInt32BE(0)) } : { family: 'IPv6', value: (bytes.readBigUInt64BE(0) << 64n) | bytes.readBigUInt64BE(8) };
 }
 
 /** Formats an address in its canonical text form (RFC 5952 for IPv6). */

@@ -3,9 +3,8 @@
 // find the interface the kernel routes an address through, and watch links, addresses,
 // routes and rules change. No `ip` process is spawned. Adding and deleting need
 // CAP_NET_ADMIN. See docs/adr/0011-netlink-address-management.md.
-import { isIPv4, isIPv6 } from 'node:net';
 import { loadNativeAddon } from '../../speakers/common/native-addon.js';
-import { formatIpv4, formatIpv6, tryParseIpv4, tryParseIpv6 } from '../../speakers/common/ip-text.js';
+import { formatIpv4, formatIpv6, parseIp } from '../../speakers/common/ip-text.js';
 
 /** IFA_F_NODAD (linux/if_addr.h): an IPv6 address skips duplicate address detection. */
 export const IFA_F_NODAD = 0x02;
@@ -89,15 +88,6 @@ function loadAddon(): NetlinkAddon {
   return loadNativeAddon<NetlinkAddon>('netlink', "vipcast's netlink addon is not built");
 }
 
-/** The address as 4 or 16 bytes; throws RangeError for anything else. */
-export function addressBytes(text: string): Buffer {
-  const v4 = isIPv4(text) ? tryParseIpv4(text) : undefined;
-  if (v4) return Buffer.from(v4);
-  const v6 = isIPv6(text) ? tryParseIpv6(text) : undefined;
-  if (v6) return Buffer.from(v6);
-  throw new RangeError(`not an IPv4 or IPv6 address: ${JSON.stringify(text)}`);
-}
-
 function formatBytes(bytes: Buffer): string {
   return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
 }
@@ -119,7 +109,7 @@ export function interfaceName(index: number): string | undefined {
  * so they are usable at once. Throws with the kernel's errno (EEXIST unless `replace`).
  */
 export function addAddress(ifindex: number, address: string, prefixLength: number, options: AddAddressOptions = {}): void {
-  const bytes = addressBytes(address);
+  const bytes = parseIp(address);
   const flags = bytes.length === 16 ? IFA_F_NODAD : 0;
   const valid = options.validSeconds ?? 0;
   if (!Number.isInteger(valid) || valid < 0) throw new RangeError(`validSeconds must be a whole number ≥ 0, not ${valid}`);
@@ -128,7 +118,7 @@ export function addAddress(ifindex: number, address: string, prefixLength: numbe
 
 /** Deletes an address from an interface (RTM_DELADDR); returns whether it was there. */
 export function deleteAddress(ifindex: number, address: string, prefixLength: number): boolean {
-  return loadAddon().deleteAddress(ifindex, addressBytes(address), prefixLength);
+  return loadAddon().deleteAddress(ifindex, parseIp(address), prefixLength);
 }
 
 /** Every IPv4 and IPv6 address of this network namespace (RTM_GETADDR dump), optionally of one interface. */
@@ -148,7 +138,7 @@ export function listAddresses(ifindex?: number): InterfaceAddress[] {
 
 /** The interface (index, and name when it has one) and route type the kernel picks to reach an address (RTM_GETROUTE). */
 export function routeTo(address: string): { index: number; name: string | undefined; type: number } {
-  const route = loadAddon().routeTo(addressBytes(address));
+  const route = loadAddon().routeTo(parseIp(address));
   return { ...route, name: route.index > 0 ? interfaceName(route.index) : undefined };
 }
 

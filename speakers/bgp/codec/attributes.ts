@@ -3,7 +3,7 @@ import { decodeAsPath, encodeAsPath, type AsPathSegment } from './as-path.js';
 import { BgpDecodeError, BgpEncodeError, ErrorCode, UpdateError } from './errors.js';
 import { formatIpv4 } from '../../common/ip-text.js';
 import { reconcileTwoOctetAs, sameTwoOctetAs, splitForTwoOctetAs, standsFor, withoutConfederation, type Aggregator, type TwoOctetAsAttributes } from './four-octet-as.js';
-import { addressBytes } from './ip.js';
+import { familyAddressBytes } from './ip.js';
 import { decodeMpReach, decodeMpUnreach, encodeMpReach, encodeMpUnreach, type MpReachNlri, type MpUnreachNlri } from './mp-nlri.js';
 import { AS_TRANS } from './open.js';
 import type { CodecOptions } from './options.js';
@@ -304,7 +304,7 @@ function u32(n: number, what: string): Buffer {
 
 function aggregatorValue(a: Aggregator, asSize: 2 | 4): Buffer {
   const asn = asSize === 4 ? u32(a.asn, 'AGGREGATOR ASN') : Buffer.of(...u32(a.asn > 0xffff ? AS_TRANS : a.asn, 'ASN').subarray(2));
-  return Buffer.concat([asn, addressBytes('ipv4', a.address)]);
+  return Buffer.concat([asn, familyAddressBytes('ipv4', a.address)]);
 }
 
 /** The AS attributes to write: 4-octet as they are, or split for a 2-octet AS peer unless the received form still applies (RFC 6793 4.2.2). */
@@ -325,7 +325,7 @@ export function encodeAttributes(a: PathAttributes, opts: CodecOptions): Buffer 
   if (a.origin !== undefined) list.push([1, attribute(0x40, 1, Buffer.of(ORIGINS.indexOf(a.origin)))]);
   if (as.asPath !== undefined) list.push([2, attribute(0x40, 2, encodeAsPath(as.asPath, four ? 4 : 2))]);
   if (as.as4Path !== undefined) list.push([17, attribute(0xc0, 17, encodeAsPath(as.as4Path, 4))]);
-  if (a.nextHop !== undefined) list.push([3, attribute(0x40, 3, addressBytes('ipv4', a.nextHop))]);
+  if (a.nextHop !== undefined) list.push([3, attribute(0x40, 3, familyAddressBytes('ipv4', a.nextHop))]);
   if (a.med !== undefined) list.push([4, attribute(0x80, 4, u32(a.med, 'MULTI_EXIT_DISC'))]);
   if (a.localPref !== undefined) list.push([5, attribute(0x40, 5, u32(a.localPref, 'LOCAL_PREF'))]);
   if (a.atomicAggregate) list.push([6, attribute(0x40, 6, Buffer.alloc(0))]);

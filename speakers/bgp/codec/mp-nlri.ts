@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { BgpDecodeError, BgpEncodeError, ErrorCode, UpdateError } from './errors.js';
 import { formatIpv4, formatIpv6 } from '../../common/ip-text.js';
-import { addressBytes } from './ip.js';
+import { familyAddressBytes } from './ip.js';
 import { decodePrefixes, encodePrefixes, familyOf, type Prefix } from './prefix.js';
 import { Reader } from './reader.js';
 
@@ -87,8 +87,8 @@ export function encodeMpReach(mp: MpReachNlri): Buffer {
   const v4Hop = family === 'ipv4' && !mp.nextHop.includes(':');
   if (v4Hop && mp.linkLocalNextHop !== undefined) throw new BgpEncodeError('a link-local next hop needs an IPv6 next hop');
   const hops = v4Hop
-    ? [addressBytes('ipv4', mp.nextHop)]
-    : [addressBytes('ipv6', mp.nextHop), ...(mp.linkLocalNextHop === undefined ? [] : [addressBytes('ipv6', mp.linkLocalNextHop)])];
+    ? [familyAddressBytes('ipv4', mp.nextHop)]
+    : [familyAddressBytes('ipv6', mp.nextHop), ...(mp.linkLocalNextHop === undefined ? [] : [familyAddressBytes('ipv6', mp.linkLocalNextHop)])];
   const nh = Buffer.concat(hops);
   return Buffer.concat([afiSafi(mp.afi, mp.safi), Buffer.of(nh.length), nh, Buffer.of(0), encodePrefixes(mp.nlri, family)]);
 }

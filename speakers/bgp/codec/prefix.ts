@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { BgpEncodeError, type BgpDecodeError } from './errors.js';
-import { formatIpv4, formatIpv6 } from '../../common/ip-text.js';
-import { addressBytes, writeIpv4Prefix } from './ip.js';
+import { formatIpv4, formatIpv6, writeIpv4 } from '../../common/ip-text.js';
+import { familyAddressBytes } from './ip.js';
 import type { Reader } from './reader.js';
 
 /** Address Family Identifiers used here (RFC 4760 section 8, IANA registry). */
@@ -48,7 +48,7 @@ export function encodePrefixes(prefixes: readonly Prefix[], family: AddressFamil
   for (const p of prefixes) {
     const n = Math.ceil(p.length / 8);
     out[at] = p.length;
-    if (family !== 'ipv4' || !writeIpv4Prefix(p.address, out, at + 1, n)) addressBytes(family, p.address).copy(out, at + 1, 0, n);
+    if (family !== 'ipv4' || !writeIpv4(p.address, out, at + 1, n)) familyAddressBytes(family, p.address).copy(out, at + 1, 0, n);
     if (p.length % 8 !== 0) out[at + n] = (out[at + n] ?? 0) & (0xff << (8 - (p.length % 8)));
     at += 1 + n;
   }
