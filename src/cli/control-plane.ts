@@ -8,7 +8,7 @@ import { parseFlagDuration } from '../config/duration.js';
 import { parseTarget } from '../control-plane/api-client.js';
 import { ControlPlaneAgent } from '../control-plane/agent.js';
 import { bgpAnnouncer, layer2Announcer } from '../control-plane/announcers.js';
-import { addressLifetimeSeconds, defaultElectionTimings, validateTimings } from '../control-plane/election.js';
+import { addressLifetimeSeconds, defaultControlPlaneTimings, validateControlPlaneTimings } from '../control-plane/timings.js';
 import { VipHolder, type VipAnnouncer } from '../control-plane/vip-holder.js';
 import { interfaceFor } from './manifest.js';
 import { createLogger, isLogLevel } from '../log.js';
@@ -33,7 +33,7 @@ options:
                                (/etc/kubernetes/super-admin.conf; "" turns this off)
   --identity NAME              this node's name in the Lease (NODE_NAME, else the host name)
   --lease-namespace NS         (kube-system)      --lease-name NAME  (vipcast-control-plane)
-  --lease-duration DURATION    (${defaultElectionTimings.leaseDurationMs / 1000}s)  --renew-deadline DURATION (${defaultElectionTimings.renewDeadlineMs / 1000}s)  --retry-period DURATION (${defaultElectionTimings.retryPeriodMs}ms)
+  --lease-duration DURATION    (${defaultControlPlaneTimings.leaseDurationMs / 1000}s)  --renew-deadline DURATION (${defaultControlPlaneTimings.renewDeadlineMs / 1000}s)  --retry-period DURATION (${defaultControlPlaneTimings.retryPeriodMs}ms)
   --health-interval DURATION   time between /readyz probes (200ms)
   --health-failures N          failed probes that make the API server unhealthy (2)
   --request-timeout DURATION   timeout of each API request (1s)
@@ -63,9 +63,9 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
         identity: { type: 'string' },
         'lease-namespace': { type: 'string', default: 'kube-system' },
         'lease-name': { type: 'string', default: 'vipcast-control-plane' },
-        'lease-duration': { type: 'string', default: `${defaultElectionTimings.leaseDurationMs / 1000}s` },
-        'renew-deadline': { type: 'string', default: `${defaultElectionTimings.renewDeadlineMs / 1000}s` },
-        'retry-period': { type: 'string', default: `${defaultElectionTimings.retryPeriodMs}ms` },
+        'lease-duration': { type: 'string', default: `${defaultControlPlaneTimings.leaseDurationMs / 1000}s` },
+        'renew-deadline': { type: 'string', default: `${defaultControlPlaneTimings.renewDeadlineMs / 1000}s` },
+        'retry-period': { type: 'string', default: `${defaultControlPlaneTimings.retryPeriodMs}ms` },
         'health-interval': { type: 'string', default: '200ms' },
         'health-failures': { type: 'string', default: '2' },
         'request-timeout': { type: 'string', default: '1s' },
@@ -154,7 +154,7 @@ function settle(values: Values) {
   const port = Number(text('port'));
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a TCP port, not ${text('port')}`);
   const local = parseTarget(text('server') ?? `https://127.0.0.1:${port}`);
-  const timings = validateTimings({
+  const timings = validateControlPlaneTimings({
     leaseDurationMs: parseFlagDuration(text('lease-duration') ?? ''),
     renewDeadlineMs: parseFlagDuration(text('renew-deadline') ?? ''),
     retryPeriodMs: parseFlagDuration(text('retry-period') ?? ''),

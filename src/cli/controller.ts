@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseFlagDuration } from '../config/duration.js';
+import { validateTimings } from '../k8s/lease-election.js';
 import { configMapRef } from '../config/source.js';
 import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
 import { createControllerMetrics } from '../controller/metrics.js';
@@ -85,11 +86,11 @@ export async function controllerCommand(args: string[]): Promise<number> {
   const log = createLogger(level, { component: 'controller', identity });
   let timings;
   try {
-    timings = {
+    timings = validateTimings({
       leaseDurationMs: parseFlagDuration(values['lease-duration']),
       renewDeadlineMs: parseFlagDuration(values['renew-deadline']),
       retryPeriodMs: parseFlagDuration(values['retry-period']),
-    };
+    });
   } catch (error) {
     console.error(`vipcast controller: ${(error as Error).message}`);
     return 2;

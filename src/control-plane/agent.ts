@@ -8,8 +8,8 @@
 //   - the address carries a kernel lifetime shorter than the lease, refreshed at each renewal.
 import { ApiClient, formatTarget, type ApiTarget } from './api-client.js';
 import { CredentialChooser, readKubeconfigCredentials } from './credentials.js';
-import { decide, leaseRecordFrom, mustLetGo, nextSpec, observe, type ElectionTimings, type LeaseRecord, type Observation } from './election.js';
-import { apiServerPeers, createLease, getLease, isReady, leaseWatchPath, mayUpdateLease, releasedSpec, replaceLease, type LeaseRef, type LeaseResult } from './lease-api.js';
+import { decide, leaseRecordFrom, mustLetGo, nextSpec, observe, releasedSpec, type ElectionTimings, type LeaseRecord, type Observation } from '../k8s/lease-election.js';
+import { apiServerPeers, createLease, getLease, isReady, leaseWatchPath, mayUpdateLease, replaceLease, type LeaseRef, type LeaseResult } from './lease-api.js';
 import type { VipHolder } from './vip-holder.js';
 import { microTime } from '../k8s/lease-client.js';
 import type { Logger } from '../log.js';

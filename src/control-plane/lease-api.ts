@@ -2,7 +2,7 @@
 // target: read/create/replace/release the Lease, an access review, the API server peers, and
 // /readyz. Each returns a small tagged result instead of throwing on HTTP statuses.
 import type { ApiClient, ApiTarget } from './api-client.js';
-import { leaseRecordFrom, type LeaseRecord } from './election.js';
+import { leaseRecordFrom, type LeaseRecord } from '../k8s/lease-election.js';
 
 /** Where the Lease lives. */
 export interface LeaseRef {
@@ -77,11 +77,6 @@ export function replaceLease(
   timeoutMs: number,
 ): Promise<LeaseResult> {
   return call(client, target, 'PUT', leasePath(ref), timeoutMs, body(ref, spec, resourceVersion));
-}
-
-/** The spec that gives a held Lease up: no holder, so every candidate may take it at once. */
-export function releasedSpec(lease: LeaseRecord, wall: string): Record<string, unknown> {
-  return { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: lease.acquireTime || wall, renewTime: wall, leaseTransitions: lease.transitions };
 }
 
 /** Whether this client may update the Lease (a SelfSubjectAccessReview); undefined when the review itself failed. */

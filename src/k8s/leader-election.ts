@@ -1,8 +1,10 @@
-// Lease-based leader election: read → create on 404 → replace with resourceVersion; a 409
-// means someone else won. Another holder's lease counts as expired only when its record
-// has not changed for a whole lease duration on OUR monotonic clock, counted from when we
-// first saw that record; wall clocks of different machines are never compared.
+// The controller's leader election: read → create on 404 → replace with resourceVersion; a
+// 409 means someone else won. What to do with the Lease just read, what to write and when
+// another holder's Lease has expired are the shared core's (src/k8s/lease-election.ts): it
+// counts as expired only when its record has not changed for a whole lease duration on OUR
+// monotonic clock. This adds the loop, the renew deadline and the callbacks.
 import { LeaseConflict, microTime, type Lease, type LeaseClient, type LeaseSpec } from './lease-client.js';
+import { decide, leaseRecordFrom, nextSpec, observe, releasedSpec, validateTimings, type ElectionTimings, type LeaseRecord, type Observation } from './lease-election.js';
 
 /** Timings and callbacks of a {@link LeaderElector}. */
 export interface LeaderElectorOptions {
@@ -32,11 +34,11 @@ export interface LeaderElectorOptions {
 export class LeaderElector {
   private leading = false;
   private stopped = false;
-  private observedKey: string | undefined;
-  private observedAt = 0;
+  private observation: Observation | undefined;
   private observedHolder = '';
   private lastRenewAt = 0;
-  private current: Lease | undefined;
+  private current: LeaseRecord | undefined;
+  private readonly timings: ElectionTimings;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private readonly now: () => number;
@@ -44,8 +46,7 @@ export class LeaderElector {
 
   /** Creates an elector; call start(). */
   constructor(private readonly client: LeaseClient, private readonly options: LeaderElectorOptions) {
-    if (options.renewDeadlineMs >= options.leaseDurationMs) throw new Error('renew deadline must be shorter than the lease duration');
-    if (options.retryPeriodMs >= options.renewDeadlineMs) throw new Error('retry period must be shorter than the renew deadline');
+    this.timings = validateTimings({ leaseDurationMs: options.leaseDurationMs, renewDeadlineMs: options.renewDeadlineMs, retryPeriodMs: options.retryPeriodMs });
     this.now = options.monotonicNow ?? (() => performance.now());
     this.wallNow = options.wallNow ?? (() => new Date());
   }
@@ -83,37 +84,14 @@ export class LeaderElector {
 
   /** One attempt to acquire or renew; resolves with whether this candidate holds the Lease. Exposed for tests. */
   async tryAcquireOrRenew(): Promise<boolean> {
-    const lease = await this.client.get();
+    const read = await this.client.get();
     const now = this.now();
-    const wall = microTime(this.wallNow());
-    const durationSeconds = Math.max(1, Math.ceil(this.options.leaseDurationMs / 1000));
-    if (lease === undefined) {
-      const spec: LeaseSpec = { holderIdentity: this.options.identity, leaseDurationSeconds: durationSeconds, acquireTime: wall, renewTime: wall, leaseTransitions: 0 };
-      try {
-        this.observe(await this.client.create(spec), now);
-        return true;
-      } catch (error) {
-        if (error instanceof LeaseConflict) return false;
-        throw error;
-      }
-    }
-    this.observe(lease, now);
-    const spec = lease.spec;
-    const holder = spec.holderIdentity ?? '';
-    const mine = holder === this.options.identity;
-    if (!mine && holder !== '') {
-      const validMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-      if (now - this.observedAt < validMs) return false;
-    }
-    const next: LeaseSpec = {
-      holderIdentity: this.options.identity,
-      leaseDurationSeconds: durationSeconds,
-      acquireTime: mine && spec.acquireTime !== undefined ? spec.acquireTime : wall,
-      renewTime: wall,
-      leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
-    };
+    const lease = read === undefined ? undefined : this.observe(read, now);
+    const decision = decide(lease, this.observation, this.options.identity, now);
+    if (decision.kind === 'wait') return false;
+    const spec = nextSpec(lease, this.options.identity, this.timings, microTime(this.wallNow())) as LeaseSpec;
     try {
-      this.observe(await this.client.replace(lease.metadata.resourceVersion ?? '', next), now);
+      this.observe(decision.kind === 'create' ? await this.client.create(spec) : await this.client.replace(lease?.resourceVersion ?? '', spec), now);
       return true;
     } catch (error) {
       if (error instanceof LeaseConflict) return false;
@@ -121,20 +99,16 @@ export class LeaderElector {
     }
   }
 
-  /** Records a Lease we saw; the expiry clock restarts whenever its record changes. */
-  private observe(lease: Lease, now: number): void {
-    const spec = lease.spec;
-    const key = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}|${lease.metadata.resourceVersion ?? ''}`;
+  /** Records a Lease we saw (the expiry clock restarts whenever its record changes) and reports a new holder. */
+  private observe(read: Lease, now: number): LeaseRecord {
+    const lease = leaseRecordFrom(read) ?? { resourceVersion: '', holder: '', durationSeconds: 1, renewTime: '', acquireTime: '', transitions: 0 };
     this.current = lease;
-    if (key !== this.observedKey) {
-      this.observedKey = key;
-      this.observedAt = now;
+    this.observation = observe(this.observation, lease, now);
+    if (lease.holder !== this.observedHolder) {
+      this.observedHolder = lease.holder;
+      if (lease.holder !== '') this.options.onNewLeader?.(lease.holder);
     }
-    const holder = spec.holderIdentity ?? '';
-    if (holder !== this.observedHolder) {
-      this.observedHolder = holder;
-      if (holder !== '') this.options.onNewLeader?.(holder);
-    }
+    return lease;
   }
 
   private async run(): Promise<void> {
@@ -172,15 +146,9 @@ export class LeaderElector {
 
   private async release(): Promise<void> {
     const lease = this.current;
-    if (lease?.spec.holderIdentity !== this.options.identity) return;
-    const wall = microTime(this.wallNow());
+    if (lease?.holder !== this.options.identity) return;
     try {
-      await this.client.replace(lease.metadata.resourceVersion ?? '', {
-        ...lease.spec,
-        holderIdentity: '',
-        leaseDurationSeconds: 1,
-        renewTime: wall,
-      });
+      await this.client.replace(lease.resourceVersion, releasedSpec(lease, microTime(this.wallNow())));
     } catch (error) {
       this.options.onError?.(error);
     }

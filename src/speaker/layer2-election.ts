@@ -9,7 +9,7 @@
 // - a node whose Lease declines a VIP (its link is down, ADR 0022) is passed over, as only it
 //   can see that.
 import { createHash } from 'node:crypto';
-import type { LeaseRecord } from './lease-clock.js';
+import type { SpeakerLeaseRecord } from './lease-clock.js';
 
 /** Everything the decision needs, as one speaker sees it now. */
 export interface ElectionView {
@@ -20,7 +20,7 @@ export interface ElectionView {
   /** The VIPs whose claim we confirmed and answer for now (not those awaiting confirmation). */
   readonly ownClaims: ReadonlySet<string>;
   /** Live Leases of other speakers. */
-  readonly others: readonly LeaseRecord[];
+  readonly others: readonly SpeakerLeaseRecord[];
   /** The layer-2 VIPs that exist now, with the nodes eligible to answer for each. */
   readonly vips: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -166,11 +166,11 @@ export function decideLayer2(view: ElectionView): ElectionDecision {
  * live Lease claiming the VIP. Etcd orders the two writes, so of two simultaneous claimants
  * at least the later one sees the earlier claim and yields; both may yield, never both win.
  */
-export function confirmClaim(vip: string, self: string, liveOthers: readonly LeaseRecord[]): boolean {
+export function confirmClaim(vip: string, self: string, liveOthers: readonly SpeakerLeaseRecord[]): boolean {
   return !liveOthers.some((lease) => lease.node !== self && lease.claims.has(vip));
 }
 
-function claimantsByVip(leases: readonly LeaseRecord[], which: 'claims' | 'held' | 'declined'): Map<string, string[]> {
+function claimantsByVip(leases: readonly SpeakerLeaseRecord[], which: 'claims' | 'held' | 'declined'): Map<string, string[]> {
   const byVip = new Map<string, string[]>();
   for (const lease of leases) {
     for (const vip of lease[which] ?? []) {

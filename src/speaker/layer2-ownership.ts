@@ -6,7 +6,7 @@
 import type { PeerMesh, PeerTimers } from '../../speakers/peer/mesh.js';
 import { NEVER } from '../../speakers/peer/codec.js';
 import { confirmClaim, decideLayer2, rendezvousScore, type ClaimReason } from './layer2-election.js';
-import { LeaseObserver, type LeaseRecord } from './lease-clock.js';
+import { LeaseObserver, type SpeakerLeaseRecord } from './lease-clock.js';
 import { isPeerQuorumRecord, leaseRecordFrom, type SpeakerLease, type SpeakerLeaseObject, type SpeakerLeaseState } from './speaker-lease.js';
 
 /** What the election drives: the layer-2 speakers and the status reporting. */
@@ -329,14 +329,14 @@ export class Layer2Ownership {
   }
 
   /** Whether a record's claims are void (ADR 0017 rule 5, or ADR 0013 expiry for one or two). */
-  #isVoid(record: LeaseRecord): boolean {
+  #isVoid(record: SpeakerLeaseRecord): boolean {
     if (record.holderIdentity === '') return true;
     if (isPeerQuorumRecord(record)) return this.peer ? this.peer.verdicts.isVoid(record.node, record.epoch, record.members) : false;
     return !this.observer.isLive(record.node, this.clock());
   }
 
   /** Other speakers whose claims stand, for the decision and the confirmation read. */
-  #standingOthers(): LeaseRecord[] {
+  #standingOthers(): SpeakerLeaseRecord[] {
     return this.observer.records().filter((record) => record.node !== this.lease.node && !this.#isVoid(record));
   }
 

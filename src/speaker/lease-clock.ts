@@ -1,12 +1,15 @@
-// Lease liveness judged on the local monotonic clock (design.md, "Who announces"). Another
-// node's Lease is live while it keeps changing: each new resourceVersion we observe restarts
-// its timer, and it expires one lease duration after the last change *we saw*. Wall-clock
+// Lease liveness judged on the local monotonic clock (design.md, "Who announces"), by the
+// shared election core's rule (src/k8s/lease-election.ts, observeKey). Another node's Lease
+// is live while it keeps changing: each new resourceVersion we observe restarts its timer,
+// and it expires one lease duration after the last change *we saw*. Wall-clock
 // renewTime fields are never compared across nodes. Our own Lease is judged from the moment
 // we *sent* the renewal that succeeded, which is never later than any observer's moment, so
 // we always stop announcing before anyone else may start.
 
+import { observeKey, type Observation } from '../k8s/lease-election.js';
+
 /** What a speaker Lease says, as read from the API. */
-export interface LeaseRecord {
+export interface SpeakerLeaseRecord {
   /** The node the Lease belongs to (its holder while held). */
   readonly node: string;
   readonly resourceVersion: string;
@@ -27,21 +30,22 @@ export interface LeaseRecord {
   readonly peer?: { readonly address: string; readonly port: number } | undefined;
 }
 
-interface Observation {
-  readonly record: LeaseRecord;
-  /** Monotonic milliseconds when this resourceVersion was first seen. */
-  readonly changedAt: number;
+interface Seen {
+  readonly record: SpeakerLeaseRecord;
+  /** Keyed by resourceVersion; `seenAtMs` is when this one was first seen (monotonic ms). */
+  readonly observation: Observation;
 }
 
 /** Tracks other nodes' Leases and says which are live now. Time is passed in, never read. */
 export class LeaseObserver {
-  readonly #seen = new Map<string, Observation>();
+  readonly #seen = new Map<string, Seen>();
 
   /** Records a Lease as read from a watch or a list at monotonic time `now`. */
-  observe(record: LeaseRecord, now: number): void {
+  observe(record: SpeakerLeaseRecord, now: number): void {
     const previous = this.#seen.get(record.node);
-    if (previous && previous.record.resourceVersion === record.resourceVersion) return;
-    this.#seen.set(record.node, { record, changedAt: now });
+    const observation = observeKey(previous?.observation, record.resourceVersion, now);
+    if (previous?.observation === observation) return;
+    this.#seen.set(record.node, { record, observation });
   }
 
   /** Forgets a deleted Lease. */
@@ -53,24 +57,24 @@ export class LeaseObserver {
   isLive(node: string, now: number): boolean {
     const seen = this.#seen.get(node);
     if (!seen || seen.record.holderIdentity === '') return false;
-    return now - seen.changedAt < seen.record.durationMs;
+    return now - seen.observation.seenAtMs < seen.record.durationMs;
   }
 
   /** The last record seen for a node. */
-  record(node: string): LeaseRecord | undefined {
+  record(node: string): SpeakerLeaseRecord | undefined {
     return this.#seen.get(node)?.record;
   }
 
   /** Live Leases other than `self`, at `now`. */
-  liveRecords(now: number, self: string): LeaseRecord[] {
-    const live: LeaseRecord[] = [];
+  liveRecords(now: number, self: string): SpeakerLeaseRecord[] {
+    const live: SpeakerLeaseRecord[] = [];
     for (const [node, seen] of this.#seen) if (node !== self && this.isLive(node, now)) live.push(seen.record);
     return live;
   }
 
   /** Monotonic time at which the node's Lease last changed as we saw it. */
   changedAt(node: string): number | undefined {
-    return this.#seen.get(node)?.changedAt;
+    return this.#seen.get(node)?.observation.seenAtMs;
   }
 
   /** How many speakers' Leases are observed, live or not. */
@@ -79,14 +83,14 @@ export class LeaseObserver {
   }
 
   /** Every record seen, live or not. */
-  records(): LeaseRecord[] {
+  records(): SpeakerLeaseRecord[] {
     return [...this.#seen.values()].map((seen) => seen.record);
   }
 
   /** Monotonic time at which a node's Lease stops being live if it does not change again. */
   expiresAt(node: string): number | undefined {
     const seen = this.#seen.get(node);
-    return seen ? seen.changedAt + seen.record.durationMs : undefined;
+    return seen ? seen.observation.seenAtMs + seen.record.durationMs : undefined;
   }
 }
 

@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import type { KubeRest } from '../k8s/rest.js';
 import { statusOf } from '../k8s/rest.js';
 import { microTime } from '../k8s/lease-client.js';
-import { OwnLease, type LeaseRecord } from './lease-clock.js';
+import { OwnLease, type SpeakerLeaseRecord } from './lease-clock.js';
 
 /**
  * Annotation holding the claims and the ownership state: JSON `{"claims": [...], "held": [...],
@@ -74,7 +74,7 @@ export function leaseRecordFrom(lease: SpeakerLeaseObject): SpeakerRecord | unde
 }
 
 /** Whether a record follows ADR 0017 (a configuration of three or more and a peer channel). */
-export function isPeerQuorumRecord(record: Pick<LeaseRecord, 'members' | 'peer'>): boolean {
+export function isPeerQuorumRecord(record: Pick<SpeakerLeaseRecord, 'members' | 'peer'>): boolean {
   return record.members.length >= 3 && record.peer !== undefined;
 }
 
@@ -100,7 +100,7 @@ export function standingRecords(leases: readonly SpeakerLeaseObject[], nowMs: nu
 }
 
 /** A speaker Lease as read, with what only `vipcast status` and the lab need. */
-export type SpeakerRecord = LeaseRecord & { readonly bgp: ReadonlySet<string>; readonly voids: ReadonlyMap<string, number> };
+export type SpeakerRecord = SpeakerLeaseRecord & { readonly bgp: ReadonlySet<string>; readonly voids: ReadonlyMap<string, number> };
 
 /** `192.0.2.1:7947` or `[2001:db8::1]:7947`; undefined for anything else. */
 export function parseEndpoint(text: string): { address: string; port: number } | undefined {

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { confirmClaim, decideLayer2, rendezvousWinner } from '../../../src/speaker/layer2-election.js';
 import type { ElectionView } from '../../../src/speaker/layer2-election.js';
 import { LeaseObserver, OwnLease } from '../../../src/speaker/lease-clock.js';
-import type { LeaseRecord } from '../../../src/speaker/lease-clock.js';
+import type { SpeakerLeaseRecord } from '../../../src/speaker/lease-clock.js';
 
 const nodes = ['node-a', 'node-b', 'node-c'];
 const vip = '192.0.2.10';
 
-function lease(node: string, claims: string[] = [], held: string[] = claims, declined: string[] = []): LeaseRecord {
+function lease(node: string, claims: string[] = [], held: string[] = claims, declined: string[] = []): SpeakerLeaseRecord {
   return { node, resourceVersion: '1', holderIdentity: node, durationMs: 2000, claims: new Set(claims), held: new Set(held), declined: new Set(declined), epoch: 0, members: [] };
 }
 
-function view(self: string, others: LeaseRecord[], ownClaims: string[] = [], eligible = nodes, selfValid = true): ElectionView {
+function view(self: string, others: SpeakerLeaseRecord[], ownClaims: string[] = [], eligible = nodes, selfValid = true): ElectionView {
   return { self, selfValid, ownClaims: new Set(ownClaims), others, vips: new Map([[vip, new Set(eligible)]]) };
 }
 
@@ -45,7 +45,7 @@ describe('layer-2 election', () => {
   it('passes over a node whose Lease declines the VIP (its link is down), so the VIP does not wait for it', () => {
     const winner = rendezvousWinner(vip, nodes)!;
     const next = rendezvousWinner(vip, nodes.filter((n) => n !== winner))!;
-    const others = (self: string, declines: boolean): LeaseRecord[] => nodes.filter((n) => n !== self).map((n) => lease(n, [], [], n === winner && declines ? [vip] : []));
+    const others = (self: string, declines: boolean): SpeakerLeaseRecord[] => nodes.filter((n) => n !== self).map((n) => lease(n, [], [], n === winner && declines ? [vip] : []));
     expect(decideLayer2(view(next, others(next, false))).claim).toEqual([]);
     expect(decideLayer2(view(next, others(next, true))).claim).toEqual([vip]);
     // A holder that declines is about to retract: wait for it rather than claim over it.

@@ -2,16 +2,17 @@
 // and how long the address outlives a dead holder.
 import { describe, expect, it } from 'vitest';
 import {
-  addressLifetimeSeconds,
   decide,
-  defaultElectionTimings,
   leaseRecordFrom,
   mustLetGo,
   nextSpec,
   observe,
+  observeKey,
+  releasedSpec,
   validateTimings,
   type LeaseRecord,
-} from '../../../src/control-plane/election.js';
+} from '../../../src/k8s/lease-election.js';
+import { addressLifetimeSeconds, defaultControlPlaneTimings as defaultElectionTimings, validateControlPlaneTimings } from '../../../src/control-plane/timings.js';
 
 const held = (holder: string, renewTime = 't1', resourceVersion = '10'): LeaseRecord => ({
   resourceVersion,
@@ -83,6 +84,22 @@ describe('validateTimings', () => {
     expect(() => validateTimings({ leaseDurationMs: 2000, renewDeadlineMs: 2000, retryPeriodMs: 500 })).toThrow(/shorter than the lease/);
     expect(() => validateTimings({ leaseDurationMs: 4000, renewDeadlineMs: 2000, retryPeriodMs: 2000 })).toThrow(/retry period/);
     expect(() => validateTimings({ leaseDurationMs: 4500, renewDeadlineMs: 2000, retryPeriodMs: 500 })).toThrow(/whole number/);
+    // The controller's renew deadline need not be whole seconds; the control-plane VIP's must.
+    expect(validateTimings({ leaseDurationMs: 4000, renewDeadlineMs: 1500, retryPeriodMs: 500 }).renewDeadlineMs).toBe(1500);
+    expect(() => validateControlPlaneTimings({ leaseDurationMs: 4000, renewDeadlineMs: 1500, retryPeriodMs: 500 })).toThrow('the renew deadline must be a whole number of seconds, at least 1s');
+    expect(validateControlPlaneTimings(defaultElectionTimings)).toBe(defaultElectionTimings);
+  });
+});
+
+describe('observeKey and releasedSpec', () => {
+  it('restarts the clock only when the key changes', () => {
+    const first = observeKey(undefined, 'rv1', 100);
+    expect(observeKey(first, 'rv1', 900)).toBe(first);
+    expect(observeKey(first, 'rv2', 900)).toEqual({ key: 'rv2', seenAtMs: 900 });
+  });
+
+  it('gives the Lease up with no holder and a one-second duration, keeping its history', () => {
+    expect(releasedSpec(held('cp1'), 'now')).toEqual({ holderIdentity: '', leaseDurationSeconds: 1, acquireTime: 't0', renewTime: 'now', leaseTransitions: 2 });
   });
 });
 

@@ -1,7 +1,10 @@
-// The control-plane Lease election as pure functions: what a candidate may do with the Lease
-// it just read, and when a holder must let the VIP go. Expiry of someone else's Lease is
-// judged on OUR monotonic clock from when we first saw its current record (holder, renewTime,
-// resourceVersion), never by comparing wall clocks across nodes. See ADR 0012.
+// Lease-based election as pure functions, the one core of every Lease vipcast keeps: what a
+// candidate may do with the Lease it just read (the controller's LeaderElector in
+// src/k8s/leader-election.ts, the control-plane agent in src/control-plane/agent.ts), what it
+// writes, and when a holder must give up. Expiry of someone else's Lease is judged on OUR
+// monotonic clock from when we first saw its current record, never by comparing wall clocks
+// across nodes (ADR 0012); the speakers' own Leases are judged the same way
+// (src/speaker/lease-clock.ts, through observeKey).
 
 /** The fields of a coordination.k8s.io/v1 Lease the election reads and writes. */
 export interface LeaseRecord {
@@ -19,9 +22,9 @@ export interface LeaseRecord {
   readonly transitions: number;
 }
 
-/** What a candidate remembers of the last record it saw. */
+/** What an observer remembers of the last record it saw. */
 export interface Observation {
-  /** holder|renewTime|resourceVersion of the record. */
+  /** What identifies the record: it changes whenever the record does (recordKey, or a resourceVersion). */
   readonly key: string;
   /** Monotonic ms when this record was first seen. */
   readonly seenAtMs: number;
@@ -44,14 +47,14 @@ export interface ElectionTimings {
   readonly retryPeriodMs: number;
 }
 
-/** Default timings: failover after a holder vanishes within ~lease duration; see ADR 0012. */
-export const defaultElectionTimings: ElectionTimings = { leaseDurationMs: 4000, renewDeadlineMs: 2000, retryPeriodMs: 500 };
-
-/** Checks the ordering retry < renew deadline < lease duration (and whole seconds); throws RangeError. */
+/**
+ * Checks the ordering retry < renew deadline < lease duration, and that the lease duration is
+ * a whole number of seconds (it is written as leaseDurationSeconds, so anything else would
+ * be rounded without a word); throws RangeError.
+ */
 export function validateTimings(t: ElectionTimings): ElectionTimings {
   if (t.leaseDurationMs < 1000 || t.leaseDurationMs % 1000 !== 0) throw new RangeError('the lease duration must be a whole number of seconds, at least 1s');
-  if (t.renewDeadlineMs < 1000 || t.renewDeadlineMs % 1000 !== 0) throw new RangeError('the renew deadline must be a whole number of seconds, at least 1s');
-  if (t.renewDeadlineMs >= t.leaseDurationMs) throw new RangeError('the renew deadline must be shorter than the lease duration');
+  if (t.renewDeadlineMs <= 0 || t.renewDeadlineMs >= t.leaseDurationMs) throw new RangeError('the renew deadline must be positive and shorter than the lease duration');
   if (t.retryPeriodMs <= 0 || t.retryPeriodMs >= t.renewDeadlineMs) throw new RangeError('the retry period must be positive and shorter than the renew deadline');
   return t;
 }
@@ -63,7 +66,11 @@ export function recordKey(lease: LeaseRecord): string {
 
 /** Updates the observation with a record just read at nowMs: the clock restarts when the record changed. */
 export function observe(previous: Observation | undefined, lease: LeaseRecord, nowMs: number): Observation {
-  const key = recordKey(lease);
+  return observeKey(previous, recordKey(lease), nowMs);
+}
+
+/** The same for a record known by its key alone. */
+export function observeKey(previous: Observation | undefined, key: string, nowMs: number): Observation {
   return previous?.key === key ? previous : { key, seenAtMs: nowMs };
 }
 
@@ -93,6 +100,11 @@ export function nextSpec(lease: LeaseRecord | undefined, identity: string, timin
   };
 }
 
+/** The spec that gives the Lease up at wall time `wall`: no holder, and a one-second duration for whoever reads it next. */
+export function releasedSpec(lease: LeaseRecord, wall: string): Record<string, unknown> {
+  return { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: lease.acquireTime || wall, renewTime: wall, leaseTransitions: lease.transitions };
+}
+
 /**
  * Whether a holder whose last successful renewal STARTED at lastRenewStartMs must give up the
  * VIP now. Measuring from the start of the request (before the server wrote the record others
@@ -100,15 +112,6 @@ export function nextSpec(lease: LeaseRecord | undefined, identity: string, timin
  */
 export function mustLetGo(lastRenewStartMs: number, nowMs: number, timings: ElectionTimings): boolean {
   return nowMs - lastRenewStartMs >= timings.renewDeadlineMs;
-}
-
-/**
- * The valid lifetime (whole seconds) given to the VIP on the interface, refreshed at each
- * renewal: if the agent dies without cleaning up (SIGKILL), the kernel removes the address
- * itself, about a second after this, which is before anyone else's expiry of the Lease.
- */
-export function addressLifetimeSeconds(timings: ElectionTimings): number {
-  return Math.max(1, Math.floor(timings.renewDeadlineMs / 1000));
 }
 
 /** Parses a Lease object from the API into a record; undefined for anything that is not one. */
