@@ -7,36 +7,22 @@ import type { LabLauncher } from './lab-launcher.js';
 import type { LabFamily, LabNodeState, LabProcessRecord } from './lab-state.js';
 import { labRouter } from './lab-topology.js';
 import { runHostCommand } from './netns.js';
+import { birdConfig, birdProtocolName } from './routers.js';
 
 /** BIRD's protocol name for a neighbour address. */
-export function birdProtocol(address: string): string {
-  return `node_${address.replace(/[.:]/g, '_')}`;
-}
+export const birdProtocol = birdProtocolName;
 
-/** BIRD's configuration for the lab. */
+/** BIRD's configuration for the lab, from the testbed's one BIRD generator. */
 export function labBirdConfig(nodes: readonly LabNodeState[], family: LabFamily): string {
   const addresses = nodes.flatMap((n) => [...(family !== 'ipv6' ? [n.ipv4] : []), ...(family !== 'ipv4' ? [n.ipv6] : [])]);
-  const lines = [
-    `router id ${labRouter.ipv4};`,
-    'protocol device { scan time 1; }',
-    'protocol direct { ipv4; ipv6; }',
-    // ECMP: one kernel route with a next hop per node.
-    'protocol kernel { ipv4 { export all; }; merge paths on; }',
-    'protocol kernel { ipv6 { export all; }; merge paths on; }',
-    'protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }',
-  ];
-  for (const address of addresses) {
-    lines.push(
-      `protocol bgp ${birdProtocol(address)} {`,
-      `  local as ${labRouter.asn}; neighbor ${address} as ${labRouter.nodeAsn}; passive on;`,
-      '  hold time 9; keepalive time 3; error wait time 1, 2; bfd on;',
-      // RFC 8212: an eBGP session imports nothing without an explicit policy.
-      '  ipv4 { import all; export none; };',
-      '  ipv6 { import all; export none; };',
-      '}',
-    );
-  }
-  return `${lines.join('\n')}\n`;
+  return birdConfig({
+    routerId: labRouter.ipv4,
+    asn: labRouter.asn,
+    peers: addresses.map((address) => ({ address, asn: labRouter.nodeAsn, bfd: true })),
+    holdTime: 9,
+    bfd: { intervalMs: 100, multiplier: 3 },
+    kernelEcmp: true,
+  });
 }
 
 /** Starts BIRD in the router namespace; resolves with its record and control socket once it answers. */

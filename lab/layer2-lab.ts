@@ -11,6 +11,7 @@ import { decodeLayer2Frame } from '../speakers/layer2/codec/layer2-frame.js';
 import type { Layer2Frame } from '../speakers/layer2/codec/layer2-frame.js';
 import { decodePcap } from './pcap.js';
 import { Topology, runHostCommand, pollValue } from './netns.js';
+import { labProgram } from './paths.js';
 import type { Host, HostProcess } from './netns.js';
 
 /** One address family's addresses and witnesses. */
@@ -61,7 +62,6 @@ export interface Layer2Lab {
   readonly macClient: string;
 }
 
-const tcpServer = `require('net').createServer((s) => { s.on('error', () => s.destroy()); s.end(process.argv[1] + '\\n'); }).listen(8080, '::', () => console.log('listening'))`;
 const tcpClient = `const s = require('net').connect(8080, process.argv[1]); s.setEncoding('utf8'); s.on('data', (d) => process.stdout.write(d));
 s.on('error', (e) => { console.error(e.message); process.exit(1); }); setTimeout(() => process.exit(3), 3000).unref();`;
 
@@ -90,8 +90,8 @@ export async function createLayer2Lab(): Promise<Layer2Lab> {
       await topo.run(host, ['sysctl', '-qw', 'net.ipv4.conf.eth0.arp_ignore=1', 'net.ipv4.conf.eth0.arp_announce=2']);
       await topo.run(host, ['ip', 'addr', 'add', `${ipv4.vip}/32`, 'dev', 'lo']);
       await topo.run(host, ['ip', 'addr', 'add', `${ipv6.vip}/128`, 'dev', 'lo', 'nodad']);
-      const server = topo.start(host, ['node', '-e', tcpServer, host.name]);
-      await server.waitForLine(/^listening$/, 10_000);
+      const server = topo.start(host, [process.execPath, labProgram('echo-server'), host.name]);
+      await server.waitForLine(/^listening on port 8080 /, 10_000);
     }
     return { topo, sw, a, b, client, macA, macB, macClient };
   } catch (error) {

@@ -27,9 +27,13 @@ export interface RouterPeer {
 }
 
 /** What to start. */
-export interface RouterSpec {
+export interface RouterSpec extends BirdConfigSpec {
   readonly kind: RouterKind;
   readonly host: Host;
+}
+
+/** A router's configuration, as the one BIRD generator (birdConfig) and the FRR and GoBGP ones read it. */
+export interface BirdConfigSpec {
   readonly routerId: string;
   readonly asn: number;
   readonly peers: readonly RouterPeer[];
@@ -39,6 +43,8 @@ export interface RouterSpec {
   readonly localAddress?: string;
   /** BFD intervals in milliseconds and multiplier, when any peer uses BFD. */
   readonly bfd?: { readonly intervalMs: number; readonly multiplier: number };
+  /** Install what is learned into the router's kernel, one route with a next hop per speaker (ECMP; BIRD only: the lab's router). */
+  readonly kernelEcmp?: boolean;
 }
 
 /** A route as the router holds it. */
@@ -78,9 +84,9 @@ export interface BgpRouter {
 }
 
 /** BIRD's protocol name for a neighbour address. */
-export const birdProtocolName = (address: string): string => protoName(address);
+export const birdProtocolName = (address: string): string => `p_${address.replace(/[.:]/g, '_')}`;
 
-const protoName = (address: string): string => `p_${address.replace(/[.:]/g, '_')}`;
+const protoName = birdProtocolName;
 const keepalive = (hold: number): number => Math.max(1, Math.floor(hold / 3));
 
 /** Starts a router of `spec.kind` in its host and waits until its CLI answers. */
@@ -109,8 +115,17 @@ async function ready(probe: () => Promise<boolean>, what: string, process: HostP
 
 // ---------------------------------------------------------------- BIRD 2
 
-function birdConfig(spec: RouterSpec): string {
+/** BIRD 2's configuration for a spec: the only BIRD generator, for the tests' and benches' routers and the lab's. */
+export function birdConfig(spec: BirdConfigSpec): string {
   const lines = [`router id ${spec.routerId};`, 'protocol device { scan time 1; }'];
+  if (spec.kernelEcmp) {
+    lines.push(
+      'protocol direct { ipv4; ipv6; }',
+      // ECMP: one kernel route with a next hop per speaker.
+      'protocol kernel { ipv4 { export all; }; merge paths on; }',
+      'protocol kernel { ipv6 { export all; }; merge paths on; }',
+    );
+  }
   if (spec.bfd) lines.push(`protocol bfd { interface "*" { min rx interval ${spec.bfd.intervalMs} ms; min tx interval ${spec.bfd.intervalMs} ms; multiplier ${spec.bfd.multiplier}; }; }`);
   for (const p of spec.peers) {
     lines.push(`protocol bgp ${protoName(p.address)} {`);
@@ -119,6 +134,7 @@ function birdConfig(spec: RouterSpec): string {
     lines.push(`  hold time ${spec.holdTime}; keepalive time ${keepalive(spec.holdTime)}; error wait time 1, 2;`);
     if (p.password !== undefined) lines.push(`  password "${p.password}";`);
     if (p.bfd) lines.push('  bfd on;');
+    // RFC 8212: an eBGP session imports nothing without an explicit policy.
     lines.push('  ipv4 { import all; export none; };', '  ipv6 { import all; export none; };', '}');
   }
   return `${lines.join('\n')}\n`;

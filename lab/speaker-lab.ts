@@ -12,18 +12,13 @@ import { kubeExpectOk, kubeWatch, writeKubeconfig, type KubeCredentials } from '
 import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
 import { labProgram } from './paths.js';
+import { labPoolConfig } from './lab-topology.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
 import { holders, peerQuorumNodes } from './lab-leases.js';
 
-/** The pool the lab's ConfigMap defines: 192.0.2.100-192.0.2.115 and 2001:db8::100-2001:db8::10f. */
-export const labPoolConfig = `address-pools:
-- name: lab
-  protocol: layer2
-  addresses:
-  - 192.0.2.100-192.0.2.115
-  - 2001:db8::100-2001:db8::10f
-`;
+/** The pool the lab's ConfigMap defines by default, `vipcast lab`'s dual-stack layer-2 one: 192.0.2.100-192.0.2.115 and 2001:db8::100-2001:db8::10f. */
+const defaultPoolConfig = labPoolConfig('layer2', 'dual');
 
 /** The peer channel's UDP port (ADR 0017); the lab's speakers use the default. */
 export const peerPort = 7947;
@@ -49,8 +44,6 @@ export interface PeerChannelCut {
 }
 
 const metricsScript = `fetch('http://127.0.0.1:7473/metrics', { signal: AbortSignal.timeout(2000) }).then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })`;
-
-const responder = `require('net').createServer((s) => { s.on('error', () => s.destroy()); s.end(process.argv[1] + '\\n'); }).listen(8080, '::', () => console.log('listening'))`;
 
 /** One node of the lab. */
 export interface LabNode {
@@ -114,7 +107,7 @@ export class SpeakerLab {
    * channel there, so eth0 carries only the VIPs' traffic, as a dedicated announce link does.
    * `serviceClusterIpRange` widens the ClusterIP range (4,096 IPv4 addresses by default).
    */
-  static async create(nodeCount = 3, config = labPoolConfig, options: { readonly peerNetwork?: boolean; readonly serviceClusterIpRange?: string } = {}): Promise<SpeakerLab> {
+  static async create(nodeCount = 3, config = defaultPoolConfig, options: { readonly peerNetwork?: boolean; readonly serviceClusterIpRange?: string } = {}): Promise<SpeakerLab> {
     const api = await startApiServer({ serviceClusterIpRange: options.serviceClusterIpRange ?? '10.0.0.0/20,fd00:10::/112' });
     let topo: Topology | undefined;
     try {
@@ -142,8 +135,8 @@ export class SpeakerLab {
         await topo.run(host, ['ip', 'route', 'add', 'local', '192.0.2.96/28', 'dev', 'lo']);
         await topo.run(host, ['ip', 'route', 'add', 'local', '192.0.2.112/28', 'dev', 'lo']);
         await topo.run(host, ['ip', '-6', 'route', 'add', 'local', '2001:db8::100/120', 'dev', 'lo']);
-        const server = topo.start(host, [process.execPath, '-e', responder, name]);
-        await server.waitForLine(/^listening$/, 10_000);
+        const server = topo.start(host, [process.execPath, labProgram('echo-server'), name]);
+        await server.waitForLine(/^listening on port 8080 /, 10_000);
         let peerAddress = `192.0.2.${i}`;
         if (peerSwitch) {
           await topo.link(host, 'eth1', peerSwitch, `p-n${i}`, peerSwitch);

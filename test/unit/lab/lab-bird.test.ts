@@ -43,7 +43,7 @@ describe('labBirdConfig', () => {
 
 describe('birdProtocol', () => {
   it('turns IPv4 and IPv6 addresses into identifiers', () => {
-    expect(birdProtocol('192.0.2.1')).toBe('node_192_0_2_1');
-    expect(birdProtocol('2001:db8::1')).toBe('node_2001_db8__1');
+    expect(birdProtocol('192.0.2.1')).toBe('p_192_0_2_1');
+    expect(birdProtocol('2001:db8::1')).toBe('p_2001_db8__1');
   });
 });
