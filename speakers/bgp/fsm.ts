@@ -17,8 +17,14 @@ import {
   type UpdateMessage,
 } from './codec/index.js';
 
-/** The six session states (RFC 4271 section 8.2.2). */
-export type FsmStateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
+/**
+ * The session states (RFC 4271 section 8.2.2) this speaker goes through. It only connects
+ * out, as MetalLB's and kube-vip's speakers do, and never listens on port 179, so it has no
+ * Active state (RFC 4271's state for waiting on the peer's connection) and no connection
+ * collisions to resolve (section 6.8): a failed connection goes back to Idle, and the
+ * IdleHoldTimer starts the next attempt.
+ */
+export type FsmStateName = 'Idle' | 'Connect' | 'OpenSent' | 'OpenConfirm' | 'Established';
 
 /** The timers the caller runs for the FSM (RFC 4271 section 8.1.3 and the IdleHoldTimer of 8.1.1). */
 export type TimerName = 'connect-retry' | 'hold' | 'keepalive' | 'idle-hold';
@@ -290,7 +296,7 @@ function onMessage(state: FsmState, message: BgpMessage): FsmStep {
           return unexpected(state);
       }
     default:
-      // Connect and Active: a message before the TCP connection counts as an FSM error (RFC 4271 8.2.2).
+      // Connect: a message before the TCP connection counts as an FSM error (RFC 4271 8.2.2).
       return fail(state, { cause: 'fsm-error' });
   }
 }
@@ -299,7 +305,7 @@ function onTimer(state: FsmState, timer: TimerName): FsmStep {
   const { name } = state;
   if (timer === 'idle-hold') return start(state, false);
   if (timer === 'connect-retry') {
-    if (name !== 'Connect' && name !== 'Active') return { state, actions: [] };
+    if (name !== 'Connect') return { state, actions: [] };
     return {
       state: to(state, 'Connect'),
       actions: [{ type: 'drop-connection' }, { type: 'start-timer', timer: 'connect-retry', seconds: state.config.connectRetryTime }, { type: 'connect' }],
@@ -328,7 +334,7 @@ export function step(state: FsmState, event: FsmEvent): FsmStep {
     case 'TimerExpired':
       return onTimer(state, event.timer);
     case 'TcpConnectionConfirmed':
-      if (state.name !== 'Connect' && state.name !== 'Active') return { state, actions: [{ type: 'drop-connection' }] };
+      if (state.name !== 'Connect') return { state, actions: [{ type: 'drop-connection' }] };
       return {
         state: to(state, 'OpenSent'),
         actions: [

@@ -312,7 +312,7 @@ export class BgpSession {
 
   /** A connect attempt got no answer within ConnectRetryTime: say why that may be. */
   #connectTimedOut(seconds: number): void {
-    if (this.#fsm.name !== 'Connect' && this.#fsm.name !== 'Active') return;
+    if (this.#fsm.name !== 'Connect') return;
     const hint =
       this.#config.password !== undefined
         ? '; a TCP MD5 password is set, and a key mismatch is a likely cause: routers drop segments whose signature does not verify without answering (RFC 2385 section 4)'

@@ -89,9 +89,14 @@ export interface DesiredInputs {
   readonly services: Iterable<ServiceView>;
   readonly endpointSlices: Iterable<EndpointSliceView>;
   readonly nodes: Iterable<NodeView>;
-  /** The speaker's own node, and whether it has a link up to announce this VIP of this pool on. */
+  /** The speaker's own node. */
   readonly self: string;
-  readonly ownLinkUp: (pool: Pool, vip: string) => boolean;
+  /**
+   * The layer-2 VIPs (canonical text) this node has no link up to announce on, read from
+   * the kernel by the caller before deciding (layer2Vips lists the ones to look at); every
+   * other VIP counts as having its link.
+   */
+  readonly linkDown: ReadonlySet<string>;
   /** Also serve Services of this loadBalancerClass (besides those with none). */
   readonly loadBalancerClass?: string | undefined;
 }
@@ -125,6 +130,25 @@ export function poolOf(config: Config, ip: string): Pool | undefined {
   const address = parseAddress(ip);
   if (!address) return undefined;
   return config.pools.find((pool) => pool.ranges.some((range) => rangeContains(range, address)));
+}
+
+/**
+ * The layer-2 VIPs Services of ours hold (canonical text, with their pool): the ones whose
+ * link the caller reads from the kernel before calling desiredVips. Links matter to layer 2
+ * only: a BGP route leaves by whatever the session uses.
+ */
+export function layer2Vips(config: Config, services: Iterable<ServiceView>, loadBalancerClass: string | undefined): Map<string, Pool> {
+  const vips = new Map<string, Pool>();
+  for (const service of services) {
+    if (service.spec?.type !== 'LoadBalancer') continue;
+    const cls = service.spec.loadBalancerClass;
+    if (cls !== undefined && cls !== loadBalancerClass) continue;
+    for (const ingress of service.status?.loadBalancer?.ingress ?? []) {
+      const found = ingress.ip === undefined ? undefined : lookUp(config, ingress.ip);
+      if (found?.pool.protocol === 'layer2') vips.set(found.text, found.pool);
+    }
+  }
+  return vips;
 }
 
 /** Every VIP the cluster wants announced, keyed by IP. */
@@ -173,7 +197,7 @@ export function desiredVips(inputs: DesiredInputs): Map<string, DesiredVip> {
   const shared = new Map<string, Set<string>>();
   for (const [ip, entry] of byIp) {
     const facts: VipFacts = { pool: entry.pool, externalTrafficPolicy: entry.local ? 'Local' : 'Cluster', readyEndpointNodes: entry.ready };
-    const linkUp = inputs.ownLinkUp(entry.pool, ip);
+    const linkUp = !inputs.linkDown.has(ip);
     const key = entry.local ? undefined : `${entry.pool.name}\0${linkUp}`;
     let eligible = key === undefined ? undefined : shared.get(key);
     if (!eligible) {

@@ -9,7 +9,7 @@ import { Informer, type InformerHandler, type InformerHealth } from '../k8s/info
 import type { KubeRest, KubeWatcher } from '../k8s/rest.js';
 import type { Logger } from '../log.js';
 import { formatIssue } from '../config/types.js';
-import { desiredVips, speakerKeeps, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
+import { desiredVips, layer2Vips, speakerKeeps, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
 import type { ClaimReason } from './layer2-election.js';
 import { Layer2Ownership } from './layer2-ownership.js';
 import type { PeerMesh } from '../../speakers/peer/mesh.js';
@@ -170,14 +170,17 @@ export class SpeakerRuntime {
     this.#refreshConfig();
     const config = this.#config;
     if (!config) return;
+    const services = this.#services.list();
+    // The kernel's links, read before deciding: desiredVips takes them as a snapshot.
+    const linkDown = new Set<string>();
+    for (const [vip, pool] of layer2Vips(config, services, this.o.loadBalancerClass)) if (this.o.interfacesFor(pool, vip).length === 0) linkDown.add(vip);
     this.#desired = desiredVips({
       config,
-      services: this.#services.list(),
+      services,
       endpointSlices: this.#slices.list(),
       nodes: this.#nodes.list(),
       self: this.o.node,
-      // Links matter to layer 2 only: a BGP route leaves by whatever the session uses.
-      ownLinkUp: (pool, vip) => pool.protocol !== 'layer2' || this.o.interfacesFor(pool, vip).length > 0,
+      linkDown,
       loadBalancerClass: this.o.loadBalancerClass,
     });
     const layer2 = new Map<string, ReadonlySet<string>>();

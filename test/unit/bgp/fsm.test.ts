@@ -51,7 +51,7 @@ describe('Idle (RFC 4271 8.2.2)', () => {
   });
 });
 
-describe('Connect and Active', () => {
+describe('Connect', () => {
   it('sends OPEN with a 4-minute hold timer once TCP is up', () => {
     const { state, actions } = run(toOpenSent);
     expect(state.name).toBe('OpenSent');

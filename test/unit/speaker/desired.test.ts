@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/parse.js';
 import type { Config } from '../../../src/config/types.js';
-import { desiredVips, speakerKeeps, type NodeView, type ServiceView } from '../../../src/speaker/desired.js';
+import { desiredVips, layer2Vips, speakerKeeps, type NodeView, type ServiceView } from '../../../src/speaker/desired.js';
 
 function config(): Config {
   const result = parseConfig(`
@@ -31,7 +31,8 @@ const service = (name: string, ips: string[], spec: Record<string, string> = {})
 });
 
 function desired(services: ServiceView[], nodes: NodeView[], slices: Parameters<typeof desiredVips>[0]['endpointSlices'] = [], linkUp = true) {
-  return desiredVips({ config: config(), services, endpointSlices: slices, nodes, self: 'a', ownLinkUp: () => linkUp });
+  const linkDown = linkUp ? new Set<string>() : new Set(layer2Vips(config(), services, undefined).keys());
+  return desiredVips({ config: config(), services, endpointSlices: slices, nodes, self: 'a', linkDown });
 }
 
 describe('desired VIPs', () => {
@@ -107,5 +108,35 @@ describe('desired VIPs', () => {
       spec: { type: 'LoadBalancer', loadBalancerClass: undefined, externalTrafficPolicy: 'Local' },
       status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }, { ip: '2001:db8::1' }] } },
     });
+  });
+
+  it('takes the links as a snapshot: layer2Vips lists the layer-2 VIPs to read, and only those in linkDown lose this node', () => {
+    const mixed = parseConfig(`
+address-pools:
+- name: lan
+  protocol: layer2
+  addresses: [192.0.2.0/28]
+- name: routed
+  protocol: bgp
+  addresses: [203.0.113.0/28]
+`);
+    if (!mixed.ok) throw new Error(JSON.stringify(mixed.errors));
+    const services = [
+      service('l2', ['192.0.2.1', '192.0.2.01']),
+      service('routed', ['203.0.113.1']),
+      service('other-class', ['192.0.2.2'], { loadBalancerClass: 'example.com/lb' }),
+      service('outside', ['10.9.9.9']),
+      { ...service('cluster-ip', ['192.0.2.3']), spec: { type: 'ClusterIP' } },
+    ];
+    expect([...layer2Vips(mixed.config, services, undefined)].map(([ip, pool]) => [ip, pool.name])).toEqual([['192.0.2.1', 'lan']]);
+    expect([...layer2Vips(mixed.config, services, 'example.com/lb').keys()]).toEqual(['192.0.2.1', '192.0.2.2']);
+    const nodes = [node('a'), node('b')];
+    const decide = (linkDown: ReadonlySet<string>) => desiredVips({ config: mixed.config, services, endpointSlices: [], nodes, self: 'a', linkDown });
+    const up = decide(new Set());
+    expect([...(up.get('192.0.2.1')?.eligible ?? [])].sort()).toEqual(['a', 'b']);
+    const down = decide(new Set(['192.0.2.1']));
+    expect([...(down.get('192.0.2.1')?.eligible ?? [])]).toEqual(['b']);
+    expect(down.get('192.0.2.1')?.linkDown).toBe(true);
+    expect([...(down.get('203.0.113.1')?.eligible ?? [])].sort()).toEqual(['a', 'b']);
   });
 });
