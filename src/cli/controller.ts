@@ -4,20 +4,21 @@
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseFlagDuration } from '../config/duration.js';
-import { validateTimings } from '../k8s/lease-election.js';
+import { validateTimings, type ElectionTimings } from '../k8s/lease-election.js';
 import { configMapRef } from '../config/source.js';
-import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
+import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags, type ConfigMapLocation } from './config-map-flags.js';
+import { isSignal, waitForStop } from './stop.js';
 import { createControllerMetrics } from '../controller/metrics.js';
 import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../observability/health.js';
 import { startHttpServer } from '../observability/http-server.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
-import { loadApiAccess } from '../k8s/kubeconfig.js';
+import { loadApiAccess, type ApiAccess } from '../k8s/kubeconfig.js';
 import { LeaderElector } from '../k8s/leader-election.js';
 import { restLeaseClient } from '../k8s/lease-client.js';
 import { createKubeRest } from '../k8s/rest.js';
 import { ServiceStatusWriter } from '../k8s/service-status.js';
-import { createLogger, isLogLevel } from '../log.js';
+import { createLogger, isLogLevel, type Logger, type LogLevel } from '../log.js';
 
 /** The fieldManager of every write the controller makes. */
 export const controllerFieldManager = 'vipcast-controller';
@@ -42,8 +43,36 @@ ${configMapHelp}
   --log-level LEVEL            debug, info, warn or error (info)
 Durations: 500ms, 15s, 1m30s, or plain seconds.`;
 
+/** What the command line asks for, checked. */
+interface ControllerOptions {
+  readonly level: LogLevel;
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly config: ConfigMapLocation;
+  readonly loadBalancerClass: string | undefined;
+  readonly metricsAddress: string;
+  readonly leaseName: string;
+  readonly identity: string;
+  readonly timings: ElectionTimings;
+}
+
 /** Runs the controller until SIGTERM/SIGINT (exit 0) or a lost Lease (exit 1); 2 on usage errors. */
 export async function controllerCommand(args: string[]): Promise<number> {
+  const options = readControllerOptions(args);
+  if (typeof options === 'number') return options;
+  const log = createLogger(options.level, { component: 'controller', identity: options.identity });
+  let access;
+  try {
+    access = await loadApiAccess({ kubeconfig: options.kubeconfig });
+  } catch (error) {
+    log.error('cannot load a kubeconfig', { error });
+    return 1;
+  }
+  return runController(options, access, log);
+}
+
+/** Parses and checks the flags; an exit code (0 for --help, 2 for a usage error) when there is nothing to run. */
+function readControllerOptions(args: string[]): ControllerOptions | number {
   let values;
   try {
     ({ values } = parseArgs({
@@ -81,9 +110,6 @@ export async function controllerCommand(args: string[]): Promise<number> {
     console.error(`vipcast controller: ${configFlags.message}`);
     return 2;
   }
-  const config = configFlags.location;
-  const identity = values.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`;
-  const log = createLogger(level, { component: 'controller', identity });
   let timings;
   try {
     timings = validateTimings({
@@ -95,14 +121,22 @@ export async function controllerCommand(args: string[]): Promise<number> {
     console.error(`vipcast controller: ${(error as Error).message}`);
     return 2;
   }
-  let access;
-  try {
-    access = await loadApiAccess({ kubeconfig: values.kubeconfig });
-  } catch (error) {
-    log.error('cannot load a kubeconfig', { error });
-    return 1;
-  }
+  return {
+    level,
+    kubeconfig: values.kubeconfig,
+    namespace: values.namespace,
+    config: configFlags.location,
+    loadBalancerClass: values['load-balancer-class'],
+    metricsAddress: values['metrics-address'],
+    leaseName: values['lease-name'],
+    identity: values.identity ?? process.env['POD_NAME'] ?? `${hostname()}-${process.pid}`,
+    timings,
+  };
+}
 
+/** Campaigns for the Lease, reconciles while leading, serves metrics and health, until stopped. */
+async function runController(options: ControllerOptions, access: ApiAccess, log: Logger): Promise<number> {
+  const { identity, timings, config } = options;
   const rest = createKubeRest(access, { fieldManager: controllerFieldManager, timeoutMs: Math.max(1000, timings.renewDeadlineMs) });
   let reconciler: Reconciler | undefined;
   const metrics = createControllerMetrics(() => reconciler?.poolUsage() ?? new Map<string, number>());
@@ -115,15 +149,14 @@ export async function controllerCommand(args: string[]): Promise<number> {
     onDropped: reportDroppedEvents((message, fields) => log.warn(message, fields), () => metrics.eventsDropped.inc()),
   });
   const status = new ServiceStatusWriter(rest, (what) => metrics.apiWrites.inc({ kind: what }));
-  const leaseClient = restLeaseClient(rest, values.namespace, values['lease-name']);
+  const leaseClient = restLeaseClient(rest, options.namespace, options.leaseName);
   const countedLease: typeof leaseClient = {
     get: () => leaseClient.get(),
     create: (spec) => leaseClient.create(spec).finally(counted('lease')),
     replace: (rv, spec) => leaseClient.replace(rv, spec).finally(counted('lease')),
   };
 
-  let finish: (code: number) => void = () => undefined;
-  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const stop = waitForStop();
   let shuttingDown = false;
   const elector = new LeaderElector(countedLease, {
     identity,
@@ -138,7 +171,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
         rest,
         configMap: { namespace: config.namespace, name: config.name },
         configSource: config.source,
-        loadBalancerClass: values['load-balancer-class'],
+        loadBalancerClass: options.loadBalancerClass,
         events,
         status,
         metrics,
@@ -147,7 +180,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
       });
       reconciler.start().catch((error: unknown) => {
         log.error('reconciler failed to start', { error });
-        finish(1);
+        stop.stop('the reconciler failed to start');
       });
     },
     onStoppedLeading: (why) => {
@@ -156,7 +189,7 @@ export async function controllerCommand(args: string[]): Promise<number> {
       if (shuttingDown) return;
       // A deposed leader stops writing at once and exits; its Pod restarts as a standby.
       log.error('lost leadership; exiting', { why });
-      finish(1);
+      stop.stop('lost leadership');
     },
   });
 
@@ -173,32 +206,25 @@ export async function controllerCommand(args: string[]): Promise<number> {
   let http;
   try {
     http = await startHttpServer({
-      address: values['metrics-address'],
+      address: options.metricsAddress,
       registry: metrics.registry,
       health: () => evaluateHealth(checks, clock()),
       ready: () => !elector.isLeader || (reconciler?.synced ?? false),
       state: () => ({ leader: elector.isLeader, synced: reconciler?.synced ?? false }),
     });
   } catch (error) {
-    log.error('cannot listen on the metrics address', { address: values['metrics-address'], error });
+    log.error('cannot listen on the metrics address', { address: options.metricsAddress, error });
     lag.stop();
+    stop.stop('cannot listen');
     return 1;
   }
-  log.info('controller started', { metricsPort: http.port, namespace: values.namespace, configSource: config.source, configMap: formatLocation(config), loadBalancerClass: values['load-balancer-class'] ?? null, ...timings });
+  log.info('controller started', { metricsPort: http.port, namespace: options.namespace, configSource: config.source, configMap: formatLocation(config), loadBalancerClass: options.loadBalancerClass ?? null, ...timings });
   elector.start();
 
-  const onSignal = (signal: string): void => {
-    log.info('shutting down', { signal });
-    finish(0);
-  };
-  const onTerm = (): void => onSignal('SIGTERM');
-  const onInt = (): void => onSignal('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
-  const code = await finished;
+  const reason = await stop.reason;
   shuttingDown = true;
-  process.removeListener('SIGTERM', onTerm);
-  process.removeListener('SIGINT', onInt);
+  if (isSignal(reason)) log.info('shutting down', { signal: reason });
+  const code = isSignal(reason) ? 0 : 1;
   reconciler?.stop();
   events.close();
   lag.stop();

@@ -4,24 +4,24 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
-import { responderOutcomes } from '../../speakers/layer2/responder.js';
 import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
-import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
+import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags, type ConfigMapLocation } from './config-map-flags.js';
+import { isSignal, waitForStop } from './stop.js';
 import { parseFlagDuration } from '../config/duration.js';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../observability/health.js';
 import { startHttpServer } from '../observability/http-server.js';
 import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
-import { loadApiAccess } from '../k8s/kubeconfig.js';
-import { createKubeRest } from '../k8s/rest.js';
-import { createLogger, isLogLevel, type Logger } from '../log.js';
+import { loadApiAccess, type ApiAccess } from '../k8s/kubeconfig.js';
+import { createKubeRest, type KubeRest } from '../k8s/rest.js';
+import { createLogger, isLogLevel, type Logger, type LogLevel } from '../log.js';
 import { watchNetwork } from '../net/netlink.js';
 import { LinkFacts } from '../speaker/links.js';
 import type { Pool } from '../config/types.js';
 import { SpeakerBgp } from '../speaker/bgp-announcer.js';
 import { reportBgpEvent } from '../speaker/bgp-events.js';
 import { speakerHealthChecks } from '../speaker/health-checks.js';
-import { createSpeakerMetrics } from '../speaker/metrics.js';
+import { createSpeakerMetrics, layer2FrameTotals } from '../speaker/metrics.js';
 import { SpeakerRuntime } from '../speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming, speakerLeasePrefix, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
 import { PeerMesh } from '../../speakers/peer/mesh.js';
@@ -68,8 +68,41 @@ ${configMapHelp}
 On SIGTERM the node stops answering, releases its Lease so another node takes over at once,
 withdraws its BGP routes with a shutdown message, and exits 0.`;
 
+/** What the command line asks for, checked. */
+interface SpeakerOptions {
+  readonly node: string;
+  readonly level: LogLevel;
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly config: ConfigMapLocation;
+  readonly loadBalancerClass: string | undefined;
+  readonly interface: string | undefined;
+  readonly routerId: string | undefined;
+  readonly timing: SpeakerLeaseTiming;
+  readonly refreshMs: number;
+  /** The peer channel's endpoint; undefined without one. */
+  readonly peer: { readonly address: string; readonly port: number } | undefined;
+  readonly peerKeySecret: string;
+  readonly metricsAddress: string;
+}
+
 /** Runs the speaker until SIGTERM/SIGINT (exit 0); 1 when it cannot start; 2 on usage errors. */
 export async function speakerCommand(args: string[]): Promise<number> {
+  const options = readSpeakerOptions(args);
+  if (typeof options === 'number') return options;
+  const log = createLogger(options.level, { component: 'speaker', node: options.node });
+  let access;
+  try {
+    access = await loadApiAccess({ kubeconfig: options.kubeconfig });
+  } catch (error) {
+    log.error('cannot load a kubeconfig', { error: String(error) });
+    return 1;
+  }
+  return runSpeaker(options, access, log);
+}
+
+/** Parses and checks the flags; an exit code (0 for --help, 2 for a usage error) when there is nothing to run. */
+function readSpeakerOptions(args: string[]): SpeakerOptions | number {
   let values;
   try {
     ({ values } = parseArgs({
@@ -111,7 +144,7 @@ export async function speakerCommand(args: string[]): Promise<number> {
   let refreshMs = defaultAnnouncementTiming.refreshIntervalMs;
   try {
     timing = { durationMs: parseFlagDuration(values['lease-duration']), renewIntervalMs: parseFlagDuration(values['lease-renew']), marginMs: parseFlagDuration(values['lease-margin']) };
-    refreshMs = values.refresh === '0' ? 0 : parseFlagDuration(values.refresh);
+    refreshMs = parseFlagDuration(values.refresh);
     if (timing.marginMs >= timing.durationMs) problems.push('--lease-margin must be shorter than --lease-duration');
     if (timing.renewIntervalMs * 2 > timing.durationMs - timing.marginMs) problems.push('--lease-renew must leave room for two renewals within --lease-duration minus --lease-margin');
   } catch (error) {
@@ -127,47 +160,38 @@ export async function speakerCommand(args: string[]): Promise<number> {
     for (const problem of problems) console.error(`vipcast speaker: ${problem}`);
     return 2;
   }
-  const config = configFlags.location;
-  const log = createLogger(level, { component: 'speaker', node });
-  let access;
-  try {
-    access = await loadApiAccess({ kubeconfig: values.kubeconfig });
-  } catch (error) {
-    log.error('cannot load a kubeconfig', { error: String(error) });
-    return 1;
-  }
+  return {
+    node,
+    level,
+    kubeconfig: values.kubeconfig,
+    namespace: values.namespace,
+    config: configFlags.location,
+    loadBalancerClass: values['load-balancer-class'],
+    interface: values.interface,
+    routerId: values['router-id'],
+    timing,
+    refreshMs,
+    peer: peerAddress === '' ? undefined : { address: peerAddress, port: peerPort },
+    peerKeySecret: values['peer-key-secret'],
+    metricsAddress: values['metrics-address'],
+  };
+}
 
+/** Wires the speaker's parts together, serves until stopped, and stops them in order. */
+async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logger): Promise<number> {
+  const { node, timing } = options;
+  // Each open layer-2 speaker and the interface it answers on.
+  const openSpeakers = new Map<Layer2Speaker, string>();
   const metrics = createSpeakerMetrics({
     ipvsLooseArp: () => ipvs.loose,
     peer: () => {
       const status = runtime.ownership.status();
-      return {
-        members: status.members.length,
-        contacts: status.contacts.length,
-        holding: status.holding,
-        apiOkAgeMs: status.apiOkAgeMs,
-        dropped: peer?.counters.dropped ?? {},
-        declarations: peer?.counters.declarationsMade ?? 0,
-      };
+      return { members: status.members.length, contacts: status.contacts.length, holding: status.holding, apiOkAgeMs: status.apiOkAgeMs, dropped: peer?.counters.dropped ?? {}, declarations: peer?.counters.declarationsMade ?? 0 };
     },
     counts: () => ({ layer2Elections: runtime.ownership.elections, leaseWriteFailures: lease.failures, layer2RequestsAnswered: runtime.answered() }),
     announced: () => runtime.counts(),
-    layer2Frames: () => {
-      const total = { answered: 0, rateLimited: 0, malformed: 0, hopLimit: 0, otherHost: 0, conflict: 0 };
-      for (const speaker of openSpeakers.keys()) {
-        const o = responderOutcomes(speaker.counters().responder);
-        total.answered += o.answered;
-        total.rateLimited += o['rate-limited'];
-        total.malformed += o.malformed;
-        total.hopLimit += o['hop-limit'];
-        total.otherHost += o['not-for-us'];
-        total.conflict += o.conflict;
-      }
-      return total;
-    },
+    layer2Frames: () => layer2FrameTotals([...openSpeakers.keys()].map((speaker) => speaker.counters().responder)),
   });
-  // Each open layer-2 speaker and the interface it answers on.
-  const openSpeakers = new Map<Layer2Speaker, string>();
   const ipvs = new IpvsArpCheck({
     interfaces: () => [...new Set(openSpeakers.values())],
     onChange: (loose) => reportIpvsArp(loose, { node, log, events }),
@@ -192,46 +216,35 @@ export async function speakerCommand(args: string[]): Promise<number> {
     onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error: String(error) }),
     onDropped: reportDroppedEvents((message, fields) => log.warn(message, fields), () => metrics.eventsDropped.inc()),
   });
-  const lease = new SpeakerLease(leaseRest, values.namespace, node, timing, clock);
+  const lease = new SpeakerLease(leaseRest, options.namespace, node, timing, clock);
   let peer: PeerMesh | undefined;
-  if (peerAddress === '') {
-    log.warn('no peer address (--peer-address or $PEER_ADDRESS): layer-2 VIPs follow the Lease alone and stop being answered while the API server is unreachable');
-  } else {
-    try {
-      const key = await loadPeerKey(rest, values.namespace, values['peer-key-secret']);
-      const endpoint = { address: peerAddress, port: peerPort };
-      const socket = await openUdpPeerSocket(endpoint, (packet, from) => peer?.receive(packet, from), (error) => log.debug('peer channel', { error: String(error) }));
-      peer = new PeerMesh({ self: node, key, timing: defaultPeerTiming, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange: () => runtime.ownership.peerChanged() });
-      lease.peer = endpoint;
-      log.info('peer channel open', { address: peerAddress, port: peerPort });
-    } catch (error) {
-      log.error('cannot open the peer channel', { address: peerAddress, port: peerPort, error: String(error) });
-      return 1;
-    }
+  try {
+    peer = await openPeerChannel(options, rest, lease, clock, () => runtime.ownership.peerChanged(), (packet, from) => peer?.receive(packet, from), log);
+  } catch (error) {
+    log.error('cannot open the peer channel', { address: options.peer?.address, port: options.peer?.port, error: String(error) });
+    return 1;
   }
-  const defaultInterface = values.interface;
   // The kernel's links and routes, read once per change the kernel reports (ADR 0022).
   const links = new LinkFacts((what, error) => log.warn(what, { error: String(error) }));
   const interfacesFor = (pool: Pool, vip: string): string[] => {
-    const names = pool.interfaces.length > 0 ? pool.interfaces : [defaultInterface ?? links.routedInterface(vip)];
+    const names = pool.interfaces.length > 0 ? pool.interfaces : [options.interface ?? links.routedInterface(vip)];
     return names.filter((name): name is string => name !== undefined && links.carries(name));
   };
-  const layer2Timing = { ...defaultAnnouncementTiming, refreshIntervalMs: refreshMs };
+  const layer2Timing = { ...defaultAnnouncementTiming, refreshIntervalMs: options.refreshMs };
   const bgp = new SpeakerBgp({
     node,
     nodeLabels: () => runtime.nodeLabels(node),
-    routerId: values['router-id'],
+    routerId: options.routerId,
     onEvent: (peer, event) => reportBgpEvent(peer, event, { metrics, log, runtime }),
   });
   const runtime: SpeakerRuntime = new SpeakerRuntime({
-
     rest,
     node,
-    namespace: values.namespace,
-    configMapNamespace: config.namespace,
-    configMapName: config.name,
-    configSource: config.source,
-    loadBalancerClass: values['load-balancer-class'],
+    namespace: options.namespace,
+    configMapNamespace: options.config.namespace,
+    configMapName: options.config.name,
+    configSource: options.config.source,
+    loadBalancerClass: options.loadBalancerClass,
     lease,
     clock,
     log,
@@ -266,37 +279,30 @@ export async function speakerCommand(args: string[]): Promise<number> {
   let http;
   try {
     http = await startHttpServer({
-      address: values['metrics-address'],
+      address: options.metricsAddress,
       registry: metrics.registry,
       health: () => evaluateHealth(checks, clock()),
       ready: () => runtime.synced,
       state: () => ({ node, synced: runtime.synced, vips: runtime.describe(), layer2: runtime.ownership.status() }),
     });
   } catch (error) {
-    log.error('cannot listen on the metrics address', { address: values['metrics-address'], error: String(error) });
+    log.error('cannot listen on the metrics address', { address: options.metricsAddress, error: String(error) });
     lag.stop();
     return 1;
   }
-  log.info('speaker started', { metricsPort: http.port, namespace: values.namespace, configSource: config.source, configMap: formatLocation(config), ...timing, refreshMs });
+  log.info('speaker started', { metricsPort: http.port, namespace: options.namespace, configSource: options.config.source, configMap: formatLocation(options.config), ...timing, refreshMs: options.refreshMs });
   // kube-proxy's IPVS mode without strictARP: checked now and every 30 s (cheap /proc reads).
   ipvs.check();
   const ipvsTimer = setInterval(() => ipvs.check(), 30_000);
   const stopWatch = watchLinks(links, () => runtime.schedule(), log);
 
-  let finish: (signal: string) => void = () => undefined;
-  const finished = new Promise<string>((resolve) => (finish = resolve));
-  const onTerm = (): void => finish('SIGTERM');
-  const onInt = (): void => finish('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
+  const stop = waitForStop();
   runtime.start().catch((error: unknown) => {
     log.error('speaker failed to start', { error: String(error) });
-    finish('error');
+    stop.stop('error');
   });
-  const signal = await finished;
-  process.removeListener('SIGTERM', onTerm);
-  process.removeListener('SIGINT', onInt);
-  log.info('stopping', { signal });
+  const reason = await stop.reason;
+  log.info('stopping', { signal: reason });
   clearInterval(ipvsTimer);
   stopWatch();
   lag.stop();
@@ -307,7 +313,34 @@ export async function speakerCommand(args: string[]): Promise<number> {
   http.server.closeAllConnections();
   await closed;
   log.info('speaker stopped', {});
-  return signal === 'error' ? 1 : 0;
+  return isSignal(reason) ? 0 : 1;
+}
+
+/**
+ * Opens the peer channel (ADR 0017) when the node has a peer address: the key from its
+ * Secret, the UDP socket, the mesh; undefined without an address, which leaves layer-2 VIPs
+ * to the Lease alone, and says so. Rejects when the channel cannot be opened.
+ */
+async function openPeerChannel(
+  options: SpeakerOptions,
+  rest: KubeRest,
+  lease: SpeakerLease,
+  clock: () => number,
+  onChange: () => void,
+  receive: (packet: Buffer, from: { address: string; port: number }) => void,
+  log: Logger,
+): Promise<PeerMesh | undefined> {
+  if (options.peer === undefined) {
+    log.warn('no peer address (--peer-address or $PEER_ADDRESS): layer-2 VIPs follow the Lease alone and stop being answered while the API server is unreachable');
+    return undefined;
+  }
+  const endpoint = options.peer;
+  const key = await loadPeerKey(rest, options.namespace, options.peerKeySecret);
+  const socket = await openUdpPeerSocket(endpoint, receive, (error) => log.debug('peer channel', { error: String(error) }));
+  const peer = new PeerMesh({ self: options.node, key, timing: defaultPeerTiming, clock, socket, apiOkAgeMs: () => apiOkAgeMs(lease, clock()), onChange });
+  lease.peer = endpoint;
+  log.info('peer channel open', { address: endpoint.address, port: endpoint.port });
+  return peer;
 }
 
 /**

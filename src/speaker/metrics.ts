@@ -2,6 +2,7 @@
 // elsewhere (the election, its Lease, the layer-2 responders) are monotonic, so they are
 // exported as Counters named `_total`: at each scrape a Counter is raised by however much
 // its source grew since the previous scrape.
+import { responderOutcomes, type ResponderCounters } from '../../speakers/layer2/responder.js';
 import { registerProcessMetrics } from '../observability/process-metrics.js';
 import { Registry, type Counter, type Gauge, type Labels } from '../observability/registry.js';
 
@@ -29,6 +30,21 @@ export interface Layer2FrameCounts {
   readonly otherHost: number;
   /** Another host claimed an address this node answers for. */
   readonly conflict: number;
+}
+
+/** What every open layer-2 responder handled, summed: the source of `layer2Frames`. */
+export function layer2FrameTotals(responders: Iterable<ResponderCounters>): Layer2FrameCounts {
+  const total = { answered: 0, rateLimited: 0, malformed: 0, hopLimit: 0, otherHost: 0, conflict: 0 };
+  for (const counters of responders) {
+    const o = responderOutcomes(counters);
+    total.answered += o.answered;
+    total.rateLimited += o['rate-limited'];
+    total.malformed += o.malformed;
+    total.hopLimit += o['hop-limit'];
+    total.otherHost += o['not-for-us'];
+    total.conflict += o.conflict;
+  }
+  return total;
 }
 
 /** The label value of `vipcast_speaker_layer2_frames_total{reason}` for each field. */
