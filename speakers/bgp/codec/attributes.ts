@@ -88,21 +88,6 @@ export interface AttributeProblem {
 }
 
 /** Expected Optional/Transitive bits and the RFC 7606 approach for a malformed instance, per known type. */
-const KNOWN: Readonly<Record<number, { flags: number; onError: AttributeProblem['action'] | 'session-reset' }>> = {
-  1: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.1
-  2: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.2
-  3: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.3
-  4: { flags: 0x80, onError: 'treat-as-withdraw' }, // 7606 7.4
-  5: { flags: 0x40, onError: 'treat-as-withdraw' }, // 7606 7.5
-  6: { flags: 0x40, onError: 'attribute-discard' }, // 7606 7.6
-  7: { flags: 0xc0, onError: 'attribute-discard' }, // 7606 7.7
-  8: { flags: 0xc0, onError: 'treat-as-withdraw' }, // 7606 7.8
-  14: { flags: 0x80, onError: 'session-reset' }, // 7606 7.11, RFC 4760 7
-  15: { flags: 0x80, onError: 'session-reset' },
-  17: { flags: 0xc0, onError: 'attribute-discard' }, // RFC 6793 section 6
-  18: { flags: 0xc0, onError: 'attribute-discard' },
-  32: { flags: 0xc0, onError: 'treat-as-withdraw' }, // RFC 8092 section 6
-};
 
 /** The outcome of reading the path attributes field (RFC 7606 sections 2-4). */
 export interface DecodedAttributes {
@@ -135,19 +120,139 @@ function aggregator(value: Buffer, asSize: 2 | 4): Aggregator {
   return { asn: asSize === 4 ? value.readUInt32BE(0) : value.readUInt16BE(0), address: formatIpv4(value.subarray(asSize)) };
 }
 
+/** What one attribute parser reads and fills in. */
+interface ParseContext {
+  readonly attrs: { -readonly [K in keyof PathAttributes]: PathAttributes[K] };
+  readonly opts: CodecOptions;
+  /** The peer has 4-octet AS numbers (RFC 6793). */
+  readonly four: boolean;
+  readonly problems: AttributeProblem[];
+  /** Kept as unknown: an MP attribute of an address family we do not decode. */
+  keepRaw(): void;
+  /** A 2-octet AS peer's AS4_PATH and AS4_AGGREGATOR, reconciled at the end (RFC 6793 4.2.3). */
+  as4Path?: AsPathSegment[];
+  as4Aggregator?: Aggregator;
+}
+
+/** A known attribute: the Optional and Transitive flags it must carry, what a malformed one costs (RFC 7606), and its parser. */
+interface KnownAttribute {
+  readonly flags: number;
+  readonly onError: AttributeProblem['action'] | 'session-reset';
+  /** Reads the value into the context; throws Malformed for a value that breaks the attribute's rules. */
+  readonly parse: (value: Buffer, whole: Buffer, c: ParseContext) => void;
+}
+
+const KNOWN: Readonly<Record<number, KnownAttribute>> = {
+  [AttributeType.Origin]: {
+    flags: 0x40, onError: 'treat-as-withdraw', // 7606 7.1
+    parse: (value, _, c) => {
+      fixed(value, 1, 'ORIGIN');
+      const origin = ORIGINS[value[0] ?? 0xff];
+      if (!origin) throw new Malformed(`undefined ORIGIN ${value[0]}`);
+      c.attrs.origin = origin;
+    },
+  },
+  [AttributeType.AsPath]: {
+    flags: 0x40, onError: 'treat-as-withdraw', // 7606 7.2
+    parse: (value, _, c) => {
+      const path = decodeAsPath(value, c.four ? 4 : 2);
+      if (typeof path === 'string') throw new Malformed(path);
+      c.attrs.asPath = path;
+    },
+  },
+  [AttributeType.NextHop]: {
+    flags: 0x40, onError: 'treat-as-withdraw', // 7606 7.3
+    parse: (value, _, c) => {
+      fixed(value, 4, 'NEXT_HOP');
+      c.attrs.nextHop = formatIpv4(value);
+    },
+  },
+  [AttributeType.MultiExitDisc]: {
+    flags: 0x80, onError: 'treat-as-withdraw', // 7606 7.4
+    parse: (value, _, c) => {
+      fixed(value, 4, 'MULTI_EXIT_DISC');
+      c.attrs.med = value.readUInt32BE(0);
+    },
+  },
+  [AttributeType.LocalPref]: {
+    flags: 0x40, onError: 'treat-as-withdraw', // 7606 7.5
+    parse: (value, _, c) => {
+      fixed(value, 4, 'LOCAL_PREF');
+      if (c.opts.external) c.problems.push({ typeCode: AttributeType.LocalPref, action: 'attribute-discard', reason: 'LOCAL_PREF from an external peer' });
+      else c.attrs.localPref = value.readUInt32BE(0);
+    },
+  },
+  [AttributeType.AtomicAggregate]: {
+    flags: 0x40, onError: 'attribute-discard', // 7606 7.6
+    parse: (value, _, c) => {
+      fixed(value, 0, 'ATOMIC_AGGREGATE');
+      c.attrs.atomicAggregate = true;
+    },
+  },
+  [AttributeType.Aggregator]: {
+    flags: 0xc0, onError: 'attribute-discard', // 7606 7.7
+    parse: (value, _, c) => void (c.attrs.aggregator = aggregator(value, c.four ? 4 : 2)),
+  },
+  [AttributeType.Communities]: {
+    flags: 0xc0, onError: 'treat-as-withdraw', // 7606 7.8
+    parse: (value, _, c) => void (c.attrs.communities = u32List(value, 4, 'COMMUNITIES')),
+  },
+  [AttributeType.MpReachNlri]: {
+    flags: 0x80, onError: 'session-reset', // 7606 7.11, RFC 4760 7
+    parse: (value, whole, c) => {
+      const mp = decodeMpReach(value, whole);
+      if (mp) c.attrs.mpReach = mp;
+      else c.keepRaw();
+    },
+  },
+  [AttributeType.MpUnreachNlri]: {
+    flags: 0x80, onError: 'session-reset',
+    parse: (value, whole, c) => {
+      const mp = decodeMpUnreach(value, whole);
+      if (mp) c.attrs.mpUnreach = mp;
+      else c.keepRaw();
+    },
+  },
+  [AttributeType.As4Path]: {
+    flags: 0xc0, onError: 'attribute-discard', // RFC 6793 section 6
+    parse: (value, _, c) => {
+      if (c.four) throw new Malformed('AS4_PATH from a 4-octet AS speaker');
+      const path = decodeAsPath(value, 4);
+      if (typeof path === 'string') throw new Malformed(`AS4_PATH: ${path}`);
+      c.as4Path = withoutConfederation(path); // RFC 6793 section 6: discard confederation segments
+    },
+  },
+  [AttributeType.As4Aggregator]: {
+    flags: 0xc0, onError: 'attribute-discard',
+    parse: (value, _, c) => {
+      if (c.four) throw new Malformed('AS4_AGGREGATOR from a 4-octet AS speaker');
+      c.as4Aggregator = aggregator(value, 4);
+    },
+  },
+  [AttributeType.LargeCommunity]: {
+    flags: 0xc0, onError: 'treat-as-withdraw', // RFC 8092 section 6
+    parse: (value, _, c) => {
+      const words = u32List(value, 12, 'LARGE_COMMUNITY');
+      const list: [number, number, number][] = [];
+      for (let i = 0; i + 2 < words.length; i += 3) list.push([words[i] ?? 0, words[i + 1] ?? 0, words[i + 2] ?? 0]);
+      c.attrs.largeCommunities = list;
+    },
+  },
+};
+
 /**
  * Reads the path attributes field. Errors the RFCs allow to survive are returned as problems
  * (RFC 7606 sections 3-4 and 7); session-reset errors throw BgpDecodeError with code 3.
  */
 export function decodeAttributes(field: Buffer, opts: CodecOptions): DecodedAttributes {
-  const four = opts.fourOctetAs ?? true;
-  const attrs: { -readonly [K in keyof PathAttributes]: PathAttributes[K] } = {};
   const unknown: RawAttribute[] = [];
   const problems: AttributeProblem[] = [];
   const seen = new Set<number>();
-  let as4Path: AsPathSegment[] | undefined;
-  let as4Aggregator: Aggregator | undefined;
   const r = new Reader(field, () => new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, 'attribute list overrun'));
+  let raw: RawAttribute | undefined;
+  const c: ParseContext = { attrs: {}, opts, four: opts.fourOctetAs ?? true, problems, keepRaw: () => {
+    if (raw !== undefined) unknown.push(raw);
+  } };
   while (r.remaining > 0) {
     const start = field.length - r.remaining;
     const flags = r.u8();
@@ -158,115 +263,41 @@ export function decodeAttributes(field: Buffer, opts: CodecOptions): DecodedAttr
     }
     const typeCode = r.u8();
     const len = ext ? r.u16() : r.u8();
+    const mp = typeCode === AttributeType.MpReachNlri || typeCode === AttributeType.MpUnreachNlri;
     if (len > r.remaining) {
-      if (typeCode === AttributeType.MpReachNlri || typeCode === AttributeType.MpUnreachNlri) {
-        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, `attribute ${typeCode} overruns the attributes field`);
-      }
+      if (mp) throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, `attribute ${typeCode} overruns the attributes field`);
       problems.push({ typeCode, action: 'treat-as-withdraw', reason: `attribute ${typeCode} of length ${len} overruns the attributes field` });
       break;
     }
     const value = r.bytes(len);
     const whole = Buffer.from(field.subarray(start, start + (ext ? 4 : 3) + len));
-    const known = KNOWN[typeCode];
     if (seen.has(typeCode)) {
-      if (typeCode === AttributeType.MpReachNlri || typeCode === AttributeType.MpUnreachNlri) {
-        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, `attribute ${typeCode} appears twice`); // 7606 3(g)
-      }
+      if (mp) throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.MalformedAttributeList, `attribute ${typeCode} appears twice`); // 7606 3(g)
       problems.push({ typeCode, action: 'attribute-discard', reason: `repeated attribute ${typeCode}` });
       continue;
     }
     seen.add(typeCode);
+    raw = { flags: flags & 0xe0, typeCode, value };
+    const known = KNOWN[typeCode];
     if (!known) {
       if ((flags & AttributeFlag.Optional) === 0) {
         throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.UnrecognizedWellKnownAttribute, `unrecognized well-known attribute ${typeCode}`, whole);
       }
-      unknown.push({ flags: flags & 0xe0, typeCode, value });
+      unknown.push(raw);
       continue;
     }
     try {
       if ((flags & 0xc0) !== known.flags) throw new Malformed(`attribute ${typeCode} has flags 0x${flags.toString(16)}`); // 7606 3(c)
-      switch (typeCode) {
-        case AttributeType.Origin: {
-          fixed(value, 1, 'ORIGIN');
-          const origin = ORIGINS[value[0] ?? 0xff];
-          if (!origin) throw new Malformed(`undefined ORIGIN ${value[0]}`);
-          attrs.origin = origin;
-          break;
-        }
-        case AttributeType.AsPath: {
-          const path = decodeAsPath(value, four ? 4 : 2);
-          if (typeof path === 'string') throw new Malformed(path);
-          attrs.asPath = path;
-          break;
-        }
-        case AttributeType.NextHop:
-          fixed(value, 4, 'NEXT_HOP');
-          attrs.nextHop = formatIpv4(value);
-          break;
-        case AttributeType.MultiExitDisc:
-          fixed(value, 4, 'MULTI_EXIT_DISC');
-          attrs.med = value.readUInt32BE(0);
-          break;
-        case AttributeType.LocalPref:
-          fixed(value, 4, 'LOCAL_PREF');
-          if (opts.external) {
-            problems.push({ typeCode, action: 'attribute-discard', reason: 'LOCAL_PREF from an external peer' });
-            break;
-          }
-          attrs.localPref = value.readUInt32BE(0);
-          break;
-        case AttributeType.AtomicAggregate:
-          fixed(value, 0, 'ATOMIC_AGGREGATE');
-          attrs.atomicAggregate = true;
-          break;
-        case AttributeType.Aggregator:
-          attrs.aggregator = aggregator(value, four ? 4 : 2);
-          break;
-        case AttributeType.Communities:
-          attrs.communities = u32List(value, 4, 'COMMUNITIES');
-          break;
-        case AttributeType.LargeCommunity: {
-          const words = u32List(value, 12, 'LARGE_COMMUNITY');
-          const list: [number, number, number][] = [];
-          for (let i = 0; i + 2 < words.length; i += 3) list.push([words[i] ?? 0, words[i + 1] ?? 0, words[i + 2] ?? 0]);
-          attrs.largeCommunities = list;
-          break;
-        }
-        case AttributeType.MpReachNlri: {
-          const mp = decodeMpReach(value, whole);
-          if (mp) attrs.mpReach = mp;
-          else unknown.push({ flags: flags & 0xe0, typeCode, value });
-          break;
-        }
-        case AttributeType.MpUnreachNlri: {
-          const mp = decodeMpUnreach(value, whole);
-          if (mp) attrs.mpUnreach = mp;
-          else unknown.push({ flags: flags & 0xe0, typeCode, value });
-          break;
-        }
-        case AttributeType.As4Path: {
-          if (four) throw new Malformed('AS4_PATH from a 4-octet AS speaker');
-          const path = decodeAsPath(value, 4);
-          if (typeof path === 'string') throw new Malformed(`AS4_PATH: ${path}`);
-          as4Path = withoutConfederation(path); // RFC 6793 section 6: discard confederation segments
-          break;
-        }
-        case AttributeType.As4Aggregator:
-          if (four) throw new Malformed('AS4_AGGREGATOR from a 4-octet AS speaker');
-          as4Aggregator = aggregator(value, 4);
-          break;
-      }
+      known.parse(value, whole, c);
     } catch (e) {
       if (!(e instanceof Malformed)) throw e;
-      if (known.onError === 'session-reset') {
-        throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.OptionalAttributeError, e.reason, whole);
-      }
+      if (known.onError === 'session-reset') throw new BgpDecodeError(ErrorCode.UpdateMessage, UpdateError.OptionalAttributeError, e.reason, whole);
       problems.push({ typeCode, action: known.onError, reason: e.reason });
     }
   }
-  if (!four) reconcile(attrs, as4Path, as4Aggregator);
-  if (unknown.length > 0) attrs.unknown = unknown;
-  return { attributes: attrs, problems };
+  if (!c.four) reconcile(c.attrs, c.as4Path, c.as4Aggregator);
+  if (unknown.length > 0) c.attrs.unknown = unknown;
+  return { attributes: c.attrs, problems };
 }
 
 /** Replaces what a 2-octet AS peer sent by what it stands for, keeping the sent form when it cannot be rebuilt (RFC 6793 4.2.3). */
