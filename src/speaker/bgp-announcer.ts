@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import type { Config, Peer, Pool } from '../config/types.js';
 import { BgpSession, type SessionConfig, type SessionEvent } from '../../speakers/bgp/session.js';
-import type { BgpAnnouncer } from './runtime.js';
+import type { BgpAnnouncer } from './bgp-protocol.js';
 import { familiesForPeer, peersForNode, routesForPeer } from './bgp-routes.js';
 
 /** What the announcer needs to know about its node and how to report. */

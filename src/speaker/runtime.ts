@@ -1,8 +1,8 @@
 // The speaker on one node: caches Services, EndpointSlices, Nodes, the ConfigMap and the
-// speaker Leases; computes the VIPs and who may announce them; runs the layer-2 election and
-// drives the layer-2 speakers, and hands BGP VIPs to the BGP announcer. Reads caches, calls
-// pure decisions, then acts (style.md rule 6).
-import type { Config, Pool } from '../config/types.js';
+// speaker Leases; computes the VIPs and who may announce them; hands each announcement mode
+// (protocol.ts: layer 2 and BGP) the VIPs of its pools. Reads caches, calls pure decisions,
+// then acts (style.md rule 6).
+import type { Config, Pool, Protocol } from '../config/types.js';
 import { configFromConfigMap, type ConfigMapObject, type ConfigSource } from '../config/config-map.js';
 import type { EventRecorder } from '../k8s/events.js';
 import { Informer, type InformerHandler, type InformerHealth } from '../k8s/informer.js';
@@ -10,8 +10,10 @@ import type { KubeRest, KubeWatcher } from '../k8s/rest.js';
 import type { Logger } from '../log.js';
 import { formatIssue } from '../config/types.js';
 import { desiredVips, layer2Vips, speakerKeeps, type DesiredVip, type EndpointSliceView, type NodeView, type ServiceView } from './desired.js';
-import type { ClaimReason } from './layer2-election.js';
-import { Layer2Ownership } from './layer2-ownership.js';
+import { BgpProtocol, type BgpAnnouncer } from './bgp-protocol.js';
+import type { Layer2Ownership } from './layer2-ownership.js';
+import { Layer2Protocol, type LinkSpeaker } from './layer2-protocol.js';
+import type { AnnouncementProtocol } from './protocol.js';
 import type { PeerMesh } from '../../speakers/peer/mesh.js';
 import type { SpeakerLease, SpeakerLeaseObject } from './speaker-lease.js';
 
@@ -19,23 +21,6 @@ import type { SpeakerLease, SpeakerLeaseObject } from './speaker-lease.js';
 const recomputeSpacing = 5;
 /** ...but a change never waits longer than this for it. */
 const maxRecomputeWaitMs = 1000;
-
-/** One interface's layer-2 speaker, as the runtime uses it. */
-export interface LinkSpeaker {
-  announce(vip: string): unknown;
-  release(vip: string): boolean;
-  /** Requests answered so far. */
-  answered(): number;
-  close(): void;
-}
-
-/** How BGP VIPs leave the speaker: the set of (VIP, pool) this node should announce now. */
-export interface BgpAnnouncer {
-  /** Replaces the announced set; called after every change. */
-  setVips(vips: ReadonlyMap<string, Pool>, config: Config): void;
-  /** Withdraws everything with a shutdown message and closes the sessions. */
-  stop(): Promise<void>;
-}
 
 /** What the runtime needs from its environment, injectable for tests. */
 export interface SpeakerRuntimeOptions {
@@ -68,19 +53,16 @@ export interface SpeakerRuntimeOptions {
 
 /** The running speaker. */
 export class SpeakerRuntime {
-  readonly ownership: Layer2Ownership;
+  readonly #layer2: Layer2Protocol;
+  readonly #protocols: ReadonlyMap<Protocol, AnnouncementProtocol>;
   readonly #informers: Informer<object>[] = [];
   readonly #services: Informer<ServiceView & object>;
   readonly #slices: Informer<EndpointSliceView & object>;
   readonly #nodes: Informer<NodeView & object>;
   readonly #configMaps: Informer<ConfigMapObject & object>;
-  readonly #links = new Map<string, LinkSpeaker>();
-  /** Interfaces each held layer-2 VIP is announced on. */
-  readonly #announcedOn = new Map<string, string[]>();
   #config: Config | undefined;
   #configVersion: string | undefined;
   #desired = new Map<string, DesiredVip>();
-  #bgpVips = new Map<string, Pool>();
   #scheduled = false;
   /** When the last recompute ended and how long it took (performance.now, ms). */
   #recomputedAt = Number.NEGATIVE_INFINITY;
@@ -89,17 +71,13 @@ export class SpeakerRuntime {
   #stopped = false;
 
   constructor(private readonly o: SpeakerRuntimeOptions) {
-    this.ownership = new Layer2Ownership(o.lease, o.clock, {
-      answer: (vip) => this.#answer(vip),
-      silence: (vip, reason) => this.#silence(vip, reason),
-      log: (message, fields) => o.log.info(message, fields),
-      keptThroughOutage: (vips, outageMs) => {
-        for (const vip of vips) {
-          const desired = this.#desired.get(vip);
-          if (desired) this.#event(desired, 'Normal', 'KeptThroughAPIOutage', `node ${o.node} kept answering for ${vip} through ${(outageMs / 1000).toFixed(1)} s in which the API server was unreachable (its peers kept it in contact)`);
-        }
-      },
-    }, o.peer);
+    const report = (vip: DesiredVip, type: 'Normal' | 'Warning', reason: string, note: string): void => this.#event(vip, type, reason, note);
+    this.#layer2 = new Layer2Protocol({ node: o.node, lease: o.lease, clock: o.clock, log: o.log, interfacesFor: o.interfacesFor, openLink: o.openLink, peer: o.peer, report, onChange: o.onChange });
+    const bgp = new BgpProtocol({ node: o.node, lease: o.lease, log: o.log, announcer: o.bgp, report, onChange: o.onChange });
+    this.#protocols = new Map<Protocol, AnnouncementProtocol>([
+      [this.#layer2.mode, this.#layer2],
+      [bgp.mode, bgp],
+    ]);
     const changed = { add: () => this.schedule(), update: () => this.schedule(), delete: () => this.schedule() };
     const onError = (name: string) => (error: unknown, retryInMs: number) => o.log.warn('watch failed; restarting', { informer: name, error: String(error), retryInMs });
     const make = <T extends object>(name: string, path: string, handler: InformerHandler<T> = changed, fieldSelector?: string, keep?: (object: object) => object): Informer<T> => {
@@ -118,11 +96,16 @@ export class SpeakerRuntime {
     });
   }
 
-  /** Starts the caches, waits for them, then starts the election. */
+  /** The layer-2 election and peer quorum (ADR 0017), for status and metrics. */
+  get ownership(): Layer2Ownership {
+    return this.#layer2.ownership;
+  }
+
+  /** Starts the caches, waits for them, then starts the announcement modes. */
   async start(): Promise<void> {
     for (const informer of this.#informers) informer.start();
     await Promise.all(this.#informers.map((informer) => informer.waitSynced()));
-    this.ownership.start();
+    for (const protocol of this.#protocols.values()) protocol.start();
     this.recompute();
   }
 
@@ -155,7 +138,7 @@ export class SpeakerRuntime {
     else this.#recomputeTimer = setTimeout(run, waitMs);
   }
 
-  /** Recomputes the wanted VIPs and hands them to the election and the BGP announcer. */
+  /** Recomputes the wanted VIPs and hands each announcement mode those of its pools. */
   recompute(): void {
     const startedAt = performance.now();
     try {
@@ -183,38 +166,16 @@ export class SpeakerRuntime {
       linkDown,
       loadBalancerClass: this.o.loadBalancerClass,
     });
-    const layer2 = new Map<string, ReadonlySet<string>>();
-    const declined = new Set<string>();
-    const bgp = new Map<string, Pool>();
-    for (const [ip, vip] of this.#desired) {
-      if (vip.pool.protocol === 'layer2') {
-        layer2.set(ip, vip.eligible);
-        if (vip.linkDown) declined.add(ip);
-      } else if (vip.eligible.has(this.o.node)) bgp.set(ip, vip.pool);
-    }
-    this.ownership.setVips(layer2, declined);
-    this.#followInterfaces();
-    this.#setBgp(bgp, config);
-  }
-
-  /** VIPs held on interfaces other than those they would be announced on now move to those (a route changed). */
-  #followInterfaces(): void {
-    for (const vip of this.ownership.held()) {
-      const desired = this.#desired.get(vip);
-      const before = this.#announcedOn.get(vip);
-      if (!desired || !before) continue;
-      const now = this.o.interfacesFor(desired.pool, vip);
-      if (now.length === 0 || (now.length === before.length && now.every((name, i) => name === before[i]))) continue;
-      for (const name of before) if (!now.includes(name)) this.#links.get(name)?.release(vip);
-      this.#answer(vip);
-    }
+    const byMode = new Map<Protocol, Map<string, DesiredVip>>([...this.#protocols.keys()].map((mode) => [mode, new Map()]));
+    for (const [ip, vip] of this.#desired) byMode.get(vip.pool.protocol)?.set(ip, vip);
+    for (const [mode, vips] of byMode) this.#protocols.get(mode)?.setVips(vips, config);
   }
 
   /** What this node does for each VIP, for status and tests. */
   describe(): { vip: string; services: readonly string[]; pool: string; mode: string; announcing: boolean; reason: string; owner?: string | undefined }[] {
     return [...this.#desired.values()].map((vip) => {
       const reason = this.ownership.reasons.get(vip.ip);
-      const announcing = vip.pool.protocol === 'layer2' ? this.ownership.held().has(vip.ip) : this.#bgpVips.has(vip.ip);
+      const announcing = this.#protocols.get(vip.pool.protocol)?.announcing(vip.ip) ?? false;
       return { vip: vip.ip, services: vip.services, pool: vip.pool.name, mode: vip.pool.protocol, announcing, reason: reason?.reason ?? (announcing ? 'eligible' : 'not-eligible'), owner: reason?.owner };
     });
   }
@@ -226,14 +187,12 @@ export class SpeakerRuntime {
 
   /** Layer-2 VIPs held and BGP VIPs announced now. */
   counts(): { layer2: number; bgp: number } {
-    return { layer2: this.ownership.held().size, bgp: this.#bgpVips.size };
+    return { layer2: this.#protocols.get('layer2')?.count ?? 0, bgp: this.#protocols.get('bgp')?.count ?? 0 };
   }
 
   /** Replies sent by all layer-2 speakers. */
   answered(): number {
-    let total = 0;
-    for (const link of this.#links.values()) total += link.answered();
-    return total;
+    return this.#layer2.answered();
   }
 
   /** Planned stop: release layer-2 VIPs and the Lease, withdraw BGP routes, stop the caches. */
@@ -244,8 +203,8 @@ export class SpeakerRuntime {
     // Each step runs even if an earlier one fails: a failed Lease release must not leave BGP
     // routes announced, nor the other way round.
     const steps: [string, () => Promise<void> | void][] = [
-      ['release the layer-2 VIPs and the Lease', () => this.ownership.stop()],
-      ['withdraw the BGP routes', () => this.o.bgp?.stop()],
+      ['release the layer-2 VIPs and the Lease', () => this.#protocols.get('layer2')?.stop()],
+      ['withdraw the BGP routes', () => this.#protocols.get('bgp')?.stop()],
       ['stop the caches', () => this.#informers.forEach((informer) => informer.stop())],
     ];
     for (const [what, step] of steps) {
@@ -255,8 +214,6 @@ export class SpeakerRuntime {
         this.o.log.error(`stopping: could not ${what}`, { error: String(error) });
       }
     }
-    for (const link of this.#links.values()) link.close();
-    this.#links.clear();
   }
 
   #refreshConfig(): void {
@@ -273,44 +230,9 @@ export class SpeakerRuntime {
     }
   }
 
-  #answer(vip: string): void {
-    const desired = this.#desired.get(vip);
-    if (!desired) return;
-    const interfaces = this.o.interfacesFor(desired.pool, vip);
-    if (interfaces.length === 0) this.o.log.warn('no interface to announce on', { vip, pool: desired.pool.name });
-    for (const name of interfaces) {
-      let link = this.#links.get(name);
-      if (!link) {
-        try {
-          link = this.o.openLink(name);
-        } catch (error) {
-          this.o.log.error('cannot open interface', { interface: name, error: String(error) });
-          continue;
-        }
-        this.#links.set(name, link);
-      }
-      link.announce(vip);
-    }
-    this.#announcedOn.set(vip, interfaces);
-    this.o.log.info('announcing', { vip, mode: 'layer2', interfaces, services: desired.services });
-    this.#event(desired, 'Normal', 'AnnouncingL2', `node ${this.o.node} answers ARP/NDP for ${vip} on ${interfaces.join(', ') || '(no interface)'}`);
-    this.o.onChange?.();
-  }
-
-  #silence(vip: string, reason: ClaimReason | 'stopping'): void {
-    for (const name of this.#announcedOn.get(vip) ?? []) this.#links.get(name)?.release(vip);
-    this.#announcedOn.delete(vip);
-    this.o.log.info('stopped announcing', { vip, mode: 'layer2', reason });
-    const desired = this.#desired.get(vip);
-    if (desired) this.#event(desired, 'Normal', 'StoppedAnnouncingL2', `node ${this.o.node} stopped answering for ${vip}: ${reason}`);
-    this.o.onChange?.();
-  }
-
   /** Another host claims a VIP this node answers for: a log line and a Warning Event on its Services. */
   reportConflict(vip: string, mac: string, interfaceName: string): void {
-    this.o.log.warn('another host claims a VIP we answer for', { vip, mac, interface: interfaceName });
-    const desired = this.#desired.get(vip);
-    if (desired) this.#event(desired, 'Warning', 'AddressConflict', `host ${mac} on ${interfaceName} claims ${vip}, which node ${this.o.node} answers for; check for a duplicate address on the network`);
+    this.#layer2.reportConflict(vip, mac, interfaceName);
   }
 
   /** A BGP route could not be sent to a peer: a log line, and a Warning Event on the Services of the VIPs it covers. */
@@ -320,23 +242,6 @@ export class SpeakerRuntime {
       const desired = this.#desired.get(prefix.replace(/\/\d+$/, ''));
       if (desired) this.#event(desired, 'Warning', 'NotAnnouncedBGP', `node ${this.o.node} cannot announce ${prefix} to ${peer}: ${reason}`);
     }
-  }
-
-  #setBgp(vips: Map<string, Pool>, config: Config): void {
-    const before = this.#bgpVips;
-    this.#bgpVips = vips;
-    for (const [ip] of vips) {
-      if (before.has(ip)) continue;
-      const desired = this.#desired.get(ip);
-      if (desired) this.#event(desired, 'Normal', 'AnnouncingBGP', `node ${this.o.node} announces ${ip} to its BGP peers`);
-    }
-    for (const [ip] of before) {
-      if (vips.has(ip)) continue;
-      this.o.log.info('stopped announcing', { vip: ip, mode: 'bgp' });
-    }
-    this.o.lease.bgpAnnounced = new Set(vips.keys());
-    this.o.bgp?.setVips(vips, config);
-    if (before.size !== vips.size) this.o.onChange?.();
   }
 
   #event(vip: DesiredVip, type: 'Normal' | 'Warning', reason: string, note: string): void {

@@ -9,7 +9,9 @@ import { KubeApiError, type KubeRest, type KubeWatcher } from '../../../src/k8s/
 import { createLogger } from '../../../src/log.js';
 import { reportBgpEvent } from '../../../src/speaker/bgp-events.js';
 import { createSpeakerMetrics } from '../../../src/speaker/metrics.js';
-import { SpeakerRuntime, type BgpAnnouncer, type LinkSpeaker } from '../../../src/speaker/runtime.js';
+import type { BgpAnnouncer } from '../../../src/speaker/bgp-protocol.js';
+import type { LinkSpeaker } from '../../../src/speaker/layer2-protocol.js';
+import { SpeakerRuntime } from '../../../src/speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming } from '../../../src/speaker/speaker-lease.js';
 
 const namespace = 'vipcast-system';
