@@ -48,6 +48,30 @@ export function labPoolConfig(mode: LabMode, family: LabFamily): string {
   ].join('\n');
 }
 
+/** The pools' prefixes a lab node accepts locally on lo, as kube-proxy would: the kernel never answers ARP or NDP for them. */
+export const labLocalPrefixes: { readonly ipv4: readonly string[]; readonly ipv6: readonly string[] } = {
+  ipv4: ['192.0.2.96/28', '192.0.2.112/28', '198.51.100.0/28'],
+  ipv6: ['2001:db8::100/120', '2001:db8:100::/124'],
+};
+
+/**
+ * Configures lab node `i` inside its namespace, whose eth0 is already on the switch, the same
+ * way for `vipcast lab` and the tests' labs: IPv6 addresses kept across unplugging (as a
+ * configured host keeps them), 192.0.2.i/24 and 2001:db8::i/64 on eth0, ARP answered by the
+ * kernel for eth0's own address only (the speaker answers for the VIPs), and `local`
+ * accepted on lo. `run` runs a command in the node's namespace.
+ */
+export async function configureLabNode(run: (argv: string[]) => Promise<unknown>, i: number, local = labLocalPrefixes): Promise<{ ipv4: string; ipv6: string }> {
+  const address = { ipv4: `192.0.2.${i}`, ipv6: `2001:db8::${i}` };
+  await run(['sysctl', '-qw', 'net.ipv6.conf.all.keep_addr_on_down=1', 'net.ipv6.conf.default.keep_addr_on_down=1']);
+  await run(['ip', 'addr', 'add', `${address.ipv4}/24`, 'dev', 'eth0']);
+  await run(['ip', 'addr', 'add', `${address.ipv6}/64`, 'dev', 'eth0', 'nodad']);
+  await run(['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_ignore=1', 'net.ipv4.conf.eth0.arp_announce=2']);
+  for (const prefix of local.ipv4) await run(['ip', 'route', 'add', 'local', prefix, 'dev', 'lo']);
+  for (const prefix of local.ipv6) await run(['ip', '-6', 'route', 'add', 'local', prefix, 'dev', 'lo']);
+  return address;
+}
+
 /** What to build. */
 export interface LabTopologyOptions {
   /** Every namespace name starts with `<prefix>-`. */
@@ -129,16 +153,9 @@ export class LabTopology {
     const nodes: LabNodeState[] = [];
     for (let i = 1; i <= options.nodes; i++) {
       const host = await addHost(`n${i}`);
-      // A node unplugged and plugged back keeps its IPv6 addresses, as a configured host does.
-      await inNs(host, ['sysctl', '-qw', 'net.ipv6.conf.all.keep_addr_on_down=1', 'net.ipv6.conf.default.keep_addr_on_down=1']);
       const mac = await link(host, 'eth0', switchNs, `p-n${i}`);
-      const node: LabNodeState = { name: `node-${i}`, ns: host, mac, ipv4: `192.0.2.${i}`, ipv6: `2001:db8::${i}` };
-      await address(host, 'eth0', `${node.ipv4}/24`, `${node.ipv6}/64`);
-      // Only the speaker answers ARP for the VIPs; the kernel answers for eth0's own address only.
-      await inNs(host, ['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_ignore=1', 'net.ipv4.conf.eth0.arp_announce=2']);
-      // Accept every pool's addresses locally, as kube-proxy would.
-      for (const prefix of ['192.0.2.96/28', '192.0.2.112/28', '198.51.100.0/28']) await inNs(host, ['ip', 'route', 'add', 'local', prefix, 'dev', 'lo']);
-      for (const prefix of ['2001:db8::100/120', '2001:db8:100::/124']) await inNs(host, ['ip', '-6', 'route', 'add', 'local', prefix, 'dev', 'lo']);
+      const { ipv4, ipv6 } = await configureLabNode((argv) => inNs(host, argv), i);
+      const node: LabNodeState = { name: `node-${i}`, ns: host, mac, ipv4, ipv6 };
       if (routerNs !== undefined) await routeToClient(host);
       nodes.push(node);
     }

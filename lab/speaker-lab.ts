@@ -12,7 +12,7 @@ import { kubeExpectOk, kubeWatch, writeKubeconfig, type KubeCredentials } from '
 import { Topology, pollValue, type Host, type HostProcess } from './netns.js';
 import { startRouter, type BgpRouter } from './routers.js';
 import { labProgram } from './paths.js';
-import { labPoolConfig } from './lab-topology.js';
+import { configureLabNode, labPoolConfig } from './lab-topology.js';
 import { clientOutage, parseProbeLines, servedSteadily, type ProbeAttempt } from './probe-log.js';
 import { type SpeakerLeaseObject } from '../src/speaker/speaker-lease.js';
 import { holders, peerQuorumNodes } from './lab-leases.js';
@@ -111,10 +111,10 @@ export class SpeakerLab {
     const api = await startApiServer({ serviceClusterIpRange: options.serviceClusterIpRange ?? '10.0.0.0/20,fd00:10::/112' });
     let topo: Topology | undefined;
     try {
-      topo = await Topology.create();
+      const created = await Topology.create();
+      topo = created;
       const bridge = await ApiBridge.open(topo, new URL(api.url).port === '' ? 443 : Number(new URL(api.url).port));
       const sw = await topo.addSwitch('sw');
-      await topo.run(sw, ['ip', 'link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '0']);
       const client = await topo.addHost('client');
       await topo.link(client, 'eth0', sw, 'p-client', sw);
       await topo.run(client, ['ip', 'addr', 'add', '192.0.2.9/24', 'dev', 'eth0']);
@@ -125,16 +125,9 @@ export class SpeakerLab {
       for (let i = 1; i <= nodeCount; i++) {
         const name = `node-${i}`;
         const host = await topo.addHost(`n${i}`);
-        // A node unplugged and plugged back keeps its IPv6 addresses, as a configured host does.
-        await topo.run(host, ['sysctl', '-qw', 'net.ipv6.conf.all.keep_addr_on_down=1', 'net.ipv6.conf.default.keep_addr_on_down=1']);
         const { a: mac } = await topo.link(host, 'eth0', sw, `p-n${i}`, sw);
-        await topo.run(host, ['ip', 'addr', 'add', `192.0.2.${i}/24`, 'dev', 'eth0']);
-        await topo.run(host, ['ip', 'addr', 'add', `2001:db8::${i}/64`, 'dev', 'eth0', 'nodad']);
-        await topo.run(host, ['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.eth0.arp_ignore=1', 'net.ipv4.conf.eth0.arp_announce=2']);
-        // Accept the whole pool locally, as kube-proxy would; the kernel never answers ARP for it.
-        await topo.run(host, ['ip', 'route', 'add', 'local', '192.0.2.96/28', 'dev', 'lo']);
-        await topo.run(host, ['ip', 'route', 'add', 'local', '192.0.2.112/28', 'dev', 'lo']);
-        await topo.run(host, ['ip', '-6', 'route', 'add', 'local', '2001:db8::100/120', 'dev', 'lo']);
+        // The layer-2 pool's addresses only: the BGP tests' pool is not accepted locally here.
+        await configureLabNode((argv) => created.run(host, argv), i, { ipv4: ['192.0.2.96/28', '192.0.2.112/28'], ipv6: ['2001:db8::100/120'] });
         const server = topo.start(host, [process.execPath, labProgram('echo-server'), name]);
         await server.waitForLine(/^listening on port 8080 /, 10_000);
         let peerAddress = `192.0.2.${i}`;
