@@ -121,35 +121,10 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
   let victim: LabNodeState | undefined;
   try {
     out('');
-    // A demo cut short may have left its probe and capture: stop them, then start fresh logs.
-    const leftover = state.processes.filter((r) => /^(probe|capture)/.test(r.role));
-    await stopProcesses(leftover, 3000);
-    state.processes = state.processes.filter((r) => !leftover.includes(r));
-    writeState(state.dir, state);
-    for (const old of readdirSync(join(state.dir, 'logs')).filter((f) => /^(probe|capture)/.test(f))) rmSync(join(state.dir, 'logs', old), { force: true });
-    await healNodes(state, launcher, out);
+    await clearLeftovers(state, launcher, out);
     const ips = await demoService(admin, state, out);
-    const capture = join(state.dir, 'demo', 'capture.pcap');
-    mkdirSync(join(state.dir, 'demo'), { recursive: true });
-    const port = state.mode === 'layer2' ? 'p-client' : 'p-r';
-    const tcpdump = await launcher.start({ role: 'capture', ns: state.switchNs, argv: ['tcpdump', '-U', '-K', '-n', '-i', port, '-w', capture, state.mode === 'layer2' ? 'arp or icmp6' : 'tcp port 179 or udp port 3784'], marker: capture, ready: /listening on/ });
-    // The client forgets who had the addresses, so the capture starts with its question and the owner's answer.
-    if (state.mode === 'layer2') for (const ip of ips) await inNs(state.clientNs, ['ip', 'neigh', 'flush', 'to', ip], true);
-
-    const owners = new Map<string, string>();
-    if (state.mode === 'layer2') {
-      if (state.nodes.length >= 3) {
-        // A lab just brought up may still be in its first second, before every speaker has
-        // recorded the others: the loss below is meant to show the peer quorum (ADR 0017).
-        const names = state.nodes.map((n) => n.name);
-        await pollValue(() => peerQuorumNodes(admin, names), (ready) => ready.length === names.length, 20_000, 100);
-      }
-      for (const ip of ips) owners.set(ip, await singleOwner(admin, ip));
-      for (const [ip, owner] of owners) out(`demo: ${owner} answers ARP/NDP for ${ip} (its speaker holds it in Lease vipcast-system/vipcast-speaker-${owner})`);
-    } else {
-      await bgpSettled(state, ips);
-      for (const ip of ips) out(`demo: BIRD's view of ${ip} before (one path per node, BFD Up with each):\n${indent(await birdRoute(state, ip))}`);
-    }
+    const { capture, tcpdump } = await startCapture(state, launcher, ips);
+    const owners = await showOwners(state, admin, ips, out);
     const probes = await Promise.all(ips.map((ip) => startProbe(launcher, state, ip)));
     for (const p of probes) {
       await outage(p, Date.now(), owners.get(p.address));
@@ -178,46 +153,14 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     const lost = state.nodes.find((n) => n.name === (owners.get(ips[0] ?? '') ?? lastAnswer));
     if (lost === undefined || first === undefined) throw new Error('found no node serving the Service');
     victim = lost;
-    const speaker = state.processes.find((r) => r.role === `speaker ${lost.name}`);
-    out(`demo: losing ${lost.name} hard: its speaker (PID ${speaker?.pid ?? '?'}) frozen, its link unplugged and the speaker SIGKILLed (t = 0)`);
-    const at = Date.now();
-    // Frozen first, so the speaker cannot act on its link going down (it would hand its
-    // addresses over, ADR 0022: not a machine dying); then unplugged, so nothing its kernel
-    // sends when it dies (a TCP FIN) reaches anyone; then killed.
-    const pid = speaker !== undefined && isOurs(speaker) ? speaker.pid : undefined;
-    if (pid !== undefined) signal(pid, 'SIGSTOP');
-    await inNs(lost.ns, ['ip', 'link', 'set', 'eth0', 'down']);
-    if (pid !== undefined) signal(pid, 'SIGKILL');
+    const at = await loseHard(state, lost, out);
 
     // Each address is followed at once (in parallel), so every time printed is when it happened.
     const followed = await Promise.all(probes.map((p) => followFailover(state, admin, p, owners.get(p.address), lost, at)));
     for (const { lines } of followed) for (const line of lines) out(line);
     const outages = followed.flatMap((f) => (f.outageMs === undefined ? [] : [f.outageMs]));
-    if (state.mode === 'layer2' && state.nodes.length >= 3) {
-      const p = defaultPeerTiming;
-      out(`demo: expected with the speaker's default timings: ${((p.quietMs - p.pingIntervalMs) / 1000).toFixed(2)} to ${((p.quietMs + 150) / 1000).toFixed(2)} s: the other nodes declare ${lost.name} dead after ${p.quietMs} ms without a ping on the peer channel, then one claims its addresses with one Lease write and one read (ADR 0017)`);
-    } else if (state.mode === 'layer2') {
-      const t = defaultSpeakerLeaseTiming;
-      out(`demo: expected with the speaker's default timings: ${((t.durationMs - t.renewIntervalMs) / 1000).toFixed(1)} to ${(t.durationMs / 1000).toFixed(1)} s and a little: with fewer than three speakers the other node takes over when ${lost.name}'s Lease (${t.durationMs / 1000} s) lapses, counted from the last renewal it saw (renewals every ${t.renewIntervalMs / 1000} s)`);
-    } else {
-      out('demo: expected: about 300 ms, the BFD detection time (100 ms x 3), after which BIRD takes the lost node\'s paths away');
-    }
-
-    out(`demo: restoring ${lost.name}: link up, speaker restarted`);
-    await plugIn(lost, state.mode);
-    await restartSpeaker(state, launcher, lost);
-    if (state.mode === 'layer2') {
-      // Once its speaker holds its Lease again, the returning node takes part in elections.
-      if (!(await pollValue(() => holdsLease(admin, lost.name), (held) => held, 20_000, 100))) throw new Error(`${lost.name}'s restarted speaker holds no Lease after 20 s; see logs/speaker-${lost.name}.log`);
-      for (const ip of ips) out(`demo: ${ip} is answered by ${(await holders(admin, ip)).join(', ') || 'nobody'} (an address does not move back when a node returns)`);
-      await showStatus(admin, out);
-    } else {
-      for (const ip of ips) {
-        const back = await pollValue(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
-        if ((back.match(/via /g) ?? []).length !== state.nodes.length) throw new Error(`BIRD has no path to ${ip} from the restored ${lost.name} after 20 s; see logs/speaker-${lost.name}.log`);
-        out(`demo: ${lost.name} announces ${ip} again; BIRD's view:\n${indent(back)}`);
-      }
-    }
+    out(expectedTakeover(state, lost));
+    await restore(state, launcher, admin, lost, ips, out);
 
     // A second more on the wire: the new owner's announcements keep coming, once a second.
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -241,6 +184,93 @@ export async function labDemo(state: LabState, out: (line: string) => void, inte
     await stopProcesses(transient, 3000);
     state.processes = state.processes.filter((r) => !transient.includes(r));
     writeState(state.dir, state);
+  }
+}
+
+/** A demo cut short may have left its probe and capture: stops them and removes their logs; heals any node left unplugged. */
+async function clearLeftovers(state: LabState, launcher: LabLauncher, out: (line: string) => void): Promise<void> {
+  const leftover = state.processes.filter((r) => /^(probe|capture)/.test(r.role));
+  await stopProcesses(leftover, 3000);
+  state.processes = state.processes.filter((r) => !leftover.includes(r));
+  writeState(state.dir, state);
+  for (const old of readdirSync(join(state.dir, 'logs')).filter((f) => /^(probe|capture)/.test(f))) rmSync(join(state.dir, 'logs', old), { force: true });
+  await healNodes(state, launcher, out);
+}
+
+/** Captures on the client's (layer 2) or the router's (BGP) switch port what the demo shows afterwards. */
+async function startCapture(state: LabState, launcher: LabLauncher, ips: readonly string[]): Promise<{ capture: string; tcpdump: LabProcessRecord }> {
+  const capture = join(state.dir, 'demo', 'capture.pcap');
+  mkdirSync(join(state.dir, 'demo'), { recursive: true });
+  const port = state.mode === 'layer2' ? 'p-client' : 'p-r';
+  const tcpdump = await launcher.start({ role: 'capture', ns: state.switchNs, argv: ['tcpdump', '-U', '-K', '-n', '-i', port, '-w', capture, state.mode === 'layer2' ? 'arp or icmp6' : 'tcp port 179 or udp port 3784'], marker: capture, ready: /listening on/ });
+  // The client forgets who had the addresses, so the capture starts with its question and the owner's answer.
+  if (state.mode === 'layer2') for (const ip of ips) await inNs(state.clientNs, ['ip', 'neigh', 'flush', 'to', ip], true);
+  return { capture, tcpdump };
+}
+
+/** Says who serves each address before the fault: its one layer-2 owner, or BIRD's paths; resolves with the layer-2 owners. */
+async function showOwners(state: LabState, admin: KubeCredentials, ips: readonly string[], out: (line: string) => void): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  if (state.mode === 'layer2') {
+    if (state.nodes.length >= 3) {
+      // A lab just brought up may still be in its first second, before every speaker has
+      // recorded the others: the loss below is meant to show the peer quorum (ADR 0017).
+      const names = state.nodes.map((n) => n.name);
+      await pollValue(() => peerQuorumNodes(admin, names), (ready) => ready.length === names.length, 20_000, 100);
+    }
+    for (const ip of ips) owners.set(ip, await singleOwner(admin, ip));
+    for (const [ip, owner] of owners) out(`demo: ${owner} answers ARP/NDP for ${ip} (its speaker holds it in Lease vipcast-system/vipcast-speaker-${owner})`);
+  } else {
+    await bgpSettled(state, ips);
+    for (const ip of ips) out(`demo: BIRD's view of ${ip} before (one path per node, BFD Up with each):\n${indent(await birdRoute(state, ip))}`);
+  }
+  return owners;
+}
+
+/** Loses the node as a machine dies; resolves with the time of the loss (ms since the epoch). */
+async function loseHard(state: LabState, lost: LabNodeState, out: (line: string) => void): Promise<number> {
+  const speaker = state.processes.find((r) => r.role === `speaker ${lost.name}`);
+  out(`demo: losing ${lost.name} hard: its speaker (PID ${speaker?.pid ?? '?'}) frozen, its link unplugged and the speaker SIGKILLed (t = 0)`);
+  const at = Date.now();
+  // Frozen first, so the speaker cannot act on its link going down (it would hand its
+  // addresses over, ADR 0022: not a machine dying); then unplugged, so nothing its kernel
+  // sends when it dies (a TCP FIN) reaches anyone; then killed.
+  const pid = speaker !== undefined && isOurs(speaker) ? speaker.pid : undefined;
+  if (pid !== undefined) signal(pid, 'SIGSTOP');
+  await inNs(lost.ns, ['ip', 'link', 'set', 'eth0', 'down']);
+  if (pid !== undefined) signal(pid, 'SIGKILL');
+  return at;
+}
+
+/** What the takeover should take with the speaker's default timings, and why. */
+function expectedTakeover(state: LabState, lost: LabNodeState): string {
+  if (state.mode === 'layer2' && state.nodes.length >= 3) {
+    const p = defaultPeerTiming;
+    return `demo: expected with the speaker's default timings: ${((p.quietMs - p.pingIntervalMs) / 1000).toFixed(2)} to ${((p.quietMs + 150) / 1000).toFixed(2)} s: the other nodes declare ${lost.name} dead after ${p.quietMs} ms without a ping on the peer channel, then one claims its addresses with one Lease write and one read (ADR 0017)`;
+  }
+  if (state.mode === 'layer2') {
+    const t = defaultSpeakerLeaseTiming;
+    return `demo: expected with the speaker's default timings: ${((t.durationMs - t.renewIntervalMs) / 1000).toFixed(1)} to ${(t.durationMs / 1000).toFixed(1)} s and a little: with fewer than three speakers the other node takes over when ${lost.name}'s Lease (${t.durationMs / 1000} s) lapses, counted from the last renewal it saw (renewals every ${t.renewIntervalMs / 1000} s)`;
+  }
+  return 'demo: expected: about 300 ms, the BFD detection time (100 ms x 3), after which BIRD takes the lost node\'s paths away';
+}
+
+/** Plugs the node back in, restarts its speaker, and shows that nothing moves back (layer 2) or its paths return (BGP). */
+async function restore(state: LabState, launcher: LabLauncher, admin: KubeCredentials, lost: LabNodeState, ips: readonly string[], out: (line: string) => void): Promise<void> {
+  out(`demo: restoring ${lost.name}: link up, speaker restarted`);
+  await plugIn(lost, state.mode);
+  await restartSpeaker(state, launcher, lost);
+  if (state.mode === 'layer2') {
+    // Once its speaker holds its Lease again, the returning node takes part in elections.
+    if (!(await pollValue(() => holdsLease(admin, lost.name), (held) => held, 20_000, 100))) throw new Error(`${lost.name}'s restarted speaker holds no Lease after 20 s; see logs/speaker-${lost.name}.log`);
+    for (const ip of ips) out(`demo: ${ip} is answered by ${(await holders(admin, ip)).join(', ') || 'nobody'} (an address does not move back when a node returns)`);
+    await showStatus(admin, out);
+    return;
+  }
+  for (const ip of ips) {
+    const back = await pollValue(() => birdRoute(state, ip), (text) => (text.match(/via /g) ?? []).length === state.nodes.length, 20_000, 200);
+    if ((back.match(/via /g) ?? []).length !== state.nodes.length) throw new Error(`BIRD has no path to ${ip} from the restored ${lost.name} after 20 s; see logs/speaker-${lost.name}.log`);
+    out(`demo: ${lost.name} announces ${ip} again; BIRD's view:\n${indent(back)}`);
   }
 }
 
