@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
-import { defaultAnnouncementTiming } from '../../speakers/layer2/announcer.js';
+import { defaultAnnouncementTiming, type AnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
 import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags, type ConfigMapLocation } from './config-map-flags.js';
 import { isSignal, waitForStop } from './stop.js';
@@ -22,6 +22,7 @@ import { SpeakerBgp } from '../speaker/bgp-announcer.js';
 import { reportBgpEvent } from '../speaker/bgp-events.js';
 import { speakerHealthChecks } from '../speaker/health-checks.js';
 import { createSpeakerMetrics, layer2FrameTotals } from '../speaker/metrics.js';
+import type { LinkSpeaker } from '../speaker/layer2-protocol.js';
 import { SpeakerRuntime } from '../speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming, speakerLeasePrefix, type SpeakerLeaseTiming } from '../speaker/speaker-lease.js';
 import { PeerMesh } from '../../speakers/peer/mesh.js';
@@ -250,25 +251,7 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
     log,
     events,
     interfacesFor,
-    openLink: (name) => {
-      const speaker = Layer2Speaker.open(name, {
-        timing: layer2Timing,
-        gate: (vip) => runtime.ownership.mayAnswer(vip),
-        onError: (message) => log.warn('layer-2 speaker', { interface: name, message }),
-        onConflict: (vip, mac) => runtime.reportConflict(vip, mac, name),
-      });
-      openSpeakers.set(speaker, name);
-      ipvs.check();
-      return {
-        announce: (vip) => speaker.announce(vip),
-        release: (vip) => speaker.release(vip),
-        answered: () => speaker.counters().responder.answered,
-        close: () => {
-          openSpeakers.delete(speaker);
-          speaker.close();
-        },
-      };
-    },
+    openLink: (name) => openLayer2Link(name, { timing: layer2Timing, runtime: () => runtime, open: openSpeakers, log, opened: () => ipvs.check() }),
     bgp,
     peer,
   });
@@ -314,6 +297,34 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
   await closed;
   log.info('speaker stopped', {});
   return isSignal(reason) ? 0 : 1;
+}
+
+/**
+ * Opens the layer-2 speaker of one interface, answering only while the ownership lets this
+ * node (the gate), reporting address conflicts, and kept in `open` (for the frame metrics and
+ * the IPVS check) until it is closed.
+ */
+function openLayer2Link(
+  name: string,
+  o: { readonly timing: AnnouncementTiming; readonly runtime: () => SpeakerRuntime; readonly open: Map<Layer2Speaker, string>; readonly log: Logger; readonly opened: () => void },
+): LinkSpeaker {
+  const speaker = Layer2Speaker.open(name, {
+    timing: o.timing,
+    gate: (vip) => o.runtime().ownership.mayAnswer(vip),
+    onError: (message) => o.log.warn('layer-2 speaker', { interface: name, message }),
+    onConflict: (vip, mac) => o.runtime().reportConflict(vip, mac, name),
+  });
+  o.open.set(speaker, name);
+  o.opened();
+  return {
+    announce: (vip) => speaker.announce(vip),
+    release: (vip) => speaker.release(vip),
+    answered: () => speaker.counters().responder.answered,
+    close: () => {
+      o.open.delete(speaker);
+      speaker.close();
+    },
+  };
 }
 
 /**
