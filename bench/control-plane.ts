@@ -1,5 +1,5 @@
 // Control-plane VIP benchmark (needs root, scripts/build-kube's binaries and dist/): in the HA
-// lab of test/harness/ha-lab.ts (three real API servers, one etcd, a client asking /readyz
+// lab of lab/ha-lab.ts (three real API servers, one etcd, a client asking /readyz
 // through the VIP every 50 ms), the outage the client sees over TRIALS trials each of: the
 // leader's API server SIGKILLed, the leader's vipcast SIGKILLed, the leader's vipcast
 // SIGTERMed. Also counts two-holder overlaps seen by `ip monitor` in all three nodes.

@@ -1,5 +1,5 @@
 // Layer-2 benchmark (needs root; runs compiled agents from dist/): in the namespace lab of
-// test/harness/layer2-lab.ts, how long a takeover takes to reach a client's kernel, how fast
+// lab/layer2-lab.ts, how long a takeover takes to reach a client's kernel, how fast
 // the responder answers arping, and what an ARP request flood does to it.
 import { percentile } from './machine.js';
 import { createLayer2Lab, ipv4, ipv6, lineAfter } from '../lab/layer2-lab.js';

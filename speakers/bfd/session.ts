@@ -33,8 +33,8 @@ export type BfdEvent =
   | { readonly type: 'up' }
   | { readonly type: 'down'; readonly diag: number }
   | { readonly type: 'error'; readonly message: string }
-  /** `count` packets from the peer were discarded since the last such report (at most one a minute); `reason` is the latest one's. */
-  | { readonly type: 'discarded'; readonly reason: string; readonly count: number };
+  /** `count` packets of one kind from the peer were discarded since that kind's last report (at most one a minute per kind); `reason` is the latest one's. */
+  | { readonly type: 'discarded'; readonly kind: BfdDiscardKind; readonly reason: string; readonly count: number };
 
 /**
  * Why a packet from the peer was discarded: its TTL was not 255 (RFC 5881 section 5), it is not
@@ -56,10 +56,10 @@ export class BfdSession {
   #txTimer: NodeJS.Timeout | undefined;
   #detectTimer: NodeJS.Timeout | undefined;
   #stopped = false;
-  /** Packets from the peer discarded, by kind, and since the last report at `#reportedAt` (performance.now()). */
+  /** Packets from the peer discarded, by kind: in total, and since that kind's last report at `#reportedAt` (performance.now()). */
   readonly #discards: Record<BfdDiscardKind, number> = { ttl: 0, malformed: 0, rules: 0 };
-  #unreported = 0;
-  #reportedAt: number | undefined;
+  readonly #unreported: Record<BfdDiscardKind, number> = { ttl: 0, malformed: 0, rules: 0 };
+  readonly #reportedAt: Partial<Record<BfdDiscardKind, number>> = {};
 
   /** Creates the session; call start(). */
   constructor(config: BfdConfig, listener: (e: BfdEvent) => void) {
@@ -178,13 +178,14 @@ export class BfdSession {
 
   #discard(kind: BfdDiscardKind, reason: string): void {
     this.#discards[kind] += 1;
-    this.#unreported += 1;
+    this.#unreported[kind] += 1;
     const now = performance.now();
-    if (this.#reportedAt !== undefined && now - this.#reportedAt < DISCARD_REPORT_INTERVAL_MS) return;
-    this.#reportedAt = now;
-    const count = this.#unreported;
-    this.#unreported = 0;
-    this.#listener({ type: 'discarded', reason, count });
+    const last = this.#reportedAt[kind];
+    if (last !== undefined && now - last < DISCARD_REPORT_INTERVAL_MS) return;
+    this.#reportedAt[kind] = now;
+    const count = this.#unreported[kind];
+    this.#unreported[kind] = 0;
+    this.#listener({ type: 'discarded', kind, reason, count });
   }
 
   #armDetect(): void {

@@ -186,7 +186,8 @@ export class BgpSession {
           if (e.type === 'error') this.#emit({ type: 'error', message: e.message });
           else if (e.type === 'discarded') {
             const packets = e.count === 1 ? '1 packet' : `${e.count} packets`;
-            this.#emit({ type: 'error', message: `BFD: discarded ${packets} from ${this.#config.peerAddress} since the last report, the latest with ${e.reason}` });
+            const why = { ttl: 'a TTL other than 255', malformed: 'an unreadable Control packet', rules: 'a packet the reception rules refuse' }[e.kind];
+            this.#emit({ type: 'error', message: `BFD: discarded ${packets} from ${this.#config.peerAddress} with ${why} since the last such report; the latest: ${e.reason}` });
           } else if (e.type === 'up') this.#emit({ type: 'bfd', state: 'up' });
           else {
             this.#emit({ type: 'bfd', state: 'down', diag: e.diag });

@@ -60,19 +60,24 @@ export class ApiClient {
   async send(target: ApiTarget, method: string, path: string, timeoutMs: number, body?: unknown): Promise<ApiResponse> {
     const url = this.#url(target, path);
     if (method !== 'GET') url.searchParams.set('fieldManager', this.fieldManager);
-    const { status, json } = await sendJson({ method, url, headers: this.credentials.headers, body, tls: this.#tls, timeoutMs });
+    const { status, json } = await sendJson({ method, url, headers: this.credentials.headers, body, tls: this.#tls, timeoutMs: 0, deadlineMs: timeoutMs });
     return { status, json };
   }
 
   /**
    * Opens a streaming request (a watch) and passes each JSON line to onLine; resolves when the
-   * stream ends, and rejects when a line is not JSON or the answer is not 2xx. The returned
-   * abort function ends it early.
+   * stream ends, and rejects when a line is not JSON, when onLine throws on one (the agent
+   * must not die of a strange object: it watches again) or when the answer is not 2xx. The
+   * returned abort function ends it early.
    */
   stream(target: ApiTarget, path: string, onLine: (value: unknown) => void): { done: Promise<void>; abort: () => void } {
     return streamJsonLines({ method: 'GET', url: this.#url(target, path), headers: this.credentials.headers, tls: this.#tls, timeoutMs: 0 }, (value) => {
-      onLine(value);
-      return undefined;
+      try {
+        onLine(value);
+        return undefined;
+      } catch (error) {
+        return `a value it could not use (${String(error)})`;
+      }
     });
   }
 

@@ -26,8 +26,10 @@ export interface JsonRequest {
   readonly contentType?: string;
   /** How to connect. */
   readonly tls?: JsonConnection;
-  /** Milliseconds from start to the end of the answer before the request is abandoned; 0 for no limit. */
+  /** Milliseconds the connection may stay silent (connecting, or waiting for the next bytes) before the request is abandoned; 0 for no limit. */
   readonly timeoutMs: number;
+  /** Milliseconds from start to the end of the answer before the request is abandoned, however busy; none when omitted. */
+  readonly deadlineMs?: number;
 }
 
 /** An answer, whatever its status. */
@@ -68,10 +70,11 @@ function begin(r: JsonRequest, onResponse: (res: IncomingMessage) => void, onErr
     headers['Content-Type'] = r.contentType ?? 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(payload));
   }
-  const req = request(r.url, { method: r.method, headers, ...r.tls }, onResponse);
-  let timer: NodeJS.Timeout | undefined;
-  if (r.timeoutMs > 0) {
-    timer = setTimeout(() => req.destroy(new Error(`${r.method} ${r.url.host}${r.url.pathname} timed out after ${r.timeoutMs} ms`)), r.timeoutMs);
+  const req = request(r.url, { method: r.method, headers, ...r.tls, ...(r.timeoutMs > 0 ? { timeout: r.timeoutMs } : {}) }, onResponse);
+  const what = `${r.method} ${r.url.pathname}${r.url.search}`;
+  if (r.timeoutMs > 0) req.on('timeout', () => req.destroy(new Error(`${what} timed out after ${r.timeoutMs} ms`)));
+  if (r.deadlineMs !== undefined) {
+    const timer = setTimeout(() => req.destroy(new Error(`${r.method} ${r.url.host}${r.url.pathname}${r.url.search} took longer than ${r.deadlineMs} ms`)), r.deadlineMs);
     req.on('close', () => clearTimeout(timer));
   }
   req.on('error', onError);
@@ -100,7 +103,8 @@ export function sendJson(r: JsonRequest): Promise<JsonResponse> {
  * Opens a streaming request and passes each line's JSON value to `onValue`, which returns a
  * reason when the value is not one it can take: the stream then ends with that error, as it
  * does for a line that is not JSON. `done` resolves when the server ends the stream or
- * `abort` is called, and rejects on an error or with StreamStatusError for a non-2xx answer.
+ * `abort` is called, and rejects on an error, a connection cut before the end, or with
+ * StreamStatusError for a non-2xx answer.
  */
 export function streamJsonLines(r: JsonRequest, onValue: (value: unknown) => string | undefined): { readonly done: Promise<void>; abort(): void } {
   let aborted = false;
@@ -136,10 +140,18 @@ export function streamJsonLines(r: JsonRequest, onValue: (value: unknown) => str
             }
           }
         });
+        const cut = (): void => fail(refusal ?? new Error(`${r.method} ${r.url.pathname}: the stream's connection was cut`));
+        let ended = false;
         res.on('error', (error) => fail(refusal ?? error));
-        res.on('aborted', () => fail(refusal ?? new Error(`${r.method} ${r.url.pathname}: the stream's connection was cut`)));
-        res.on('end', () => resolve());
-        res.on('close', () => resolve());
+        res.on('aborted', cut);
+        res.on('end', () => {
+          ended = true;
+          resolve();
+        });
+        // Only an answer the server finished counts as an end; a connection closed before is a cut.
+        res.on('close', () => {
+          if (!ended) cut();
+        });
       },
       fail,
     );

@@ -31,9 +31,27 @@ beforeAll(async () => {
       if (path === '/json') res.writeHead(201, { 'Content-Type': 'application/json' }).end(JSON.stringify({ echo: body === '' ? null : (JSON.parse(body) as unknown) }));
       else if (path === '/text') res.writeHead(500).end('not json');
       else if (path === '/hang') res.writeHead(200).write('{');
+      else if (path === '/trickle') {
+        // A byte every 100 ms for 1.5 s: never silent for long, but slow to finish.
+        res.writeHead(200);
+        let sent = 0;
+        const timer = setInterval(() => {
+          sent += 1;
+          if (sent < 15) res.write(' ');
+          else {
+            clearInterval(timer);
+            res.end('{"done":true}');
+          }
+        }, 100);
+        res.on('close', () => clearInterval(timer));
+      }
       else if (path === '/stream') res.writeHead(200).end('{"type":"ADDED","n":1}\n\n{"type":"MODIFIED","n":2}\n');
       else if (path === '/stream-bad') res.writeHead(200).end('{"type":"ADDED"}\n{oops\n{"type":"ADDED"}\n');
       else if (path === '/stream-forever') res.writeHead(200).write('{"type":"ADDED"}\n');
+      else if (path === '/stream-cut') {
+        res.writeHead(200).write('{"type":"ADDED"}\n');
+        setTimeout(() => res.socket?.destroy(), 100);
+      }
       else if (path === '/forbidden') res.writeHead(403, { 'Content-Type': 'application/json' }).end('{"kind":"Status","reason":"Forbidden"}');
       else res.writeHead(404).end();
     });
@@ -64,10 +82,13 @@ describe('sendJson', () => {
     expect(await sendJson(to('/text'))).toEqual({ status: 500, text: 'not json', json: undefined });
   });
 
-  it('abandons an answer that does not end within the timeout, naming the request', async () => {
+  it('abandons a connection silent for the timeout, and an answer slower than the deadline, naming the request', async () => {
     const started = Date.now();
-    await expect(sendJson(to('/hang', { timeoutMs: 300 }))).rejects.toThrow(/^GET 127\.0\.0\.1:\d+\/hang timed out after 300 ms$/);
+    await expect(sendJson(to('/hang?x=1', { timeoutMs: 300 }))).rejects.toThrow(/^GET \/hang\?x=1 timed out after 300 ms$/);
     expect(Date.now() - started).toBeLessThan(4_000);
+    // A slow answer that keeps sending is not silent: the timeout lets it finish, a deadline does not.
+    expect((await sendJson(to('/trickle', { timeoutMs: 300 }))).json).toEqual({ done: true });
+    await expect(sendJson(to('/trickle', { timeoutMs: 300, deadlineMs: 500 }))).rejects.toThrow(/^GET 127\.0\.0\.1:\d+\/trickle took longer than 500 ms$/);
   });
 
   it('checks the server certificate against the name it is given, not the address dialled', async () => {
@@ -92,6 +113,12 @@ describe('streamJsonLines', () => {
     await expect(streamJsonLines(to('/stream-bad'), (value) => void values.push(value)).done).rejects.toThrow('GET /stream-bad: the stream sent a line that is not JSON: {oops');
     expect(values).toEqual([{ type: 'ADDED' }]);
     await expect(streamJsonLines(to('/stream'), () => 'a line that is not an event').done).rejects.toThrow('the stream sent a line that is not an event: {"type":"ADDED","n":1}');
+  });
+
+  it('rejects when the connection is cut before the server ends the stream, after the values that came', async () => {
+    const values: unknown[] = [];
+    await expect(streamJsonLines(to('/stream-cut'), (value) => void values.push(value)).done).rejects.toThrow(/stream-cut/);
+    expect(values).toEqual([{ type: 'ADDED' }]);
   });
 
   it('rejects a non-2xx answer with its status and body', async () => {

@@ -87,8 +87,6 @@ export interface AttributeProblem {
   readonly reason: string;
 }
 
-/** Expected Optional/Transitive bits and the RFC 7606 approach for a malformed instance, per known type. */
-
 /** The outcome of reading the path attributes field (RFC 7606 sections 2-4). */
 export interface DecodedAttributes {
   /** Attributes that were read and kept. */
