@@ -2,6 +2,7 @@
 // each session change on its own line so people and tests can follow it.
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { waitForStop } from './stop.js';
 import type { Prefix } from '../../speakers/bgp/codec/index.js';
 import { checkRoutes, type Route } from '../../speakers/bgp/advertiser.js';
 import { checkTcpSupport } from '../../speakers/bgp/tcp-connect.js';
@@ -241,10 +242,7 @@ export async function bgpAnnounceCommand(args: string[]): Promise<number> {
   };
   process.on('SIGUSR1', pause);
   process.on('SIGUSR2', resume);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await waitForStop().reason;
   process.off('SIGUSR1', pause);
   process.off('SIGUSR2', resume);
   await session.stop(shutdownMessage);

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parseFlagDuration } from '../config/duration.js';
+import { waitForStop } from './stop.js';
 import { parseTarget } from '../control-plane/api-client.js';
 import { ControlPlaneAgent } from '../control-plane/agent.js';
 import { bgpAnnouncer, layer2Announcer } from '../control-plane/announcers.js';
@@ -122,10 +123,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     holder,
     log,
   });
-  const signal = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = waitForStop().reason;
   log.info('control-plane agent started', {
     vip: settings.vip,
     interface: holder.interfaceName,
