@@ -248,7 +248,7 @@ export function echoWorkload(kind: 'DaemonSet' | 'Deployment', name: string, ext
       spec: {
         ...(extra.nodeName === undefined ? {} : { nodeSelector: { 'kubernetes.io/hostname': extra.nodeName } }),
         tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
-        terminationGracePeriodSeconds: 5,
+        terminationGracePeriodSeconds: 10,
         containers: [
           {
             name: 'echo',
@@ -266,10 +266,15 @@ export function echoWorkload(kind: 'DaemonSet' | 'Deployment', name: string, ext
   return JSON.stringify({ apiVersion: 'apps/v1', kind, metadata: { namespace: 'default', name }, spec });
 }
 
+// On SIGTERM the server keeps answering for 5 s, as a well-behaved workload does (a preStop
+// sleep), so that kube-proxy on every node has dropped the terminating endpoint before it
+// goes. With 2 s, one CI run saw three refused connections during a drain in which the VIP
+// never moved: the likeliest cause is kube-proxy, slowed on a loaded 2-core machine, still
+// sending to an endpoint that had exited.
 const echoServer = `
 const server = require('net').createServer((s) => { s.on('error', () => {}); s.end(process.env.NODE_NAME + '\\n'); });
 server.listen(8080, '::');
-process.on('SIGTERM', () => setTimeout(() => process.exit(0), 2000));
+process.on('SIGTERM', () => setTimeout(() => process.exit(0), 5000));
 `;
 
 /** A LoadBalancer Service in front of app NAME on port 8080, dual-stack unless ipv4Only. */
