@@ -72,12 +72,7 @@ function readPeer(r: Reader, item: Field, bfdProfiles: readonly BfdProfile[], po
 
   const passwordField = entries.get('password');
   const password = passwordField && r.string(passwordField, 'password');
-  if (passwordField && password !== undefined) {
-    if (/[\r\n]/.test(password)) r.error(passwordField, 'password must not contain line breaks');
-    if (Buffer.byteLength(password) > maxPasswordLength) {
-      r.error(passwordField, `password is ${Buffer.byteLength(password)} bytes; TCP MD5 keys are at most ${maxPasswordLength}`);
-    }
-  }
+  if (passwordField && password !== undefined) checkPassword(r, passwordField, password, 'password');
 
   const multihopField = entries.get('ebgp-multihop');
   const ebgpMultihop = (multihopField && r.boolean(multihopField, 'ebgp-multihop')) ?? false;
@@ -103,12 +98,21 @@ function readPeer(r: Reader, item: Field, bfdProfiles: readonly BfdProfile[], po
 
   if (r.errors.length > errorsBefore || peerAddress === undefined || peerAsn === undefined || myAsn === undefined) return undefined;
   return {
-    peerAddress, peerAsn, myAsn, peerPort, holdTime, keepaliveTime,
+    name: undefined, peerAddress, peerAsn, myAsn, peerPort, holdTime, keepaliveTime,
     routerId, sourceAddress, nodeSelectors, password, ebgpMultihop, bfdProfile, pools: poolNames,
   };
 }
 
-function readIp(r: Reader, field: Field, what: string): string | undefined {
+/** A TCP MD5 key (RFC 2385) must fit the kernel's key and be one line. */
+export function checkPassword(r: Reader, field: Field, password: string, what: string): void {
+  if (/[\r\n]/.test(password)) r.error(field, `${what} must not contain line breaks`);
+  if (Buffer.byteLength(password) > maxPasswordLength) {
+    r.error(field, `${what} is ${Buffer.byteLength(password)} bytes; TCP MD5 keys are at most ${maxPasswordLength}`);
+  }
+}
+
+/** Reads an IP address, trimmed. */
+export function readIp(r: Reader, field: Field, what: string): string | undefined {
   const text = r.string(field, what);
   if (text === undefined) return undefined;
   if (!parseAddress(text.trim())) {
@@ -122,7 +126,12 @@ function readIp(r: Reader, field: Field, what: string): string | undefined {
  * Hold time: 0 (no keepalives) or 3 s to 65535 s (RFC 4271 4.2), default 90 s. Keepalive:
  * at most the hold time, default a third of it (RFC 4271 10).
  */
-function readTimers(r: Reader, holdField: Field | undefined, keepaliveField: Field | undefined): { holdTime: number; keepaliveTime: number } {
+export function readTimers(
+  r: Reader,
+  holdField: Field | undefined,
+  keepaliveField: Field | undefined,
+  names: { readonly hold: string; readonly keepalive: string } = { hold: 'hold-time', keepalive: 'keepalive-time' },
+): { holdTime: number; keepaliveTime: number } {
   const seconds = (field: Field, what: string): number | undefined => {
     const text = r.string(field, what);
     if (text === undefined) return undefined;
@@ -139,22 +148,22 @@ function readTimers(r: Reader, holdField: Field | undefined, keepaliveField: Fie
   };
   let holdTime = 90;
   if (holdField) {
-    const hold = seconds(holdField, 'hold-time');
+    const hold = seconds(holdField, names.hold);
     if (hold !== undefined && hold !== 0 && (hold < 3 || hold > 65_535)) {
-      r.error(holdField, `hold-time ${hold}s is invalid: it must be 0 or from 3s to 65535s (RFC 4271 4.2)`);
+      r.error(holdField, `${names.hold} ${hold}s is invalid: it must be 0 or from 3s to 65535s (RFC 4271 4.2)`);
     } else if (hold !== undefined) {
       holdTime = hold;
     }
   }
   let keepaliveTime = Math.floor(holdTime / 3);
   if (keepaliveField) {
-    const keepalive = seconds(keepaliveField, 'keepalive-time');
+    const keepalive = seconds(keepaliveField, names.keepalive);
     if (keepalive !== undefined && keepalive > holdTime) {
-      r.error(keepaliveField, `keepalive-time ${keepalive}s is longer than hold-time ${holdTime}s`);
+      r.error(keepaliveField, `${names.keepalive} ${keepalive}s is longer than ${names.hold} ${holdTime}s`);
     } else if (keepalive !== undefined && holdTime === 0 && keepalive !== 0) {
-      r.error(keepaliveField, 'keepalive-time must be 0 when hold-time is 0 (no keepalives are sent)');
+      r.error(keepaliveField, `${names.keepalive} must be 0 when ${names.hold} is 0 (no keepalives are sent)`);
     } else if (keepalive === 0 && holdTime !== 0) {
-      r.error(keepaliveField, `keepalive-time 0s would send no KEEPALIVEs, and the peer would drop the session after hold-time ${holdTime}s; use at least 1s (or hold-time 0 for neither)`);
+      r.error(keepaliveField, `${names.keepalive} 0s would send no KEEPALIVEs, and the peer would drop the session after ${names.hold} ${holdTime}s; use at least 1s (or ${names.hold} 0 for neither)`);
     } else if (keepalive !== undefined) {
       keepaliveTime = keepalive;
     }

@@ -150,7 +150,8 @@ function readPools(r: Reader, field: Field, aliases: ReadonlyMap<string, Communi
   return pools;
 }
 
-function readRanges(
+/** Reads a pool's address list, refusing overlaps with every range placed so far. */
+export function readRanges(
   r: Reader,
   field: Field | undefined,
   poolItem: Field,
@@ -188,9 +189,19 @@ function readRanges(
   return ranges;
 }
 
+/** What a BGP pool announces when no advertisement is written: each address as a host route. */
+export const defaultAdvertisement: BgpAdvertisement = {
+  aggregationLength: 32,
+  aggregationLengthV6: 128,
+  localPref: undefined,
+  communities: [],
+  peers: [],
+  nodeSelectors: [],
+};
+
 function readAdvertisements(r: Reader, field: Field, ranges: readonly AddressRange[], aliases: ReadonlyMap<string, Community>): BgpAdvertisement[] {
   const items = r.list(field, 'bgp-advertisements');
-  if (items.length === 0) return [{ aggregationLength: 32, aggregationLengthV6: 128, localPref: undefined, communities: [] }];
+  if (items.length === 0) return [defaultAdvertisement];
   const out: { field: Field; value: BgpAdvertisement }[] = [];
   for (const item of items) {
     const entries = r.map(item, advertisementKeys, 'a bgp-advertisements entry');
@@ -210,6 +221,8 @@ function readAdvertisements(r: Reader, field: Field, ranges: readonly AddressRan
         aggregationLengthV6: length('aggregation-length-v6', 'IPv6', 128),
         localPref: prefField && r.integer(prefField, 'localpref', 0, 4_294_967_295),
         communities: communitiesField ? readCommunityList(r, communitiesField, aliases) : [],
+        peers: [],
+        nodeSelectors: [],
       },
     });
   }
@@ -224,7 +237,7 @@ function readAdvertisements(r: Reader, field: Field, ranges: readonly AddressRan
  * one wider than only some of a range's prefixes would also cover addresses outside the
  * pool, which MetalLB accepts, so it is a warning.
  */
-function checkAggregation(r: Reader, field: Field, key: string, length: number, ranges: readonly AddressRange[]): void {
+export function checkAggregation(r: Reader, field: Field, key: string, length: number, ranges: readonly AddressRange[]): void {
   for (const range of ranges) {
     const lengths = rangeToCidrs(range).map((cidr) => cidr.prefixLength);
     const widest = Math.min(...lengths);
@@ -239,7 +252,8 @@ function checkAggregation(r: Reader, field: Field, key: string, length: number, 
   }
 }
 
-function readCommunityList(r: Reader, field: Field, aliases: ReadonlyMap<string, Community>): Community[] {
+/** Reads a list of communities: literals, well-known names, or aliases defined in `aliasSource`. */
+export function readCommunityList(r: Reader, field: Field, aliases: ReadonlyMap<string, Community>, aliasSource = 'bgp-communities'): Community[] {
   const out: { field: Field; value: { text: string; community: Community } }[] = [];
   for (const item of r.list(field, 'communities')) {
     const text = r.string(item, 'a community')?.trim();
@@ -251,7 +265,7 @@ function readCommunityList(r: Reader, field: Field, aliases: ReadonlyMap<string,
     }
     if (/^[A-Za-z][-A-Za-z0-9_]*$/.test(text) && text.toLowerCase() !== 'large') {
       const names = [...aliases.keys(), ...wellKnownCommunities.keys()];
-      r.error(item, `community alias "${text}" is not defined in bgp-communities${didYouMean(text, names)}`);
+      r.error(item, `community alias "${text}" is not defined in ${aliasSource}${didYouMean(text, names)}`);
       continue;
     }
     const parsed = parseCommunity(text);
@@ -265,7 +279,8 @@ function readCommunityList(r: Reader, field: Field, aliases: ReadonlyMap<string,
   return refuseRepeats(r, out, (v) => formatCommunity(v.community), describe).map((entry) => entry.value.community);
 }
 
-function readNamespaces(r: Reader, field: Field | undefined): string[] {
+/** Reads a list of namespace names. */
+export function readNamespaces(r: Reader, field: Field | undefined): string[] {
   if (!field) return [];
   const items = r.stringItems(field, 'namespaces');
   for (const { field: at, value } of items) {
@@ -278,7 +293,8 @@ function readOptionalSelectors(r: Reader, field: Field | undefined, what: string
   return field ? readSelectors(r, field, what) : [];
 }
 
-function readInterfaces(r: Reader, field: Field): string[] {
+/** Reads a list of interface names. */
+export function readInterfaces(r: Reader, field: Field): string[] {
   const items = r.stringItems(field, 'interfaces');
   for (const { field: at, value } of items) {
     // Linux IFNAMSIZ is 16 including the terminating NUL; no "/", whitespace or ":".

@@ -1,4 +1,5 @@
-// Kubernetes label selectors: reading them from the config and matching labels against them.
+// Kubernetes label selectors: reading them from the config (either spelling of their keys)
+// and matching labels against them.
 import type { LabelSelector, SelectorRequirement } from './types.js';
 import type { Field, Reader } from './yaml-reader.js';
 import { didYouMean } from './suggest.js';
@@ -28,11 +29,22 @@ export function labelValueProblem(value: string): string | undefined {
   return `label value "${value}" is invalid (up to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit)`;
 }
 
-/** Reads a list of selectors (`match-labels` / `match-expressions` entries). */
-export function readSelectors(r: Reader, field: Field, what: string): LabelSelector[] {
+/**
+ * How a selector's two keys are written: `match-labels` in vipcast's (and MetalLB's old)
+ * ConfigMap, `matchLabels` in Kubernetes objects such as MetalLB's CRDs.
+ */
+export type SelectorSpelling = 'kebab' | 'camel';
+
+const selectorKeys = {
+  kebab: { labels: 'match-labels', expressions: 'match-expressions' },
+  camel: { labels: 'matchLabels', expressions: 'matchExpressions' },
+} as const;
+
+/** Reads a list of selectors (`match-labels` / `match-expressions` entries, or camelCase). */
+export function readSelectors(r: Reader, field: Field, what: string, spelling: SelectorSpelling = 'kebab'): LabelSelector[] {
   const out: { field: Field; value: LabelSelector }[] = [];
   for (const item of r.list(field, what)) {
-    const selector = readSelector(r, item, `each entry of ${what}`);
+    const selector = readSelector(r, item, `each entry of ${what}`, selectorKeys[spelling]);
     if (selector) out.push({ field: item, value: selector });
   }
   return refuseRepeats(r, out, selectorIdentity, () => 'this selector').map((entry) => entry.value);
@@ -48,13 +60,14 @@ function requirementIdentity(requirement: SelectorRequirement): string {
   return canonical({ ...requirement, values: [...requirement.values].sort() });
 }
 
-function readSelector(r: Reader, field: Field, what: string): LabelSelector | undefined {
-  const entries = r.map(field, ['match-labels', 'match-expressions'], what);
+/** Reads one selector; MetalLB's CRDs take the same selector as a single object too. */
+export function readSelector(r: Reader, field: Field, what: string, keys: { readonly labels: string; readonly expressions: string } = selectorKeys.kebab): LabelSelector | undefined {
+  const entries = r.map(field, [keys.labels, keys.expressions], what);
   if (!entries) return undefined;
   const matchLabels: Record<string, string> = {};
-  const labelsField = entries.get('match-labels');
+  const labelsField = entries.get(keys.labels);
   if (labelsField) {
-    for (const [key, entry] of r.anyMap(labelsField, 'match-labels') ?? []) {
+    for (const [key, entry] of r.anyMap(labelsField, keys.labels) ?? []) {
       const value = r.string(entry.value, `the value of label "${key}"`);
       const problem = labelKeyProblem(key) ?? (value === undefined ? undefined : labelValueProblem(value));
       if (problem) r.error(entry.value, problem);
@@ -62,24 +75,24 @@ function readSelector(r: Reader, field: Field, what: string): LabelSelector | un
     }
   }
   const requirements: { field: Field; value: SelectorRequirement }[] = [];
-  const expressionsField = entries.get('match-expressions');
+  const expressionsField = entries.get(keys.expressions);
   if (expressionsField) {
-    for (const item of r.list(expressionsField, 'match-expressions')) {
-      const requirement = readRequirement(r, item);
+    for (const item of r.list(expressionsField, keys.expressions)) {
+      const requirement = readRequirement(r, item, keys.expressions);
       if (requirement) requirements.push({ field: item, value: requirement });
     }
   }
-  const matchExpressions = refuseRepeats(r, requirements, requirementIdentity, () => 'this match-expressions entry').map((entry) => entry.value);
+  const matchExpressions = refuseRepeats(r, requirements, requirementIdentity, () => `this ${keys.expressions} entry`).map((entry) => entry.value);
   return { matchLabels, matchExpressions };
 }
 
-function readRequirement(r: Reader, field: Field): SelectorRequirement | undefined {
-  const entries = r.map(field, ['key', 'operator', 'values'], 'a match-expressions entry');
+function readRequirement(r: Reader, field: Field, listKey: string): SelectorRequirement | undefined {
+  const entries = r.map(field, ['key', 'operator', 'values'], `a ${listKey} entry`);
   if (!entries) return undefined;
   const keyField = entries.get('key');
   const operatorField = entries.get('operator');
-  if (!keyField) r.error(field, 'a match-expressions entry needs a "key"');
-  if (!operatorField) r.error(field, `a match-expressions entry needs an "operator" (${operators.join(', ')})`);
+  if (!keyField) r.error(field, `a ${listKey} entry needs a "key"`);
+  if (!operatorField) r.error(field, `a ${listKey} entry needs an "operator" (${operators.join(', ')})`);
   const key = keyField && r.string(keyField, 'key');
   const keyProblem = key === undefined ? undefined : labelKeyProblem(key);
   if (keyField && keyProblem) r.error(keyField, keyProblem);

@@ -1,9 +1,12 @@
 // Finding the config inside what a user hands us: the bare config YAML, a ConfigMap
-// manifest (one document or several) whose `data.config` holds it, or kube-vip-cloud-
-// provider's ConfigMap, whose data keys are the config.
+// manifest (one document or several) whose `data.config` holds it, kube-vip-cloud-
+// provider's ConfigMap, whose data keys are the config, or MetalLB's objects (metallb.io
+// IPAddressPool, L2Advertisement, BGPPeer…), several to a file.
 import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node } from 'yaml';
 import { kubeVipConfigMapRef, parseKubeVipConfigMap } from './kube-vip.js';
+import { isMetalLbObject, parseMetalLbDocuments } from './metallb-source.js';
+import type { PlainObject } from './metallb-source.js';
 import { byLine, parseConfig } from './parse.js';
 import type { ConfigIssue, ParseResult } from './types.js';
 import { documentIssues } from './yaml-reader.js';
@@ -22,7 +25,8 @@ export function parseConfigFile(text: string): FileParseResult {
   const list = Array.isArray(docs) ? docs : [];
   // The same judgement parseConfig makes of its text: a bare config gets the same verdict
   // whether it is read here or from the cluster's ConfigMap.
-  const unreadable = list.flatMap((doc) => documentIssues(doc, text, (offset) => lines.linePos(offset).line).issues);
+  const judged = list.map((doc) => documentIssues(doc, text, (offset) => lines.linePos(offset).line));
+  const unreadable = judged.flatMap((j) => j.issues);
   if (unreadable.length > 0) return { ok: false, errors: unreadable, warnings: [], resource: 'file', notes: [] };
 
   const values = list.map((doc) => ({ doc, js: plainValue(doc) }));
@@ -33,6 +37,11 @@ export function parseConfigFile(text: string): FileParseResult {
   }
   const objects = values.filter((v) => isKubernetesObject(v.js));
   if (objects.length === 0) return { ...parseConfig(text), resource: 'config', notes: [] };
+  if (objects.some((v) => isMetalLbObject(v.js as PlainObject))) {
+    const aliases = new Map(judged.flatMap((j) => [...j.aliases]));
+    const documents = objects.map((v) => ({ js: v.js as PlainObject, contents: (v.doc.contents as Node | null) ?? undefined }));
+    return parseMetalLbDocuments(documents, aliases, lines);
+  }
 
   const kubeVip = objects.filter((v) => isKubeVipConfigMap(v.js as KubernetesObject));
   const candidates = objects.filter((v) => {

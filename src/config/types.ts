@@ -2,8 +2,11 @@
 // changed afterwards: every field is readonly and the parser freezes what it returns.
 import type { AddressRange } from '../net/address.js';
 
-/** How a pool's addresses are announced. */
-export type Protocol = 'layer2' | 'bgp';
+/**
+ * How a pool's addresses are announced. `none`: allocated, announced by no node (a MetalLB
+ * IPAddressPool that no advertisement selects).
+ */
+export type Protocol = 'layer2' | 'bgp' | 'none';
 
 /** One requirement of a label selector, as Kubernetes defines them. */
 export interface SelectorRequirement {
@@ -33,6 +36,10 @@ export interface BgpAdvertisement {
   readonly localPref: number | undefined;
   /** Communities attached to every route of this advertisement. */
   readonly communities: readonly Community[];
+  /** Names of the peers that receive these routes (empty: every peer). */
+  readonly peers: readonly string[];
+  /** Only nodes matching one of these send these routes (empty: every node). */
+  readonly nodeSelectors: readonly LabelSelector[];
 }
 
 /** An address pool: where Service IPs come from and how they are announced. */
@@ -75,6 +82,8 @@ export interface BfdProfile {
 
 /** A BGP peer of the speakers. Times in seconds. */
 export interface Peer {
+  /** The peer's name, which advertisements refer to (a MetalLB BGPPeer's); none in vipcast's format. */
+  readonly name: string | undefined;
   readonly peerAddress: string;
   readonly peerAsn: number;
   readonly myAsn: number;

@@ -47,7 +47,8 @@ export class SpeakerBgp implements BgpAnnouncer {
   setVips(vips: ReadonlyMap<string, Pool>, config: Config): void {
     // A session is keyed by every setting it was built from, so changing any of them (a
     // keepalive, a BFD profile's interval) replaces the session rather than being ignored.
-    const nodePeers = peersForNode(config, this.o.nodeLabels());
+    const nodeLabels = this.o.nodeLabels();
+    const nodePeers = peersForNode(config, nodeLabels);
     const wanted = new Map(
       nodePeers.map((peer) => {
         const settings = this.#sessionConfig(peer, config);
@@ -69,7 +70,7 @@ export class SpeakerBgp implements BgpAnnouncer {
         this.#sessions.set(key, entry);
         session.start();
       }
-      entry.session.setRoutes(routesForPeer(peer, vips, this.o.nextHops, familiesForPeer(peer, nodePeers)));
+      entry.session.setRoutes(routesForPeer(peer, vips, { nodeLabels, nextHops: this.o.nextHops, families: familiesForPeer(peer, nodePeers) }));
     }
   }
 

@@ -1,7 +1,8 @@
 // Which routes a node sends to which BGP peer: pure. Each BGP VIP becomes, per advertisement
 // of its pool, a route for the VIP's prefix rolled up to the aggregation length, with the
 // advertisement's communities and (for iBGP) LOCAL_PREF. Peers are those whose node
-// selectors match this node; a peer with `pools` gets only those pools' VIPs.
+// selectors match this node; a peer with `pools` gets only those pools' VIPs, and an
+// advertisement naming peers or nodes only goes to those peers from those nodes.
 import { anySelectorMatches } from '../config/selector.js';
 import type { Config, Peer, Pool } from '../config/types.js';
 import { formatAddress, parseAddress } from '../net/address.js';
@@ -24,13 +25,23 @@ export function familiesForPeer(peer: Peer, nodePeers: readonly Peer[]): Readonl
   return new Set(nodePeers.some((p) => familyOf(p) === other) ? [own] : [own, other]);
 }
 
-/** The routes for one peer; the next hop is left empty so the session uses its own address. */
-export function routesForPeer(
-  peer: Peer,
-  vips: ReadonlyMap<string, Pool>,
-  nextHops: { readonly ipv4?: string; readonly ipv6?: string } = {},
-  families: ReadonlySet<'ipv4' | 'ipv6'> = new Set(['ipv4', 'ipv6']),
-): Route[] {
+/** What routesForPeer needs to know about this node and its sessions. */
+export interface RouteContext {
+  /** This node's labels, against each advertisement's node selectors. */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  /** The next hop per family; left empty, the session uses its own address. */
+  readonly nextHops?: { readonly ipv4?: string; readonly ipv6?: string } | undefined;
+  /** The families this peer's session carries (see familiesForPeer); default both. */
+  readonly families?: ReadonlySet<'ipv4' | 'ipv6'>;
+}
+
+/**
+ * The routes for one peer: of each advertisement that names this peer (or no peer) and
+ * whose node selectors take this node (or that has none).
+ */
+export function routesForPeer(peer: Peer, vips: ReadonlyMap<string, Pool>, context: RouteContext): Route[] {
+  const nextHops = context.nextHops ?? {};
+  const families = context.families ?? new Set(['ipv4', 'ipv6']);
   const routes = new Map<string, Route>();
   const internal = peer.myAsn === peer.peerAsn;
   for (const [ip, pool] of vips) {
@@ -40,6 +51,8 @@ export function routesForPeer(
     if (!address || !families.has(address.family === 'IPv4' ? 'ipv4' : 'ipv6')) continue;
     const bits = address.family === 'IPv4' ? 32 : 128;
     for (const ad of pool.bgpAdvertisements) {
+      if (ad.peers.length > 0 && (peer.name === undefined || !ad.peers.includes(peer.name))) continue;
+      if (!anySelectorMatches(ad.nodeSelectors, context.nodeLabels)) continue;
       const length = address.family === 'IPv4' ? ad.aggregationLength : ad.aggregationLengthV6;
       const mask = ((1n << BigInt(bits)) - 1n) ^ ((1n << BigInt(bits - length)) - 1n);
       const network = formatAddress({ family: address.family, value: address.value & mask });

@@ -91,8 +91,8 @@ describe("MetalLB's accepted configs are accepted", () => {
     const [pool1, pool2, pool3, pool4] = config.pools;
     expect(pool1).toMatchObject({ protocol: 'bgp', autoAssign: false, avoidBuggyIps: true });
     expect(pool1?.bgpAdvertisements).toEqual([
-      { aggregationLength: 32, aggregationLengthV6: 128, localPref: 100, communities: [{ kind: 'standard', value: 0xfc0004d2 }, { kind: 'standard', value: 0x04d20929 }] },
-      { aggregationLength: 24, aggregationLengthV6: 64, localPref: undefined, communities: [] },
+      { aggregationLength: 32, aggregationLengthV6: 128, localPref: 100, communities: [{ kind: 'standard', value: 0xfc0004d2 }, { kind: 'standard', value: 0x04d20929 }], peers: [], nodeSelectors: [] },
+      { aggregationLength: 24, aggregationLengthV6: 64, localPref: undefined, communities: [], peers: [], nodeSelectors: [] },
     ]);
     expect(pool2).toMatchObject({ autoAssign: true, bgpAdvertisements: [{ aggregationLength: 32 }] });
     // MetalLB splits ranges into CIDRs; vipcast keeps each range whole. Same addresses.
@@ -110,7 +110,7 @@ describe("MetalLB's accepted configs are accepted", () => {
 
   it('simple advertisement (an empty entry)', () => {
     expect(accepted(bgpPool('  addresses: ["1.2.3.0/24"]\n  bgp-advertisements:\n  -\n')).pools[0]?.bgpAdvertisements).toEqual([
-      { aggregationLength: 32, aggregationLengthV6: 128, localPref: undefined, communities: [] },
+      { aggregationLength: 32, aggregationLengthV6: 128, localPref: undefined, communities: [], peers: [], nodeSelectors: [] },
     ]);
   });
 

@@ -50,8 +50,8 @@ describe('valid configs', () => {
     expect(result.warnings.map((w) => w.path)).toEqual(['bfd-profiles[0].echo-interval']);
     const byName = new Map(pools.map((p) => [p.name, p]));
     expect(byName.get('default')?.bgpAdvertisements).toEqual([
-      { aggregationLength: 32, aggregationLengthV6: 128, localPref: 100, communities: [{ kind: 'standard', value: 1234 * 65536 + 1 }, { kind: 'standard', value: 0xffffff02 }] },
-      { aggregationLength: 24, aggregationLengthV6: 128, localPref: undefined, communities: [] },
+      { aggregationLength: 32, aggregationLengthV6: 128, localPref: 100, communities: [{ kind: 'standard', value: 1234 * 65536 + 1 }, { kind: 'standard', value: 0xffffff02 }], peers: [], nodeSelectors: [] },
+      { aggregationLength: 24, aggregationLengthV6: 128, localPref: undefined, communities: [], peers: [], nodeSelectors: [] },
     ]);
     expect(byName.get('ranged')?.avoidBuggyIps).toBe(true);
     expect(byName.get('expensive')?.autoAssign).toBe(false);
@@ -79,7 +79,7 @@ describe('valid configs', () => {
 
   it('gives a bgp pool without bgp-advertisements one host-route advertisement', () => {
     const config = valid('address-pools:\n- name: b\n  protocol: bgp\n  addresses: [10.0.0.0/24]\n');
-    expect(config.pools[0]?.bgpAdvertisements).toEqual([{ aggregationLength: 32, aggregationLengthV6: 128, localPref: undefined, communities: [] }]);
+    expect(config.pools[0]?.bgpAdvertisements).toEqual([{ aggregationLength: 32, aggregationLengthV6: 128, localPref: undefined, communities: [], peers: [], nodeSelectors: [] }]);
   });
 
   it('accepts an empty config with a warning', () => {

@@ -49,14 +49,14 @@ describe('BGP routes per peer', () => {
 
   it('announces host routes with communities, plus one aggregate per advertisement, and LOCAL_PREF only to iBGP peers', () => {
     const [ebgp, ibgp] = peersForNode(c, { rack: 'r1' });
-    const external = routesForPeer(ebgp!, vips);
+    const external = routesForPeer(ebgp!, vips, { nodeLabels: {} });
     expect(external.map((r) => `${r.prefix.address}/${r.prefix.length}`)).toEqual(['198.51.100.7/32', '198.51.100.0/24', '198.51.100.9/32', '2001:db8:5::7/128', '203.0.113.1/32']);
     const host = external[0]!;
     expect(host.communities).toEqual([64512 * 65536 + 100]);
     expect(host.largeCommunities).toEqual([[64512, 1, 2]]);
     expect(host.localPref).toBeUndefined();
     expect(host.nextHop).toBe('');
-    const internal = routesForPeer(ibgp!, vips);
+    const internal = routesForPeer(ibgp!, vips, { nodeLabels: {} });
     expect(internal.find((r) => r.prefix.address === '198.51.100.7')?.localPref).toBe(200);
     expect(internal.some((r) => r.prefix.address === '203.0.113.1')).toBe(false); // pools: [edge]
   });
@@ -87,7 +87,7 @@ ${ads}
   ])('announce one route with every community and the highest LOCAL_PREF, for the /32 and the /128 (%s)', (_, ads) => {
     const c = parsed(ads);
     const pool = c.pools[0] as Pool;
-    const routes = routesForPeer(c.peers[0]!, new Map([['198.51.100.7', pool], ['2001:db8:5::7', pool]]));
+    const routes = routesForPeer(c.peers[0]!, new Map([['198.51.100.7', pool], ['2001:db8:5::7', pool]]), { nodeLabels: {} });
     expect(routes.map((r) => `${r.prefix.address}/${r.prefix.length}`)).toEqual(['198.51.100.7/32', '2001:db8:5::7/128']);
     for (const route of routes) {
       expect(route.communities).toEqual([64512 * 65536 + 7, 64512 * 65536 + 300, noExport]);
@@ -117,7 +117,7 @@ ${addresses.map((a) => `- {peer-address: "${a}", peer-asn: 64512, my-asn: 64513}
     const c = peers(['192.0.2.254']);
     expect([...familiesForPeer(c.peers[0]!, c.peers)].sort()).toEqual(['ipv4', 'ipv6']);
     const pool = config().pools[1]!;
-    const only4 = routesForPeer(c.peers[0]!, new Map([['203.0.113.1', pool], ['2001:db8:5::1', pool]]), {}, new Set(['ipv4']));
+    const only4 = routesForPeer(c.peers[0]!, new Map([['203.0.113.1', pool], ['2001:db8:5::1', pool]]), { nodeLabels: {}, families: new Set(['ipv4']) });
     expect(only4.map((r) => r.prefix.address)).toEqual(['203.0.113.1']);
   });
 });
