@@ -20,8 +20,9 @@ const plurals: Record<string, string> = {
   ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Role: 'roles', RoleBinding: 'rolebindings',
   Deployment: 'deployments', DaemonSet: 'daemonsets',
   ValidatingAdmissionPolicy: 'validatingadmissionpolicies', ValidatingAdmissionPolicyBinding: 'validatingadmissionpolicybindings',
+  CustomResourceDefinition: 'customresourcedefinitions',
 };
-const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'CustomResourceDefinition']);
 
 /** Reads every object of a multi-document YAML file. */
 export async function readManifest(file: string): Promise<ManifestObject[]> {

@@ -9,10 +9,13 @@ const help = `usage: vipcast check-config FILE
 
 Checks an address-pool config the way the controller would, without a cluster. FILE is the
 bare config YAML or a ConfigMap manifest carrying it in data.config (MetalLB's legacy
-ConfigMap works unchanged), or kube-vip-cloud-provider's ConfigMap (named kubevip, or with
-cidr-/range- keys), read key by key; "-" reads standard input.
+ConfigMap works unchanged), kube-vip-cloud-provider's ConfigMap (named kubevip, or with
+cidr-/range- keys), read key by key, or MetalLB's objects (metallb.io IPAddressPool,
+L2Advertisement, BGPAdvertisement, BGPPeer, BFDProfile, Community; other kinds are skipped
+with a note, and Secrets serve the BGPPeers' passwordSecret); "-" reads standard input.
 
-Prints a summary of pools and peers, or every error with its YAML path and line.
+Prints a summary of pools and peers, or every error with its YAML path and line (for
+MetalLB's objects, the object and field: IPAddressPool/public.spec.addresses[0]).
 Exit status: 0 valid, 1 invalid, 2 usage or unreadable file.`;
 
 /** Runs `check-config`; returns 0 when valid, 1 when invalid, 2 on usage errors. */

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseFlagDuration } from '../config/duration.js';
 import { validateTimings, type ElectionTimings } from '../k8s/lease-election.js';
 import { configMapRef } from '../config/source.js';
-import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags, type ConfigMapLocation } from './config-map-flags.js';
+import { configMapHelp, configMapOptions, locationFields, readConfigMapFlags, type ConfigLocation } from './config-map-flags.js';
 import { isSignal, waitForStop } from './stop.js';
 import { createControllerMetrics } from '../controller/metrics.js';
 import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../observability/health.js';
@@ -48,7 +48,7 @@ interface ControllerOptions {
   readonly level: LogLevel;
   readonly kubeconfig: string | undefined;
   readonly namespace: string;
-  readonly config: ConfigMapLocation;
+  readonly config: ConfigLocation;
   readonly loadBalancerClass: string | undefined;
   readonly metricsAddress: string;
   readonly leaseName: string;
@@ -169,8 +169,7 @@ async function runController(options: ControllerOptions, access: ApiAccess, log:
       reconciler = new Reconciler({
 
         rest,
-        configMap: { namespace: config.namespace, name: config.name },
-        configSource: config.source,
+        config,
         loadBalancerClass: options.loadBalancerClass,
         events,
         status,
@@ -218,7 +217,7 @@ async function runController(options: ControllerOptions, access: ApiAccess, log:
     stop.stop('cannot listen');
     return 1;
   }
-  log.info('controller started', { metricsPort: http.port, namespace: options.namespace, configSource: config.source, configMap: formatLocation(config), loadBalancerClass: options.loadBalancerClass ?? null, ...timings });
+  log.info('controller started', { metricsPort: http.port, namespace: options.namespace, configSource: config.source, ...locationFields(config), loadBalancerClass: options.loadBalancerClass ?? null, ...timings });
   elector.start();
 
   const reason = await stop.reason;

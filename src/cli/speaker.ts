@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
 import { defaultAnnouncementTiming, type AnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { configMapRef } from '../config/source.js';
-import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags, type ConfigMapLocation } from './config-map-flags.js';
+import { configMapHelp, configMapOptions, locationFields, readConfigMapFlags, type ConfigLocation } from './config-map-flags.js';
 import { isSignal, waitForStop } from './stop.js';
 import { parseFlagDuration } from '../config/duration.js';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../observability/health.js';
@@ -75,7 +75,7 @@ interface SpeakerOptions {
   readonly level: LogLevel;
   readonly kubeconfig: string | undefined;
   readonly namespace: string;
-  readonly config: ConfigMapLocation;
+  readonly config: ConfigLocation;
   readonly loadBalancerClass: string | undefined;
   readonly interface: string | undefined;
   readonly routerId: string | undefined;
@@ -242,9 +242,7 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
     rest,
     node,
     namespace: options.namespace,
-    configMapNamespace: options.config.namespace,
-    configMapName: options.config.name,
-    configSource: options.config.source,
+    config: options.config,
     loadBalancerClass: options.loadBalancerClass,
     lease,
     clock,
@@ -273,7 +271,7 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
     lag.stop();
     return 1;
   }
-  log.info('speaker started', { metricsPort: http.port, namespace: options.namespace, configSource: options.config.source, configMap: formatLocation(options.config), ...timing, refreshMs: options.refreshMs });
+  log.info('speaker started', { metricsPort: http.port, namespace: options.namespace, configSource: options.config.source, ...locationFields(options.config), ...timing, refreshMs: options.refreshMs });
   // kube-proxy's IPVS mode without strictARP: checked now and every 30 s (cheap /proc reads).
   ipvs.check();
   const ipvsTimer = setInterval(() => ipvs.check(), 30_000);

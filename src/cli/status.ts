@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configFromConfigMap, type ConfigMapObject } from '../config/config-map.js';
+import { readConfigOnce } from '../k8s/config-feed.js';
 import { configMapRef } from '../config/source.js';
 import { configMapHelp, configMapOptions, formatLocation, readConfigMapFlags } from './config-map-flags.js';
 import { loadApiAccess } from '../k8s/kubeconfig.js';
@@ -63,10 +63,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   try {
     const rest = createKubeRest(await loadApiAccess({ kubeconfig }), { fieldManager: 'vipcast-status', timeoutMs: 10_000 });
     const ns = encodeURIComponent(values.namespace);
-    const [services, leases, configMap] = await Promise.all([
+    const [services, leases, verdict] = await Promise.all([
       rest.get<{ items?: ServiceView[] }>('/api/v1/services'),
       rest.get<{ items?: SpeakerLeaseObject[] }>(`/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`),
-      rest.get<ConfigMapObject>(`/api/v1/namespaces/${encodeURIComponent(config.namespace)}/configmaps/${encodeURIComponent(config.name)}`).catch(() => undefined),
+      readConfigOnce(rest, config),
     ]);
     if (values.nodes) {
       const speakers = speakerRows(leases.items ?? [], Date.now());
@@ -74,11 +74,10 @@ export async function statusCommand(args: string[]): Promise<number> {
       else console.log(speakers.length === 0 ? 'no speaker Lease found' : formatSpeakers(speakers));
       return 0;
     }
-    const verdict = configFromConfigMap(configMap, config.source);
     const rows = statusRows(services.items ?? [], leases.items ?? [], verdict.ok ? verdict.config : undefined, Date.now(), values['load-balancer-class']);
     if (values.json) console.log(JSON.stringify(rows, null, 2));
     else console.log(rows.length === 0 ? 'no LoadBalancer Service has an address' : formatStatus(rows));
-    if (!verdict.ok) console.error(`vipcast status: the ConfigMap ${formatLocation(config)} (${config.source} format) is missing or invalid; pools are unknown`);
+    if (!verdict.ok) console.error(`vipcast status: ${formatLocation(config)} (${config.source} format) is missing or invalid; pools are unknown`);
     return 0;
   } catch (error) {
     console.error(`vipcast status: ${(error as Error).message}`);

@@ -14,11 +14,17 @@ export interface ConfigMapObject {
   data?: Record<string, string>;
 }
 
-/** Which format the ConfigMap is read in: vipcast's own, or kube-vip-cloud-provider's. */
-export type ConfigSource = 'vipcast' | 'kube-vip';
+/**
+ * Where the config comes from: vipcast's own ConfigMap, kube-vip-cloud-provider's, or
+ * MetalLB's objects (metallb.io custom resources, read by src/k8s/config-feed.ts).
+ */
+export type ConfigSource = 'vipcast' | 'kube-vip' | 'metallb';
 
 /** The config sources, as `--config-source` spells them. */
-export const configSources: readonly ConfigSource[] = ['vipcast', 'kube-vip'];
+export const configSources: readonly ConfigSource[] = ['vipcast', 'kube-vip', 'metallb'];
+
+/** The sources held in one ConfigMap. */
+export type ConfigMapSource = Exclude<ConfigSource, 'metallb'>;
 
 /**
  * The verdict on one ConfigMap version. `text` identifies what was read: equal texts mean
@@ -29,7 +35,7 @@ export type ConfigVerdict =
   | { readonly ok: false; readonly errors: readonly ConfigIssue[]; readonly text: string | undefined };
 
 /** Parses the config held in a ConfigMap of this source (or reports that it is missing). */
-export function configFromConfigMap(configMap: ConfigMapObject | undefined, source: ConfigSource = 'vipcast'): ConfigVerdict {
+export function configFromConfigMap(configMap: ConfigMapObject | undefined, source: ConfigMapSource = 'vipcast'): ConfigVerdict {
   if (configMap === undefined) return { ok: false, errors: [{ path: '', line: undefined, message: 'the ConfigMap does not exist' }], text: undefined };
   if (source === 'kube-vip') {
     const data = configMap.data ?? {};

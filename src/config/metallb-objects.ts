@@ -45,6 +45,8 @@ export interface SecretView {
 
 /** Options for reading MetalLB objects. */
 export interface MetalLbReadOptions {
+  /** The namespace the objects were read from; a passwordSecret must be there too. */
+  readonly namespace: string;
   /** The Secrets of the objects' namespace, by name. */
   readonly secrets: ReadonlyMap<string, SecretView>;
   /**

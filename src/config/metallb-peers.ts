@@ -123,7 +123,7 @@ function readBgpPeer(r: Reader, object: MetalLbObject, bfdProfiles: readonly Bfd
   const myAsn = myAsnField && r.integer(myAsnField, 'myASN', 1, maxAsn);
   const portField = entries.get('peerPort');
   const peerPort = (portField && r.integer(portField, 'peerPort', 1, 65_535)) ?? 179;
-  const { holdTime, keepaliveTime } = readTimers(r, entries.get('holdTime'), entries.get('keepaliveTime'), { hold: 'holdTime', keepalive: 'keepaliveTime' });
+  const { holdTime, keepaliveTime } = readTimers(r, entries.get('holdTime'), entries.get('keepaliveTime'), { hold: 'holdTime', keepalive: 'keepaliveTime', crd: true });
 
   const routerIdField = entries.get('routerID');
   const routerId = routerIdField && readIp(r, routerIdField, 'routerID');
@@ -187,11 +187,17 @@ function readPassword(r: Reader, entries: ReadonlyMap<string, Field>, options: M
   const nameField = ref?.get('name');
   if (ref && !nameField) r.error(secretField, 'passwordSecret needs a "name"');
   const name = nameField && r.string(nameField, 'passwordSecret.name');
+  const namespaceField = ref?.get('namespace');
+  const namespace = namespaceField && r.string(namespaceField, 'passwordSecret.namespace');
+  if (namespaceField && namespace !== undefined && namespace !== options.namespace) {
+    r.error(namespaceField, `the Secret must be in ${options.namespace}, the namespace of these objects (MetalLB reads it there, whatever this says)`);
+    return undefined;
+  }
   if (!nameField || name === undefined) return undefined;
   const secret = options.secrets.get(name);
   if (!secret) {
-    if (options.secretsComplete) r.error(nameField, `Secret "${name}" does not exist in this namespace`);
-    else r.warn(nameField, `Secret "${name}" is not in this file; the programs read its "password" key when they run`);
+    if (options.secretsComplete) r.error(nameField, `no Secret "${name}" of type kubernetes.io/basic-auth in ${options.namespace}`);
+    else r.warn(nameField, `Secret "${name}" is not in this file, so its password is not checked here; the controller and the speakers read it from ${options.namespace}`);
     return undefined;
   }
   if (secret.type !== 'kubernetes.io/basic-auth') {

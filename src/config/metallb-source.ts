@@ -72,14 +72,14 @@ export function parseMetalLbDocuments(documents: readonly FileDocument[], aliase
   }
   const namespace = [...namespaces][0] ?? metalLbNamespace;
   if (namespace !== metalLbNamespace) notes.push(`the objects are in namespace ${namespace}; run the programs with --metallb-namespace ${namespace}`);
-  return { ...metalLbResult(r, objects, { secrets, secretsComplete: false }), resource: `${resource} in namespace ${namespace}`, notes };
+  return { ...metalLbResult(r, objects, { namespace, secrets, secretsComplete: false }), resource: `MetalLB config in namespace ${namespace} (${resource})`, notes };
 }
 
 /** The verdict on the MetalLB objects and Secrets of one namespace, as the API server lists them. */
-export function parseMetalLbResources(resources: readonly PlainObject[], secrets: ReadonlyMap<string, SecretView>): ParseResult {
+export function parseMetalLbResources(resources: readonly PlainObject[], secrets: ReadonlyMap<string, SecretView>, namespace: string): ParseResult {
   const r = new Reader(new Map(), new LineCounter(), undefined);
   const objects = resources.filter((o) => isMetalLbObject(o) && isMetalLbKind(o.kind)).map((o) => toObject(o, new Document(o).contents ?? undefined));
-  return metalLbResult(r, objects, { secrets, secretsComplete: true });
+  return metalLbResult(r, objects, { namespace, secrets, secretsComplete: true });
 }
 
 /**

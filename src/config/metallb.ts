@@ -17,7 +17,7 @@ import type { MetalLbKind, MetalLbObject, MetalLbReadOptions } from './metallb-o
 import { readBgpPeers, readBfdProfileObjects, readCommunityObjects } from './metallb-peers.js';
 import { byLine, checkAggregation, deepFreeze, readCommunityList, readInterfaces, readNamespaces, readRanges } from './parse.js';
 import { anySelectorMatches, readSelectors } from './selector.js';
-import { canonical } from './duplicates.js';
+import { canonical, refuseRepeats } from './duplicates.js';
 import { didYouMean } from './suggest.js';
 import type { BgpAdvertisement, Community, Config, LabelSelector, ParseResult, Pool } from './types.js';
 import type { Field, Reader } from './yaml-reader.js';
@@ -161,21 +161,25 @@ function readSelection(
   const errorsBefore = r.errors.length;
   const namesField = entries.get('ipAddressPools');
   const selectorsField = entries.get('ipAddressPoolSelectors');
-  const names = namesField ? r.stringItems(namesField, 'ipAddressPools') : [];
+  const nameItems = namesField ? r.stringItems(namesField, 'ipAddressPools') : [];
+  const names = refuseRepeats(r, nameItems, (v) => v, (v) => `IPAddressPool "${v}"`);
   for (const { field, value } of names) {
+    // MetalLB skips a name no pool has (the pool may come later); vipcast says so.
     if (!pools.some((p) => p.object.name === value)) {
-      r.error(field, `IPAddressPool "${value}" does not exist${didYouMean(value, pools.map((p) => p.object.name))}`);
+      r.warn(field, `IPAddressPool "${value}" does not exist: this name selects nothing until it does${didYouMean(value, pools.map((p) => p.object.name))}`);
     }
   }
   const poolSelectors = selectorsField ? readSelectors(r, selectorsField, 'ipAddressPoolSelectors', 'camel') : [];
+  // As MetalLB: both lists empty (or absent) select every pool; otherwise what they match.
+  const everyPool = nameItems.length === 0 && poolSelectors.length === 0;
   const selected = new Set<string>();
   for (const pool of pools) {
     const byName = names.some((n) => n.value === pool.object.name);
     const byLabel = poolSelectors.some((s) => anySelectorMatches([s], pool.object.labels));
-    if (byName || byLabel || (namesField === undefined && selectorsField === undefined)) selected.add(pool.object.name);
+    if (byName || byLabel || everyPool) selected.add(pool.object.name);
   }
-  if (selected.size === 0 && selectorsField !== undefined && r.errors.length === errorsBefore) {
-    r.warn(selectorsField, `${object.kind} "${object.name}" selects no IPAddressPool: no pool has labels its ipAddressPoolSelectors match`);
+  if (selected.size === 0 && !everyPool && r.errors.length === errorsBefore) {
+    r.warn(namesField ?? selectorsField ?? spec, `${object.kind} "${object.name}" selects no IPAddressPool, so it announces nothing`);
   }
   const nodesField = entries.get('nodeSelectors');
   const nodeSelectors = nodesField ? readSelectors(r, nodesField, 'nodeSelectors', 'camel') : [];
@@ -274,16 +278,17 @@ function readBgpAdvertisement(
   const prefField = entries.get('localPref');
   const communitiesField = entries.get('communities');
   const peersField = entries.get('peers');
-  const peerItems = peersField ? r.stringItems(peersField, 'peers') : [];
+  const peerItems = refuseRepeats(r, peersField ? r.stringItems(peersField, 'peers') : [], (v) => v, (v) => `BGPPeer "${v}"`);
   for (const { field, value } of peerItems) {
-    if (!peerNames.has(value)) r.error(field, `BGPPeer "${value}" does not exist${didYouMean(value, [...peerNames])}`);
+    // MetalLB does not check these names; a name no peer has sends these routes nowhere.
+    if (!peerNames.has(value)) r.warn(field, `BGPPeer "${value}" does not exist: these routes go to no peer of that name until it does${didYouMean(value, [...peerNames])}`);
   }
   const advertisement: BgpAdvertisement = {
     aggregationLength: length('aggregationLength', 'IPv4', 32),
     aggregationLengthV6: length('aggregationLengthV6', 'IPv6', 128),
     localPref: prefField && r.integer(prefField, 'localPref', 0, 4_294_967_295),
     communities: communitiesField ? readCommunityList(r, communitiesField, aliases, 'a Community object') : [],
-    peers: [...new Set(peerItems.map((p) => p.value))].sort(),
+    peers: peerItems.map((p) => p.value).sort(),
     nodeSelectors: ad.nodeSelectors,
   };
   return r.errors.length === errorsBefore ? advertisement : undefined;
@@ -308,10 +313,11 @@ function uniqueSelectors(selectors: readonly LabelSelector[]): LabelSelector[] {
 
 /**
  * Pools in the order the allocator tries them: MetalLB's serviceAllocation priority, lowest
- * number first, pools without one after those with one, then by name.
+ * positive number first, pools without one (or with 0, which MetalLB reads as unset) after
+ * those with one, then by name.
  */
 function inPriorityOrder(pools: readonly Pool[], objects: readonly PoolObject[]): Pool[] {
-  const priority = new Map(objects.map((o) => [o.object.name, o.priority ?? Number.POSITIVE_INFINITY]));
+  const priority = new Map(objects.map((o) => [o.object.name, o.priority === undefined || o.priority === 0 ? Number.POSITIVE_INFINITY : o.priority]));
   const rank = (p: Pool): number => priority.get(p.name) ?? Number.POSITIVE_INFINITY;
   return [...pools].sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -122,6 +122,17 @@ export function readIp(r: Reader, field: Field, what: string): string | undefine
   return text.trim();
 }
 
+/** How a format names and defaults the two timers. */
+export interface TimerRules {
+  readonly hold: string;
+  readonly keepalive: string;
+  /**
+   * MetalLB's BGPPeer: a keepalive written alone makes the hold time three times it, and a
+   * keepalive of 0 beside a hold time means "the default" (a third of it), with a warning.
+   */
+  readonly crd?: boolean;
+}
+
 /**
  * Hold time: 0 (no keepalives) or 3 s to 65535 s (RFC 4271 4.2), default 90 s. Keepalive:
  * at most the hold time, default a third of it (RFC 4271 10).
@@ -130,7 +141,7 @@ export function readTimers(
   r: Reader,
   holdField: Field | undefined,
   keepaliveField: Field | undefined,
-  names: { readonly hold: string; readonly keepalive: string } = { hold: 'hold-time', keepalive: 'keepalive-time' },
+  names: TimerRules = { hold: 'hold-time', keepalive: 'keepalive-time' },
 ): { holdTime: number; keepaliveTime: number } {
   const seconds = (field: Field, what: string): number | undefined => {
     const text = r.string(field, what);
@@ -147,6 +158,15 @@ export function readTimers(
     return ms / 1000;
   };
   let holdTime = 90;
+  const keepaliveAlone = names.crd === true && !holdField && keepaliveField ? seconds(keepaliveField, names.keepalive) : undefined;
+  if (keepaliveAlone !== undefined) {
+    const hold = keepaliveAlone * 3;
+    if (hold !== 0 && (hold < 3 || hold > 65_535)) {
+      r.error(keepaliveField ?? { path: '', node: undefined }, `${names.keepalive} ${keepaliveAlone}s makes ${names.hold} ${hold}s (three times it), which is invalid: it must be 0 or from 3s to 65535s (RFC 4271 4.2)`);
+      return { holdTime, keepaliveTime: 30 };
+    }
+    return { holdTime: hold, keepaliveTime: keepaliveAlone };
+  }
   if (holdField) {
     const hold = seconds(holdField, names.hold);
     if (hold !== undefined && hold !== 0 && (hold < 3 || hold > 65_535)) {
@@ -162,6 +182,8 @@ export function readTimers(
       r.error(keepaliveField, `${names.keepalive} ${keepalive}s is longer than ${names.hold} ${holdTime}s`);
     } else if (keepalive !== undefined && holdTime === 0 && keepalive !== 0) {
       r.error(keepaliveField, `${names.keepalive} must be 0 when ${names.hold} is 0 (no keepalives are sent)`);
+    } else if (keepalive === 0 && holdTime !== 0 && names.crd === true) {
+      r.warn(keepaliveField, `${names.keepalive} 0s beside ${names.hold} ${holdTime}s: vipcast sends a KEEPALIVE every ${keepaliveTime}s (a third of the hold time), as MetalLB's own speaker does`);
     } else if (keepalive === 0 && holdTime !== 0) {
       r.error(keepaliveField, `${names.keepalive} 0s would send no KEEPALIVEs, and the peer would drop the session after ${names.hold} ${holdTime}s; use at least 1s (or ${names.hold} 0 for neither)`);
     } else if (keepalive !== undefined) {

@@ -6,7 +6,7 @@ import { isScalar, LineCounter, parseAllDocuments } from 'yaml';
 import type { Document, Node } from 'yaml';
 import { kubeVipConfigMapRef, parseKubeVipConfigMap } from './kube-vip.js';
 import { isMetalLbObject, parseMetalLbDocuments } from './metallb-source.js';
-import type { PlainObject } from './metallb-source.js';
+import type { FileDocument, PlainObject } from './metallb-source.js';
 import { byLine, parseConfig } from './parse.js';
 import type { ConfigIssue, ParseResult } from './types.js';
 import { documentIssues } from './yaml-reader.js';
@@ -37,9 +37,9 @@ export function parseConfigFile(text: string): FileParseResult {
   }
   const objects = values.filter((v) => isKubernetesObject(v.js));
   if (objects.length === 0) return { ...parseConfig(text), resource: 'config', notes: [] };
-  if (objects.some((v) => isMetalLbObject(v.js as PlainObject))) {
+  const documents = objects.flatMap((v) => listItems(v.doc, v.js as PlainObject));
+  if (documents.some((d) => isMetalLbObject(d.js))) {
     const aliases = new Map(judged.flatMap((j) => [...j.aliases]));
-    const documents = objects.map((v) => ({ js: v.js as PlainObject, contents: (v.doc.contents as Node | null) ?? undefined }));
     return parseMetalLbDocuments(documents, aliases, lines);
   }
 
@@ -71,6 +71,15 @@ export function parseConfigFile(text: string): FileParseResult {
   const value = object.data?.[configMapRef.key];
   const configText = typeof value === 'string' ? value : '';
   return { ...parseConfig(configText, { lineOffset }), resource: `ConfigMap ${namespace}/${name}`, notes };
+}
+
+/** A document's objects: itself, or the items of a `List` (what `kubectl get -o yaml` writes). */
+function listItems(doc: Document, js: PlainObject): FileDocument[] {
+  const items = (js as { items?: unknown }).items;
+  if (js.kind === 'List' && Array.isArray(items)) {
+    return items.map((item, i) => ({ js: item as PlainObject, contents: (doc.getIn(['items', i], true) as Node | undefined) ?? undefined }));
+  }
+  return [{ js, contents: (doc.contents as Node | null) ?? undefined }];
 }
 
 /**

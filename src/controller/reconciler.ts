@@ -1,4 +1,4 @@
-// The controller's reconciler: caches of Services, Namespaces and the config ConfigMap; a
+// The controller's reconciler: caches of Services, Namespaces and the config source; a
 // work queue of Service keys; for each key a pure decision (decide.ts), then the writes.
 // State lives in the allocator and is rebuilt from Service status on start, so nothing
 // needs a finalizer and a restart moves no address.
@@ -6,12 +6,13 @@ import { Allocator } from '../allocator/allocator.js';
 import { serviceRequest } from '../allocator/request.js';
 import { formatIssue, type Config } from '../config/types.js';
 import type { EventRecorder, EventIntent, EventSubject } from '../k8s/events.js';
+import { createConfigFeed, locationFields, type ConfigFeed, type ConfigLocation } from '../k8s/config-feed.js';
 import { Informer, type InformerHealth } from '../k8s/informer.js';
 import { statusOf, type KubeRest, type KubeWatcher } from '../k8s/rest.js';
 import { allocatedPoolAnnotation, type ServiceStatusWriter } from '../k8s/service-status.js';
 import { patchServiceStatus, type ServiceCondition } from '../k8s/service-status-patch.js';
 import type { Logger } from '../log.js';
-import { configFromConfigMap, rejectionNote, type ConfigMapObject, type ConfigSource } from '../config/config-map.js';
+import { rejectionNote } from '../config/config-map.js';
 import { applyConditionChange } from './condition.js';
 import { decideDeleted, decideService, type Decision } from './decide.js';
 import type { ControllerMetrics } from './metrics.js';
@@ -25,10 +26,8 @@ interface NamespaceObject {
 /** What a {@link Reconciler} needs. */
 export interface ReconcilerOptions {
   readonly rest: KubeRest & KubeWatcher;
-  /** Namespace and name of the address-pool ConfigMap (its own namespace, not the Lease's). */
-  readonly configMap: { readonly namespace: string; readonly name: string };
-  /** The format that ConfigMap is read in. */
-  readonly configSource: ConfigSource;
+  /** Where the address pools are read: a ConfigMap (in any namespace, not only the Lease's) or MetalLB's objects. */
+  readonly config: ConfigLocation;
   /** `--load-balancer-class`, or undefined to serve only classless Services. */
   readonly loadBalancerClass: string | undefined;
   readonly events: EventRecorder;
@@ -68,7 +67,7 @@ export class Reconciler {
   private readonly lastSeen = new Map<string, ServiceObject>();
   private readonly services: Informer<ServiceObject>;
   private readonly namespaces: Informer<NamespaceObject>;
-  private readonly configMaps: Informer<ConfigMapObject>;
+  private readonly configFeed: ConfigFeed;
   private readonly queue: WorkQueue;
 
   /** Creates a stopped reconciler; call start() once leading. */
@@ -104,18 +103,13 @@ export class Reconciler {
     const configChanged = (): void => {
       if (this.ready) this.applyConfig();
     };
-    const { namespace, name } = options.configMap;
-    this.configMaps = new Informer(
-      rest,
-      { name: 'configmap', path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`, fieldSelector: `metadata.name=${name}`, onError: onError('configmap') },
-      { add: configChanged, update: configChanged, delete: configChanged },
-    );
+    this.configFeed = createConfigFeed(rest, options.config, configChanged, onError);
   }
 
   /** Fills the caches, loads the config, rebuilds allocations from Service status, then reconciles everything. */
   async start(): Promise<void> {
-    for (const informer of [this.configMaps, this.namespaces, this.services]) informer.start();
-    await Promise.all([this.configMaps.waitSynced(), this.namespaces.waitSynced(), this.services.waitSynced()]);
+    for (const informer of this.informers()) informer.start();
+    await Promise.all(this.informers().map((informer) => informer.waitSynced()));
     this.options.log.info('caches synced', { services: this.services.list().length, namespaces: this.namespaces.list().length });
     this.ready = true;
     this.applyConfig();
@@ -124,14 +118,18 @@ export class Reconciler {
 
   /** The health of each cache's informer, for /healthz. */
   informersHealth(): InformerHealth[] {
-    return [this.configMaps, this.namespaces, this.services].map((informer) => informer.health());
+    return this.informers().map((informer) => informer.health());
   }
 
   /** Stops the informers and drops queued work. */
   stop(): void {
     this.ready = false;
     this.queue.stop();
-    for (const informer of [this.configMaps, this.namespaces, this.services]) informer.stop();
+    for (const informer of this.informers()) informer.stop();
+  }
+
+  private informers(): Informer<object>[] {
+    return [...this.configFeed.informers, this.namespaces, this.services];
   }
 
   /** Whether the caches are synced and the initial state is rebuilt. */
@@ -159,20 +157,16 @@ export class Reconciler {
   }
 
   private applyConfig(): void {
-    const { namespace, name } = this.options.configMap;
-    const configMap = this.configMaps.get(name, namespace);
-    const verdict = configFromConfigMap(configMap, this.options.configSource);
+    const verdict = this.configFeed.verdict();
     const { metrics, log } = this.options;
     if (!verdict.ok) {
       metrics.configValid.set(0);
       metrics.configErrors.set(verdict.errors.length);
       if (verdict.text !== undefined && verdict.text === this.rejectedText) return;
       this.rejectedText = verdict.text;
-      log.warn('config rejected; the last valid config stays in force', { configMap: `${namespace}/${name}`, configSource: this.options.configSource, errors: verdict.errors.map(formatIssue), inForce: this.configText !== undefined });
-      if (configMap?.metadata?.name !== undefined) {
-        const subject: EventSubject = { apiVersion: 'v1', kind: 'ConfigMap', namespace, name, uid: configMap.metadata.uid };
-        if (this.mayWrite()) void this.options.events.record(subject, { type: 'Warning', reason: 'ConfigRejected', action: 'LoadConfig', note: rejectionNote(verdict.errors) });
-      }
+      log.warn('config rejected; the last valid config stays in force', { ...locationFields(this.options.config), configSource: this.options.config.source, errors: verdict.errors.map(formatIssue), inForce: this.configText !== undefined });
+      const subject = this.configFeed.rejectionSubject(verdict);
+      if (subject !== undefined && this.mayWrite()) void this.options.events.record(subject, { type: 'Warning', reason: 'ConfigRejected', action: 'LoadConfig', note: rejectionNote(verdict.errors) });
       return;
     }
     metrics.configValid.set(1);

@@ -1,10 +1,10 @@
-// The speaker on one node: caches Services, EndpointSlices, Nodes, the ConfigMap and the
+// The speaker on one node: caches Services, EndpointSlices, Nodes, the config source and the
 // speaker Leases; computes the VIPs and who may announce them; hands each announcement mode
 // (protocol.ts: layer 2 and BGP) the VIPs of its pools. Reads caches, calls pure decisions,
 // then acts (style.md rule 6).
 import type { Config, Pool, Protocol } from '../config/types.js';
-import { configFromConfigMap, type ConfigMapObject, type ConfigSource } from '../config/config-map.js';
 import type { EventRecorder } from '../k8s/events.js';
+import { createConfigFeed, locationFields, type ConfigFeed, type ConfigLocation } from '../k8s/config-feed.js';
 import { Informer, type InformerHandler, type InformerHealth } from '../k8s/informer.js';
 import type { KubeRest, KubeWatcher } from '../k8s/rest.js';
 import type { Logger } from '../log.js';
@@ -28,11 +28,8 @@ export interface SpeakerRuntimeOptions {
   readonly node: string;
   /** Namespace of the speaker Leases. */
   readonly namespace: string;
-  /** Namespace of the address-pool ConfigMap, which need not be the Leases'. */
-  readonly configMapNamespace: string;
-  readonly configMapName: string;
-  /** The format that ConfigMap is read in. */
-  readonly configSource: ConfigSource;
+  /** Where the address pools are read (a ConfigMap, which need not be beside the Leases, or MetalLB's objects). */
+  readonly config: ConfigLocation;
   readonly loadBalancerClass: string | undefined;
   readonly lease: SpeakerLease;
   readonly clock: () => number;
@@ -59,9 +56,10 @@ export class SpeakerRuntime {
   readonly #services: Informer<ServiceView & object>;
   readonly #slices: Informer<EndpointSliceView & object>;
   readonly #nodes: Informer<NodeView & object>;
-  readonly #configMaps: Informer<ConfigMapObject & object>;
+  readonly #configFeed: ConfigFeed;
   #config: Config | undefined;
   #configVersion: string | undefined;
+  #configText: string | undefined;
   #desired = new Map<string, DesiredVip>();
   #scheduled = false;
   /** When the last recompute ended and how long it took (performance.now, ms). */
@@ -88,7 +86,8 @@ export class SpeakerRuntime {
     this.#services = make('services', '/api/v1/services', changed, undefined, speakerKeeps.service);
     this.#slices = make('endpointslices', '/apis/discovery.k8s.io/v1/endpointslices', changed, undefined, speakerKeeps.endpointSlice);
     this.#nodes = make('nodes', '/api/v1/nodes', changed, undefined, speakerKeeps.node);
-    this.#configMaps = make('configmaps', `/api/v1/namespaces/${o.configMapNamespace}/configmaps`, changed, `metadata.name=${o.configMapName}`);
+    this.#configFeed = createConfigFeed(o.rest, o.config, () => this.schedule(), onError);
+    this.#informers.push(...this.#configFeed.informers);
     make<SpeakerLeaseObject>('leases', `/apis/coordination.k8s.io/v1/namespaces/${o.namespace}/leases`, {
       add: (lease) => this.ownership.observeLease(lease),
       update: (lease) => this.ownership.observeLease(lease),
@@ -217,16 +216,17 @@ export class SpeakerRuntime {
   }
 
   #refreshConfig(): void {
-    const object = this.#configMaps.list()[0];
-    const version = object?.metadata?.resourceVersion;
+    const version = this.#configFeed.version();
     if (version === this.#configVersion && this.#config) return;
     this.#configVersion = version;
-    const verdict = configFromConfigMap(object, this.o.configSource);
+    const verdict = this.#configFeed.verdict();
     if (verdict.ok) {
+      if (verdict.text === this.#configText) return;
+      this.#configText = verdict.text;
       this.#config = verdict.config;
-      this.o.log.info('config loaded', { resourceVersion: version, pools: verdict.config.pools.length, peers: verdict.config.peers.length });
+      this.o.log.info('config loaded', { ...locationFields(this.o.config), pools: verdict.config.pools.length, peers: verdict.config.peers.length });
     } else {
-      this.o.log.error('config rejected; keeping the last valid one', { resourceVersion: version ?? null, errors: verdict.errors.map(formatIssue), haveConfig: this.#config !== undefined });
+      this.o.log.error('config rejected; keeping the last valid one', { ...locationFields(this.o.config), errors: verdict.errors.map(formatIssue), haveConfig: this.#config !== undefined });
     }
   }
 

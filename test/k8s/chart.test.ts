@@ -31,6 +31,8 @@ beforeAll(async () => {
     helm = (await run('bash', ['scripts/build-helm'], { maxBuffer: 1 << 24 })).stdout.trim();
     server = await startApiServer();
     await ensureNamespace(server.admin, namespace);
+    // The metallb example's Role lives where MetalLB's objects do.
+    await ensureNamespace(server.admin, 'metallb-system');
   } catch (error) {
     startError = error;
   }
@@ -131,6 +133,17 @@ describe('the Helm chart', () => {
     const ds = kubeVip.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
     expect(ds.spec.template.spec.containers[0]?.args).toEqual(['speaker', `--namespace=${namespace}`, '--config-source=kube-vip']);
     expect(kubeVip.filter((o) => o.metadata.namespace === 'kube-system').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Role/vipcast-kube-vip-source', 'RoleBinding/vipcast-kube-vip-source']);
+    const metallb = await template(['-f', `${chart}/examples/metallb.yaml`]);
+    const metallbDs = metallb.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
+    expect(metallbDs.spec.template.spec.containers[0]?.args).toEqual(['speaker', `--namespace=${namespace}`, '--config-source=metallb']);
+    expect(metallb.filter((o) => o.metadata.namespace === 'metallb-system').map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['Role/vipcast-metallb-source', 'RoleBinding/vipcast-metallb-source']);
+    expect(metallb.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort()).toEqual(
+      ['bfdprofiles', 'bgpadvertisements', 'bgppeers', 'communities', 'ipaddresspools', 'l2advertisements'].map((p) => `${p}.metallb.io`),
+    );
+    const elsewhere = await template(['--set', 'configSource=metallb', '--set', 'metallb.namespace=lb']);
+    const elsewhereDs = elsewhere.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
+    expect(elsewhereDs.spec.template.spec.containers[0]?.args).toEqual(['speaker', `--namespace=${namespace}`, '--config-source=metallb', '--metallb-namespace=lb']);
+    expect((await template(['--set', 'configSource=metallb'])).filter((o) => o.kind === 'CustomResourceDefinition')).toEqual([]);
     const ports = await template(['--set', 'speaker.peerPort=8947', '--set', 'speaker.metricsPort=8473']);
     const moved = ports.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
     expect(moved.spec.template.spec.containers[0]?.args).toEqual(['speaker', '--metrics-address=0.0.0.0:8473', '--peer-port=8947', `--namespace=${namespace}`]);
@@ -163,12 +176,13 @@ describe('the Helm chart', () => {
   }, 120_000);
 
   it('refuses values the programs would refuse, naming the value', async () => {
-    expect(await renderError(['--set', 'configSource=metallb'])).toMatch(/configSource: "metallb" is not vipcast or kube-vip/);
+    expect(await renderError(['--set', 'configSource=cilium'])).toMatch(/configSource: "cilium" is not vipcast, kube-vip or metallb/);
+    expect(await renderError(['--set', 'metallb.namespace=lb'])).toMatch(/metallb.namespace: is read only with configSource metallb/);
     expect(await renderError(['--set', 'logLevel=loud'])).toMatch(/logLevel: "loud"/);
     expect(await renderError(['-f', `${chart}/examples/layer2.yaml`, '--set', 'configSource=kube-vip'])).toMatch(/config: is read only with configSource vipcast/);
   });
 
-  it('is where manifests/ come from: vipcast.yaml, kube-vip-source.yaml, the alerts and the dashboard (scripts/render-manifests --check)', async () => {
+  it('is where manifests/ come from: vipcast.yaml, kube-vip-source.yaml, metallb-source.yaml, metallb-crds.yaml, the alerts and the dashboard (scripts/render-manifests --check)', async () => {
     api();
     // A difference (or a failed render) exits non-zero, and the diff is in the error.
     await run('bash', ['scripts/render-manifests', '--check'], { maxBuffer: 1 << 24 });

@@ -14,6 +14,9 @@
 {{- if ne .Values.configSource "vipcast" }}
 - --config-source={{ .Values.configSource }}
 {{- end }}
+{{- if and (eq .Values.configSource "metallb") (ne .Values.metallb.namespace "metallb-system") }}
+- --metallb-namespace={{ .Values.metallb.namespace }}
+{{- end }}
 {{- with .Values.loadBalancerClass }}
 - --load-balancer-class={{ . }}
 {{- end }}
@@ -24,11 +27,14 @@
 
 {{/* Fails the render on values the programs would refuse. */}}
 {{- define "vipcast.check" -}}
-{{- if not (has .Values.configSource (list "vipcast" "kube-vip")) }}
-{{- fail (printf "configSource: %q is not vipcast or kube-vip" .Values.configSource) }}
+{{- if not (has .Values.configSource (list "vipcast" "kube-vip" "metallb")) }}
+{{- fail (printf "configSource: %q is not vipcast, kube-vip or metallb" .Values.configSource) }}
 {{- end }}
 {{- if and .Values.config (ne .Values.configSource "vipcast") }}
-{{- fail "config: is read only with configSource vipcast; with kube-vip the pools come from kube-system/kubevip" }}
+{{- fail "config: is read only with configSource vipcast; with kube-vip the pools come from kube-system/kubevip, with metallb from MetalLB's objects" }}
+{{- end }}
+{{- if and (ne .Values.configSource "metallb") (ne .Values.metallb.namespace "metallb-system") }}
+{{- fail "metallb.namespace: is read only with configSource metallb" }}
 {{- end }}
 {{- if not (has .Values.logLevel (list "debug" "info" "warn" "error")) }}
 {{- fail (printf "logLevel: %q is not debug, info, warn or error" .Values.logLevel) }}

@@ -24,8 +24,14 @@ describe('which ConfigMap is read', () => {
     expect(readConfigMapFlags({ 'config-map': 'infra/vipcast.pools' }, 'vipcast-system')).toMatchObject({ location: { source: 'vipcast', namespace: 'infra', name: 'vipcast.pools' } });
   });
 
+  it("reads MetalLB's objects in metallb-system, or in --metallb-namespace", () => {
+    expect(readConfigMapFlags({ 'config-source': 'metallb' }, 'vipcast-system')).toEqual({ ok: true, location: { source: 'metallb', namespace: 'metallb-system' } });
+    expect(readConfigMapFlags({ 'config-source': 'metallb', 'metallb-namespace': 'lb' }, 'vipcast-system')).toEqual({ ok: true, location: { source: 'metallb', namespace: 'lb' } });
+    expect(readConfigMapFlags({ 'config-source': 'metallb', 'metallb-namespace': 'Bad_NS' }, 'vipcast-system')).toMatchObject({ ok: false, message: expect.stringMatching(/^--metallb-namespace "Bad_NS" is not a namespace name/) as unknown });
+  });
+
   it('refuses an unknown source and a name that is not NAME or NAMESPACE/NAME, naming the flag', () => {
-    expect(readConfigMapFlags({ 'config-source': 'metallb' }, 'vipcast-system')).toEqual({ ok: false, message: '--config-source "metallb" is not one of vipcast, kube-vip' });
+    expect(readConfigMapFlags({ 'config-source': 'cilium' }, 'vipcast-system')).toEqual({ ok: false, message: '--config-source "cilium" is not one of vipcast, kube-vip, metallb' });
     for (const bad of ['a/b/c', '/kubevip', 'kube-system/', 'Kube-System/kubevip', 'kube_vip', '']) {
       const result = readConfigMapFlags({ 'config-map': bad }, 'vipcast-system');
       expect(result.ok, bad).toBe(false);
@@ -52,9 +58,18 @@ const commands = [
 
 describe.each(commands)('vipcast %s', (name, command, required) => {
   it('exits 2 naming --config-source when the source is unknown, before it contacts any API server', async () => {
-    const { code, err } = await run(command, [...required, '--kubeconfig', '/nonexistent', '--config-source', 'metallb']);
+    const { code, err } = await run(command, [...required, '--kubeconfig', '/nonexistent', '--config-source', 'cilium']);
     expect(code).toBe(2);
-    expect(err).toContain(`vipcast ${name}: --config-source "metallb" is not one of vipcast, kube-vip`);
+    expect(err).toContain(`vipcast ${name}: --config-source "cilium" is not one of vipcast, kube-vip, metallb`);
+  });
+
+  it('exits 2 naming the flag when --metallb-namespace and --config-map are mixed up', async () => {
+    const mixed = await run(command, [...required, '--kubeconfig', '/nonexistent', '--config-source', 'metallb', '--config-map', 'pools']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.err).toContain(`vipcast ${name}: --config-map names a ConfigMap; with --config-source metallb`);
+    const stray = await run(command, [...required, '--kubeconfig', '/nonexistent', '--metallb-namespace', 'lb']);
+    expect(stray.code).toBe(2);
+    expect(stray.err).toContain(`vipcast ${name}: --metallb-namespace is only for --config-source metallb (this is vipcast)`);
   });
 
   it('exits 2 naming --config-map when it is not NAME or NAMESPACE/NAME', async () => {

@@ -82,7 +82,8 @@ describe('MetalLB objects: pools and how they are announced', () => {
     );
   });
 
-  it('an advertisement that names no pool and no selector selects every pool', () => {
+  it('an advertisement that names no pool and no selector (or empty lists) selects every pool', () => {
+    expect(valid(file(pools, object('L2Advertisement', 'empty', 'ipAddressPools: []\nipAddressPoolSelectors: []'))).config.pools.every((p) => p.protocol === 'layer2')).toBe(true);
     const { config } = valid(file(pools, object('L2Advertisement', 'all', '{}')));
     expect(config.pools.map((p) => [p.name, p.protocol])).toEqual([
       ['east', 'layer2'],
@@ -135,10 +136,10 @@ describe('MetalLB objects: pools and how they are announced', () => {
     expect(message).toContain('L2Advertisement "l2" and by BGPAdvertisement "bgp"');
   });
 
-  it('orders pools by serviceAllocation priority, lowest first, then those without one, then by name', () => {
+  it('orders pools by serviceAllocation priority, lowest first, then those without one (or 0), then by name', () => {
     const { config } = valid(
       file(
-        object('IPAddressPool', 'c', 'addresses: [10.3.0.0/24]'),
+        object('IPAddressPool', 'c', 'addresses: [10.3.0.0/24]\nserviceAllocation: {priority: 0}'),
         object('IPAddressPool', 'b', 'addresses: [10.2.0.0/24]\nserviceAllocation: {priority: 20}'),
         object('IPAddressPool', 'a', 'addresses: [10.1.0.0/24]'),
         object('IPAddressPool', 'd', 'addresses: [10.4.0.0/24]\nserviceAllocation: {priority: 10, namespaces: [web], namespaceSelectors: [{matchLabels: {team: a}}], serviceSelectors: [{matchExpressions: [{key: tier, operator: Exists}]}]}'),
@@ -206,11 +207,30 @@ describe('MetalLB objects: BGP', () => {
     expect(local).toMatchObject({ localPref: 200, communities: [1234 * 65536 + 1, 0xffffff02], largeCommunities: [[64512, 1, 2]] });
   });
 
-  it('refuses references to objects that do not exist, naming the field', () => {
-    expect(errorAt(file(bgp, object('BGPAdvertisement', 'x', 'ipAddressPools: [edge]\npeers: [tor-c]')), 'BGPAdvertisement/x.spec.peers[0]')).toBe('BGPPeer "tor-c" does not exist; did you mean "tor-a"?');
+  it('refuses a community alias or BFD profile that does not exist, naming the field', () => {
     expect(errorAt(file(bgp, object('BGPAdvertisement', 'x', 'ipAddressPools: [edge]\ncommunities: [vpn]')), 'BGPAdvertisement/x.spec.communities[0]')).toContain('community alias "vpn" is not defined in a Community object');
-    expect(errorAt(file(bgp, object('L2Advertisement', 'x', 'ipAddressPools: [egde]')), 'L2Advertisement/x.spec.ipAddressPools[0]')).toBe('IPAddressPool "egde" does not exist; did you mean "edge"?');
     expect(errorAt(file(bgp, object('BGPPeer', 'x', 'myASN: 1\npeerASN: 2\npeerAddress: 192.0.2.9\nbfdProfile: slow')), 'BGPPeer/x.spec.bfdProfile')).toContain('BFDProfile "slow" does not exist');
+  });
+
+  it('warns of pool and peer names no object has, which MetalLB skips: they select nothing', () => {
+    const { config, warnings } = valid(file(bgp, object('BGPAdvertisement', 'x', 'ipAddressPools: [egde]\npeers: [tor-c]')));
+    expect(warnings.some((w) => /^BGPAdvertisement\/x\.spec\.ipAddressPools\[0\] \(line \d+\): IPAddressPool "egde" does not exist: this name selects nothing until it does; did you mean "edge"\?$/.test(w))).toBe(true);
+    expect(warnings.some((w) => w.startsWith('BGPAdvertisement/x.spec.ipAddressPools (line') && w.includes('selects no IPAddressPool'))).toBe(true);
+    expect(pool(config, 'edge').bgpAdvertisements).toHaveLength(2);
+    const named = valid(file(bgp, object('BGPAdvertisement', 'y', 'ipAddressPools: [edge]\npeers: [tor-c]')));
+    expect(named.warnings.some((w) => w.includes('BGPPeer "tor-c" does not exist: these routes go to no peer of that name'))).toBe(true);
+    expect(pool(named.config, 'edge').bgpAdvertisements.some((ad) => ad.peers.join() === 'tor-c')).toBe(true);
+    expect(errorAt(file(bgp, object('L2Advertisement', 'z', 'ipAddressPools: [edge, edge]')), 'L2Advertisement/z.spec.ipAddressPools[1]')).toContain('listed twice');
+  });
+
+  it('times as MetalLB: a keepalive alone makes the hold time three times it; 0 beside a hold time is the default, with a warning', () => {
+    const peerWith = (timers: string): string => file(bgp, object('BGPPeer', 'x', `myASN: 1\npeerASN: 2\npeerAddress: 192.0.2.9\n${timers}`));
+    expect(valid(peerWith('keepaliveTime: 60s')).config.peers.find((p) => p.name === 'x')).toMatchObject({ holdTime: 180, keepaliveTime: 60 });
+    expect(valid(peerWith('holdTime: 30s')).config.peers.find((p) => p.name === 'x')).toMatchObject({ holdTime: 30, keepaliveTime: 10 });
+    const zero = valid(peerWith('holdTime: 540s\nkeepaliveTime: 0s'));
+    expect(zero.config.peers.find((p) => p.name === 'x')).toMatchObject({ holdTime: 540, keepaliveTime: 180 });
+    expect(zero.warnings.some((w) => w.startsWith('BGPPeer/x.spec.keepaliveTime') && w.includes('every 180s'))).toBe(true);
+    expect(errorAt(peerWith('holdTime: 30s\nkeepaliveTime: 40s'), 'BGPPeer/x.spec.keepaliveTime')).toBe('keepaliveTime 40s is longer than holdTime 30s');
   });
 
   it('refuses an aggregation wider than the pool, as MetalLB does', () => {
@@ -249,6 +269,8 @@ describe('MetalLB objects: BGP', () => {
     expect(inFile.config.peers.find((p) => p.name === 'x')?.password).toBe('s3cret');
     const absent = valid(file(bgp, withSecret));
     expect(absent.warnings.some((w) => w.startsWith('BGPPeer/x.spec.passwordSecret.name') && w.includes('Secret "md5" is not in this file'))).toBe(true);
+    const elsewhere = object('BGPPeer', 'x', 'myASN: 1\npeerASN: 2\npeerAddress: 192.0.2.9\npasswordSecret: {name: md5, namespace: default}');
+    expect(errorAt(file(bgp, elsewhere), 'BGPPeer/x.spec.passwordSecret.namespace')).toContain('the Secret must be in metallb-system');
     expect(errorAt(file(bgp, withSecret, secret('Opaque', 'data: {password: czNjcmV0}')), 'BGPPeer/x.spec.passwordSecret.name')).toContain('must be of type kubernetes.io/basic-auth');
     expect(errorAt(file(bgp, object('BGPPeer', 'x', 'myASN: 1\npeerASN: 2\npeerAddress: 192.0.2.9\npassword: a\npasswordSecret: {name: md5}')), 'BGPPeer/x.spec.passwordSecret')).toBe('write password or passwordSecret, not both');
   });
@@ -270,15 +292,35 @@ describe('MetalLB objects: the file and the API give one verdict', () => {
   it('API objects (no lines) give the file config', () => {
     const fromFile = valid(file(text, `apiVersion: v1\nkind: Secret\nmetadata: {name: md5, namespace: ${ns}}\ntype: kubernetes.io/basic-auth\ndata: {password: cHc=}`)).config;
     const objects = parseAllDocuments(text).map((d) => d.toJS() as PlainObject);
-    const fromApi = parseMetalLbResources(objects, secrets);
+    const fromApi = parseMetalLbResources(objects, secrets, ns);
     expect(fromApi.ok && fromApi.config).toEqual(fromFile);
   });
 
   it('from the API, a missing Secret is an error, not a warning', () => {
     const objects = parseAllDocuments(text).map((d) => d.toJS() as PlainObject);
-    const result = parseMetalLbResources(objects, new Map());
+    const result = parseMetalLbResources(objects, new Map(), ns);
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.errors.map(formatIssue)).toEqual(['BGPPeer/r.spec.passwordSecret.name: Secret "md5" does not exist in this namespace']);
+    expect(!result.ok && result.errors.map(formatIssue)).toEqual(['BGPPeer/r.spec.passwordSecret.name: no Secret "md5" of type kubernetes.io/basic-auth in metallb-system']);
+  });
+
+  it('reads a List, as kubectl get -o yaml writes one, with the lines of its items', () => {
+    const list = `apiVersion: v1
+kind: List
+items:
+- apiVersion: metallb.io/v1beta1
+  kind: IPAddressPool
+  metadata: {name: east, namespace: ${ns}}
+  spec:
+    addresses: [192.168.10.0/24]
+- apiVersion: metallb.io/v1beta1
+  kind: L2Advertisement
+  metadata: {name: l2, namespace: ${ns}}
+  spec:
+    ipAddressPools: [east]
+    interfaces: ["eth 0"]
+`;
+    expect(errorsOf(list).map(formatIssue)).toEqual(['L2Advertisement/l2.spec.interfaces[0] (line 14): "eth 0" is not a valid interface name (1 to 15 characters, no spaces, "/" or ":")']);
+    expect(valid(list.replace('"eth 0"', 'eth0')).config.pools[0]).toMatchObject({ name: 'east', protocol: 'layer2', interfaces: ['eth0'] });
   });
 
   it('skips other kinds with a note, and refuses objects of several namespaces', () => {

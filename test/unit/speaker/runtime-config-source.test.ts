@@ -51,7 +51,7 @@ afterEach(async () => {
   for (const runtime of running.splice(0)) await runtime.stop();
 });
 
-type ConfigOptions = Pick<SpeakerRuntimeOptions, 'configSource' | 'configMapNamespace' | 'configMapName'>;
+type ConfigOptions = SpeakerRuntimeOptions['config'];
 
 async function startRuntime(config: ConfigOptions): Promise<{ runtime: SpeakerRuntime; gets: string[]; logs: string[] }> {
   const { rest, gets } = fakeApi();
@@ -60,7 +60,7 @@ async function startRuntime(config: ConfigOptions): Promise<{ runtime: SpeakerRu
     rest,
     node: 'node-1',
     namespace: leaseNamespace,
-    ...config,
+    config,
     loadBalancerClass: undefined,
     lease: new SpeakerLease(rest, leaseNamespace, 'node-1', defaultSpeakerLeaseTiming, () => performance.now()),
     clock: () => performance.now(),
@@ -79,7 +79,7 @@ const pools = (runtime: SpeakerRuntime): Record<string, string> => Object.fromEn
 
 describe("the speaker with kube-vip-cloud-provider's ConfigMap as its config source", () => {
   it('watches kube-system/kubevip by name, reads its keys as pools, and keeps its Leases in the vipcast namespace', async () => {
-    const { runtime, gets } = await startRuntime({ configSource: 'kube-vip', configMapNamespace: 'kube-system', configMapName: 'kubevip' });
+    const { runtime, gets } = await startRuntime({ source: 'kube-vip', namespace: 'kube-system', name: 'kubevip' });
     expect(pools(runtime)).toEqual({ '198.51.100.1': 'cidr-shop', '192.0.2.3': 'cidr-global' });
     expect(gets).toContain('/api/v1/namespaces/kube-system/configmaps?fieldSelector=metadata.name%3Dkubevip');
     expect(gets).toContain(`/apis/coordination.k8s.io/v1/namespaces/${leaseNamespace}/leases`);
@@ -87,13 +87,13 @@ describe("the speaker with kube-vip-cloud-provider's ConfigMap as its config sou
   });
 
   it("reads vipcast's own ConfigMap beside its Leases with the vipcast source", async () => {
-    const { runtime, gets } = await startRuntime({ configSource: 'vipcast', configMapNamespace: leaseNamespace, configMapName: 'vipcast-config' });
+    const { runtime, gets } = await startRuntime({ source: 'vipcast', namespace: leaseNamespace, name: 'vipcast-config' });
     expect(pools(runtime)).toEqual({ '198.51.100.1': 'office', '192.0.2.3': 'office' });
     expect(gets.some((path) => path.startsWith('/api/v1/namespaces/kube-system/'))).toBe(false);
   });
 
   it("announces nothing when told the kube-vip format but given vipcast's ConfigMap: one format at a time", async () => {
-    const { runtime, logs } = await startRuntime({ configSource: 'kube-vip', configMapNamespace: leaseNamespace, configMapName: 'vipcast-config' });
+    const { runtime, logs } = await startRuntime({ source: 'kube-vip', namespace: leaseNamespace, name: 'vipcast-config' });
     expect(runtime.describe()).toEqual([]);
     const rejected = logs.map((line) => JSON.parse(line) as { msg: string; errors?: string[] }).filter((entry) => entry.msg === 'config rejected; keeping the last valid one');
     expect(rejected.flatMap((entry) => entry.errors ?? []).some((error) => error.startsWith('data.config: unknown key "config"'))).toBe(true);
