@@ -65,7 +65,7 @@ export function parseMetalLbDocuments(documents: readonly FileDocument[], aliase
     const metallb = label.includes(`(${metalLbGroup}/`);
     notes.push(`skipped ${count} ${label} object${count === 1 ? '' : 's'}: ${metallb ? 'a MetalLB kind vipcast does not read' : 'not a MetalLB config kind'}`);
   }
-  const resource = `${objects.length} MetalLB object${objects.length === 1 ? '' : 's'}`;
+  const resource = `${objects.length} object${objects.length === 1 ? '' : 's'}`;
   if (namespaces.size > 1) {
     const message = `the objects are in ${namespaces.size} namespaces (${[...namespaces].sort().join(', ')}); MetalLB and vipcast read one namespace: check each namespace's objects in a file of their own`;
     return { ok: false, errors: [{ path: '', line: undefined, message }], warnings: [], resource, notes };

@@ -47,7 +47,18 @@ export function summarizeConfig(config: Config): string[] {
     if (pool.avoidBuggyIps) limits.push('skips .0 and .255');
     const communities = [...new Set(pool.bgpAdvertisements.flatMap((a) => a.communities.map(formatCommunity)))];
     if (communities.length > 0) limits.push(`communities ${communities.join(' ')}`);
+    if (pool.protocol === 'none') limits.push('not announced');
     if (limits.length > 0) lines.push(`  ${pool.name}: ${limits.join('; ')}`);
+    // Advertisements that say more than "each address as a host route, everywhere".
+    for (const ad of pool.bgpAdvertisements) {
+      const parts = [
+        ad.aggregationLength !== 32 || ad.aggregationLengthV6 !== 128 ? `aggregated to /${ad.aggregationLength} and /${ad.aggregationLengthV6}` : undefined,
+        ad.localPref === undefined ? undefined : `LOCAL_PREF ${ad.localPref}`,
+        ad.peers.length > 0 ? `to ${ad.peers.join(', ')} only` : undefined,
+        ad.nodeSelectors.length > 0 ? `from nodes matching ${ad.nodeSelectors.map(formatSelector).join(' or ')}` : undefined,
+      ].filter((x) => x !== undefined);
+      if (parts.length > 0) lines.push(`  ${pool.name} advertisement: ${parts.join('; ')}`);
+    }
   }
   lines.push(`${config.peers.length} peer(s)`);
   for (const peer of config.peers) {
@@ -60,7 +71,8 @@ export function summarizeConfig(config: Config): string[] {
       peer.ebgpMultihop ? 'multihop' : undefined,
       peer.pools.length > 0 ? `pools ${peer.pools.join(', ')}` : undefined,
     ].filter((x) => x !== undefined);
-    lines.push(`  ${peer.peerAddress} AS${peer.peerAsn} from AS${peer.myAsn} (${peer.peerAsn === peer.myAsn ? 'iBGP' : 'eBGP'}): ${extras.join(', ')}`);
+    const name = peer.name === undefined ? '' : `${peer.name}: `;
+    lines.push(`  ${name}${peer.peerAddress} AS${peer.peerAsn} from AS${peer.myAsn} (${peer.peerAsn === peer.myAsn ? 'iBGP' : 'eBGP'}): ${extras.join(', ')}`);
   }
   return lines;
 }
