@@ -25,6 +25,17 @@ const collections: Record<string, object[]> = {
     { metadata: { namespace: leaseNamespace, name: 'vipcast-config', resourceVersion: '1' }, data: { config: 'address-pools:\n- name: office\n  protocol: layer2\n  addresses: [192.0.2.0/24, 198.51.100.0/24]\n' } },
   ],
   [`/apis/coordination.k8s.io/v1/namespaces/${leaseNamespace}/leases`]: [],
+  // MetalLB's objects, as the API lists them: items carry no kind or apiVersion.
+  '/apis/metallb.io/v1beta1/namespaces/metallb-system/ipaddresspools': [
+    { metadata: { namespace: 'metallb-system', name: 'shop-pool', resourceVersion: '3' }, spec: { addresses: ['198.51.100.0/29'] } },
+    { metadata: { namespace: 'metallb-system', name: 'general', resourceVersion: '4' }, spec: { addresses: ['192.0.2.0/28'] } },
+  ],
+  '/apis/metallb.io/v1beta1/namespaces/metallb-system/l2advertisements': [{ metadata: { namespace: 'metallb-system', name: 'all', resourceVersion: '5' }, spec: {} }],
+  '/apis/metallb.io/v1beta1/namespaces/metallb-system/bgpadvertisements': [],
+  '/apis/metallb.io/v1beta2/namespaces/metallb-system/bgppeers': [],
+  '/apis/metallb.io/v1beta1/namespaces/metallb-system/bfdprofiles': [],
+  '/apis/metallb.io/v1beta1/namespaces/metallb-system/communities': [],
+  '/api/v1/namespaces/metallb-system/secrets': [],
 };
 
 /** A KubeRest serving `collections` and recording every GET path. */
@@ -97,5 +108,19 @@ describe("the speaker with kube-vip-cloud-provider's ConfigMap as its config sou
     expect(runtime.describe()).toEqual([]);
     const rejected = logs.map((line) => JSON.parse(line) as { msg: string; errors?: string[] }).filter((entry) => entry.msg === 'config rejected; keeping the last valid one');
     expect(rejected.flatMap((entry) => entry.errors ?? []).some((error) => error.startsWith('data.config: unknown key "config"'))).toBe(true);
+  });
+});
+
+describe("the speaker with MetalLB's objects as its config source", () => {
+  it('lists the six kinds in metallb-system (BGPPeer as v1beta2), basic-auth Secrets only, and no ConfigMap', async () => {
+    const { runtime, gets } = await startRuntime({ source: 'metallb', namespace: 'metallb-system' });
+    expect(pools(runtime)).toEqual({ '198.51.100.1': 'shop-pool', '192.0.2.3': 'general' });
+    expect(runtime.describe().map((v) => v.mode)).toEqual(['layer2', 'layer2']);
+    for (const plural of ['ipaddresspools', 'l2advertisements', 'bgpadvertisements', 'bfdprofiles', 'communities']) {
+      expect(gets).toContain(`/apis/metallb.io/v1beta1/namespaces/metallb-system/${plural}`);
+    }
+    expect(gets).toContain('/apis/metallb.io/v1beta2/namespaces/metallb-system/bgppeers');
+    expect(gets).toContain('/api/v1/namespaces/metallb-system/secrets?fieldSelector=type%3Dkubernetes.io%2Fbasic-auth');
+    expect(gets.some((path) => path.includes('/configmaps'))).toBe(false);
   });
 });
