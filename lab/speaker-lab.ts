@@ -168,11 +168,11 @@ export class SpeakerLab {
     }
   }
 
-  /** Starts the controller in its namespace; resolves once it leads. */
-  async startController(): Promise<HostProcess> {
+  /** Starts the controller in its namespace (with `extraArgs`); resolves once it leads. */
+  async startController(extraArgs: readonly string[] = []): Promise<HostProcess> {
     const controller = this.topo.start(this.controllerHost, [
       process.execPath, 'bin/vipcast.js', 'controller', '--kubeconfig', this.controllerKubeconfig,
-      '--metrics-address', '127.0.0.1:0', '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms',
+      '--metrics-address', '127.0.0.1:0', '--lease-duration', '4s', '--renew-deadline', '3s', '--retry-period', '500ms', ...extraArgs,
     ]);
     await controller.waitForLine(/became leader/, 30_000);
     return controller;
