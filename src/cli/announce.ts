@@ -9,6 +9,7 @@ import type { AnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { malformedTotal } from '../../speakers/layer2/responder.js';
 import { parseVip } from '../../speakers/layer2/vip.js';
 import type { Vip } from '../../speakers/layer2/vip.js';
+import { waitForStop } from './stop.js';
 
 const help = `usage: vipcast announce --interface IF --ip VIP [--ip VIP...] [--refresh SECONDS]
 
@@ -96,15 +97,7 @@ export async function announceCommand(args: string[]): Promise<number> {
     console.error(`vipcast announce: cannot use interface ${interfaceName}: ${(error as Error).message}`);
     return 1;
   }
-  const stopped = new Promise<string>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const stopped = waitForStop().reason;
   const refresh = timing.refreshIntervalMs > 0 ? `refresh every ${timing.refreshIntervalMs / 1000} s` : 'no refresh';
   for (const vip of vips) {
     speaker.announce(vip.address);
