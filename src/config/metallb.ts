@@ -129,15 +129,24 @@ function readPoolObjects(r: Reader, objects: readonly MetalLbObject[]): PoolObje
       const f = allocation?.get(key);
       return f ? readSelectors(r, f, key, 'camel') : [];
     };
+    const namespaces = readNamespaces(r, allocation?.get('namespaces'));
+    const namespaceSelectors = selectors('namespaceSelectors');
+    let serviceSelectors = selectors('serviceSelectors');
+    // MetalLB: a serviceAllocation that names no namespace and no selector (priority alone)
+    // matches every Service, and the pool is tried with the other reserved pools, by
+    // priority, before pools without one. A selector of nothing says exactly that.
+    if (allocation && namespaces.length === 0 && namespaceSelectors.length === 0 && serviceSelectors.length === 0) {
+      serviceSelectors = [{ matchLabels: {}, matchExpressions: [] }];
+    }
     const pool: PoolObject = {
       object,
       ranges,
       autoAssign: flag('autoAssign', true),
       avoidBuggyIps: flag('avoidBuggyIPs', false),
       priority: priorityField && r.integer(priorityField, 'priority', 0, 2_147_483_647),
-      namespaces: readNamespaces(r, allocation?.get('namespaces')),
-      namespaceSelectors: selectors('namespaceSelectors'),
-      serviceSelectors: selectors('serviceSelectors'),
+      namespaces,
+      namespaceSelectors,
+      serviceSelectors,
     };
     if (r.errors.length === errorsBefore) out.push(pool);
   }

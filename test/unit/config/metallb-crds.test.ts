@@ -14,6 +14,8 @@ import { parseConfigFile } from '../../../src/config/source.js';
 import type { Config, ConfigIssue, Pool } from '../../../src/config/types.js';
 import { formatIssue } from '../../../src/config/types.js';
 import { routesForPeer } from '../../../src/speaker/bgp-routes.js';
+import { Allocator } from '../../../src/allocator/allocator.js';
+import { service } from '../allocator/helpers.js';
 
 const ns = 'metallb-system';
 
@@ -151,6 +153,23 @@ describe('MetalLB objects: pools and how they are announced', () => {
       namespaceSelectors: [{ matchLabels: { team: 'a' }, matchExpressions: [] }],
       serviceSelectors: [{ matchLabels: {}, matchExpressions: [{ key: 'tier', operator: 'Exists', values: [] }] }],
     });
+  });
+
+  it('a pool with a priority alone is reserved for every Service, tried by priority with the namespace pools, before pools without one', () => {
+    const { config } = valid(
+      file(
+        object('IPAddressPool', 'general', 'addresses: [10.1.0.0/24]'),
+        object('IPAddressPool', 'team', 'addresses: [10.2.0.0/24]\nserviceAllocation: {priority: 20, namespaces: [team-a]}'),
+        object('IPAddressPool', 'preferred', 'addresses: [10.3.0.0/24]\nserviceAllocation: {priority: 10}'),
+      ),
+    );
+    expect(config.pools.map((p) => p.name)).toEqual(['preferred', 'team', 'general']);
+    expect(pool(config, 'preferred').serviceSelectors).toEqual([{ matchLabels: {}, matchExpressions: [] }]);
+    const allocator = new Allocator(config);
+    const inTeam = allocator.allocate(service('a', { namespace: 'team-a' }));
+    const elsewhere = allocator.allocate(service('b', { namespace: 'apps' }));
+    expect(inTeam.ok && inTeam.assignment.pool).toBe('preferred');
+    expect(elsewhere.ok && elsewhere.assignment.pool).toBe('preferred');
   });
 
   it('refuses addresses shared by two pools, naming both objects', () => {
