@@ -20,6 +20,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // A bound for hangs only: the property tests take 1-2 s alone, and CI once took
+          // 5.1 s for one of them on Node 24 with the machine's 2 cores busy.
+          testTimeout: 30_000,
         },
       },
       {
