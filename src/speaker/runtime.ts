@@ -175,7 +175,9 @@ export class SpeakerRuntime {
     return [...this.#desired.values()].map((vip) => {
       const reason = this.ownership.reasons.get(vip.ip);
       const announcing = this.#protocols.get(vip.pool.protocol)?.announcing(vip.ip) ?? false;
-      return { vip: vip.ip, services: vip.services, pool: vip.pool.name, mode: vip.pool.protocol, announcing, reason: reason?.reason ?? (announcing ? 'eligible' : 'not-eligible'), owner: reason?.owner };
+      // A pool no mode announces (a MetalLB pool no advertisement selects) is no node's to announce.
+      const fallback = vip.pool.protocol === 'none' ? 'not-advertised' : announcing ? 'eligible' : 'not-eligible';
+      return { vip: vip.ip, services: vip.services, pool: vip.pool.name, mode: vip.pool.protocol, announcing, reason: reason?.reason ?? fallback, owner: reason?.owner };
     });
   }
 

@@ -30,7 +30,7 @@ const collections: Record<string, object[]> = {
     { metadata: { namespace: 'metallb-system', name: 'shop-pool', resourceVersion: '3' }, spec: { addresses: ['198.51.100.0/29'] } },
     { metadata: { namespace: 'metallb-system', name: 'general', resourceVersion: '4' }, spec: { addresses: ['192.0.2.0/28'] } },
   ],
-  '/apis/metallb.io/v1beta1/namespaces/metallb-system/l2advertisements': [{ metadata: { namespace: 'metallb-system', name: 'all', resourceVersion: '5' }, spec: {} }],
+  '/apis/metallb.io/v1beta1/namespaces/metallb-system/l2advertisements': [{ metadata: { namespace: 'metallb-system', name: 'shop-only', resourceVersion: '5' }, spec: { ipAddressPools: ['shop-pool'] } }],
   '/apis/metallb.io/v1beta1/namespaces/metallb-system/bgpadvertisements': [],
   '/apis/metallb.io/v1beta2/namespaces/metallb-system/bgppeers': [],
   '/apis/metallb.io/v1beta1/namespaces/metallb-system/bfdprofiles': [],
@@ -115,7 +115,10 @@ describe("the speaker with MetalLB's objects as its config source", () => {
   it('lists the six kinds in metallb-system (BGPPeer as v1beta2), basic-auth Secrets only, and no ConfigMap', async () => {
     const { runtime, gets } = await startRuntime({ source: 'metallb', namespace: 'metallb-system' });
     expect(pools(runtime)).toEqual({ '198.51.100.1': 'shop-pool', '192.0.2.3': 'general' });
-    expect(runtime.describe().map((v) => v.mode)).toEqual(['layer2', 'layer2']);
+    // general is selected by no advertisement: its address is known and announced by no node.
+    const modes = Object.fromEntries(runtime.describe().map((v) => [v.vip, `${v.mode} ${v.announcing ? 'announcing' : v.reason}`]));
+    expect(modes['192.0.2.3']).toBe('none not-advertised');
+    expect(modes['198.51.100.1']?.startsWith('layer2 ')).toBe(true);
     for (const plural of ['ipaddresspools', 'l2advertisements', 'bgpadvertisements', 'bfdprofiles', 'communities']) {
       expect(gets).toContain(`/apis/metallb.io/v1beta1/namespaces/metallb-system/${plural}`);
     }
