@@ -2,7 +2,8 @@
 // with the defaults and each example's values; every object `helm template` renders passes a
 // server-side dry run with strict field validation; the config rendered from values is one
 // vipcast reads as written; values the programs would refuse fail the render, naming the
-// value; and manifests/ are the chart rendered (scripts/render-manifests --check).
+// value; `helm install`, `upgrade` and `uninstall` create, change and remove the release's
+// objects; and manifests/ are the chart rendered (scripts/render-manifests --check).
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -11,7 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { configFromConfigMap } from '../../src/config/config-map.js';
 import { startApiServer, type TestApiServer } from '../../lab/apiserver.js';
 import { join } from 'node:path';
-import { kubeExpectOk, writeKubeconfig } from '../../lab/kube-client.js';
+import { kubeExpectOk, kubeRequest, writeKubeconfig } from '../../lab/kube-client.js';
 import { applyObject, startController, stopController, waitFor, type ManifestObject } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace, ingressIps, waitForIngress } from './services.js';
 
@@ -148,6 +149,38 @@ describe('the Helm chart', () => {
     const moved = ports.find((o) => o.kind === 'DaemonSet') as unknown as Pod;
     expect(moved.spec.template.spec.containers[0]?.args).toEqual(['speaker', '--metrics-address=0.0.0.0:8473', '--peer-port=8947', `--namespace=${namespace}`]);
   });
+
+  it('helm install, upgrade and uninstall against the API server: the release creates, changes and removes its objects', async () => {
+    const release = 'vipcast-helm';
+    await ensureNamespace(api().admin, release);
+    const kubeconfig = await writeKubeconfig(api().admin, join(api().dir, 'helm-admin.kubeconfig'));
+    const helmRun = (args: readonly string[]): Promise<{ stdout: string }> => run(helm, [...args, '--kubeconfig', kubeconfig, '--namespace', release], { maxBuffer: 1 << 24 });
+    const status = async (path: string): Promise<number> => (await kubeRequest(api().admin, path)).status;
+    type Pod = { spec: { template: { spec: { containers: { args: string[] }[] } } } };
+    const speakerArgs = async (): Promise<string[]> => ((await kubeExpectOk(api().admin, `/apis/apps/v1/namespaces/${release}/daemonsets/vipcast-speaker`)) as Pod).spec.template.spec.containers[0]?.args ?? [];
+    try {
+      await helmRun(['install', 'vipcast', chart, '-f', `${chart}/examples/layer2.yaml`]);
+      const config = (await kubeExpectOk(api().admin, `/api/v1/namespaces/${release}/configmaps/vipcast-config`)) as { data?: Record<string, string> };
+      const verdict = configFromConfigMap(config);
+      expect(verdict.ok && verdict.config.pools.map((p) => p.name)).toEqual(['lan']);
+      expect(await status(`/apis/apps/v1/namespaces/${release}/deployments/vipcast-controller`)).toBe(200);
+      expect(await speakerArgs()).toEqual(['speaker', `--namespace=${release}`]);
+
+      await helmRun(['upgrade', 'vipcast', chart, '-f', `${chart}/examples/metallb.yaml`]);
+      expect(await speakerArgs()).toEqual(['speaker', `--namespace=${release}`, '--config-source=metallb']);
+      expect(await status('/apis/rbac.authorization.k8s.io/v1/namespaces/metallb-system/roles/vipcast-metallb-source')).toBe(200);
+      expect(await status('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/ipaddresspools.metallb.io')).toBe(200);
+      // The pools ConfigMap was the release's (config: set in layer2.yaml); without it, it goes.
+      expect(await status(`/api/v1/namespaces/${release}/configmaps/vipcast-config`)).toBe(404);
+      const listed = JSON.parse((await helmRun(['list', '-o', 'json'])).stdout) as { name: string; revision: string; status: string }[];
+      expect(listed.map((r) => [r.name, r.revision, r.status])).toEqual([['vipcast', '2', 'deployed']]);
+    } finally {
+      await helmRun(['uninstall', 'vipcast']).catch(() => undefined);
+    }
+    expect(await status(`/apis/apps/v1/namespaces/${release}/daemonsets/vipcast-speaker`)).toBe(404);
+    expect(await status('/apis/rbac.authorization.k8s.io/v1/clusterroles/vipcast-controller')).toBe(404);
+    expect(await status('/apis/rbac.authorization.k8s.io/v1/namespaces/metallb-system/roles/vipcast-metallb-source')).toBe(404);
+  }, 180_000);
 
   it('installed in a namespace of its own, runs: the controller with the rendered arguments and rights allocates from the rendered config', async () => {
     const objects = await template(['-f', `${chart}/examples/layer2.yaml`]);
