@@ -14,7 +14,8 @@ import type { SpeakerLeaseObject } from '../speaker/speaker-lease.js';
 import { formatSpeakers, formatStatus, speakerRows, statusRows } from '../speaker/status-report.js';
 
 const help = `usage: vipcast status [--kubeconfig PATH] [--namespace NS] [--config-source SOURCE]
-                      [--config-map [NS/]NAME] [--load-balancer-class CLASS] [--nodes] [--json]
+                      [--config-map [NS/]NAME] [--metallb-namespace NS]
+                      [--load-balancer-class CLASS] [--nodes] [--json]
 
 Prints, for each address of a LoadBalancer Service, the Service(s) using it, its pool, the
 mode (layer2 or bgp) and the node(s) announcing it now, as the speakers' Leases say.

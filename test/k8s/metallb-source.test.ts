@@ -6,6 +6,9 @@
 // ones get addresses with MetalLB's pool rules, and a field vipcast cannot serve is
 // reported on the object that has it. The speaker's runtime, as the speaker's ServiceAccount,
 // reads the same objects and the BGPPeer's password from its Secret.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfigMapFlags } from '../../src/cli/config-map-flags.js';
 import { EventRecorder } from '../../src/k8s/events.js';
@@ -15,11 +18,12 @@ import { createLogger } from '../../src/log.js';
 import type { Config } from '../../src/config/types.js';
 import { SpeakerRuntime } from '../../src/speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming } from '../../src/speaker/speaker-lease.js';
-import { kubeExpectOk, kubeRequest, type KubeCredentials } from '../../lab/kube-client.js';
+import { kubeExpectOk, kubeRequest, writeKubeconfig, type KubeCredentials } from '../../lab/kube-client.js';
 import { installManifests, stopController, waitFor, type ApplyOutcome, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace, eventsAbout, getService, ingressIps, waitForEvent, waitForIngress } from './services.js';
 import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from '../../lab/vipcast-cluster.js';
 
+const run = promisify(execFile);
 const POOL_ANNOTATION = 'vipcast.io/ip-allocated-from-pool';
 const MLB = '/apis/metallb.io/v1beta1/namespaces/metallb-system';
 const MLB2 = '/apis/metallb.io/v1beta2/namespaces/metallb-system';
@@ -207,6 +211,16 @@ describe("vipcast with MetalLB's objects as its config source", () => {
     } finally {
       await runtime.stop();
     }
+  });
+
+  it('vipcast status --config-source metallb names each address\'s pool and mode from the same objects', async () => {
+    const kubeconfig = await writeKubeconfig(admin(), join(vipcast().server.dir, 'status-admin.kubeconfig'));
+    const { stdout } = await run(process.execPath, ['bin/vipcast.js', 'status', '--kubeconfig', kubeconfig, '--config-source', 'metallb', '--json']);
+    const rows = JSON.parse(stdout) as { vip: string; pool: string; mode: string }[];
+    const byVip = new Map(rows.map((r) => [r.vip, `${r.pool}/${r.mode}`]));
+    expect(byVip.get(KEPT_BY_POOL)).toBe('general/layer2');
+    expect(byVip.get('198.51.100.1')).toBe('team/layer2');
+    expect(byVip.get('203.0.113.0')).toBe('routed/bgp');
   });
 
   it('reports a field vipcast cannot serve on the object that has it (log, Event, metric), and the last valid config stays', async () => {
