@@ -10,12 +10,12 @@ import { configMapHelp, configMapOptions, locationFields, readConfigMapFlags, ty
 import { isSignal, waitForStop } from './stop.js';
 import { createControllerMetrics } from '../controller/metrics.js';
 import { EventLoopLag, defaultHealthLimits as limits, evaluateHealth, informersCheck, stuckWorkCheck } from '../observability/health.js';
-import { startHttpServer } from '../observability/http-server.js';
+import { closeHttpServer, startHttpServer } from '../observability/http-server.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
 import { loadApiAccess, type ApiAccess } from '../k8s/kubeconfig.js';
 import { LeaderElector } from '../k8s/leader-election.js';
-import { restLeaseClient } from '../k8s/lease-client.js';
+import { restLeaseClient, type LeaseClient } from '../k8s/lease-client.js';
 import { createKubeRest } from '../k8s/rest.js';
 import { ServiceStatusWriter } from '../k8s/service-status.js';
 import { createLogger, isLogLevel, type Logger, type LogLevel } from '../log.js';
@@ -149,12 +149,7 @@ async function runController(options: ControllerOptions, access: ApiAccess, log:
     onDropped: reportDroppedEvents((message, fields) => log.warn(message, fields), () => metrics.eventsDropped.inc()),
   });
   const status = new ServiceStatusWriter(rest, (what) => metrics.apiWrites.inc({ kind: what }));
-  const leaseClient = restLeaseClient(rest, options.namespace, options.leaseName);
-  const countedLease: typeof leaseClient = {
-    get: () => leaseClient.get(),
-    create: (spec) => leaseClient.create(spec).finally(counted('lease')),
-    replace: (rv, spec) => leaseClient.replace(rv, spec).finally(counted('lease')),
-  };
+  const countedLease = countWrites(restLeaseClient(rest, options.namespace, options.leaseName), counted('lease'));
 
   const stop = waitForStop();
   let shuttingDown = false;
@@ -167,7 +162,6 @@ async function runController(options: ControllerOptions, access: ApiAccess, log:
       metrics.leader.set(1);
       log.info('became leader; starting the reconciler');
       reconciler = new Reconciler({
-
         rest,
         config,
         loadBalancerClass: options.loadBalancerClass,
@@ -228,9 +222,16 @@ async function runController(options: ControllerOptions, access: ApiAccess, log:
   events.close();
   lag.stop();
   await elector.stop();
-  const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
-  http.server.closeAllConnections();
-  await closed;
+  await closeHttpServer(http.server);
   log.info('controller stopped', { code });
   return code;
+}
+
+/** A Lease client whose every write (create, replace) is counted, whatever its outcome. */
+function countWrites(client: LeaseClient, count: () => void): LeaseClient {
+  return {
+    get: () => client.get(),
+    create: (spec) => client.create(spec).finally(count),
+    replace: (resourceVersion, spec) => client.replace(resourceVersion, spec).finally(count),
+  };
 }

@@ -10,7 +10,7 @@ import { configMapHelp, configMapOptions, locationFields, readConfigMapFlags, ty
 import { isSignal, waitForStop } from './stop.js';
 import { parseFlagDuration } from '../config/duration.js';
 import { EventLoopLag, RenewalWrites, defaultHealthLimits as limits, evaluateHealth, trackRequests } from '../observability/health.js';
-import { startHttpServer } from '../observability/http-server.js';
+import { closeHttpServer, startHttpServer } from '../observability/http-server.js';
 import { EventRecorder, reportDroppedEvents } from '../k8s/events.js';
 import { loadApiAccess, type ApiAccess } from '../k8s/kubeconfig.js';
 import { createKubeRest, type KubeRest } from '../k8s/rest.js';
@@ -200,16 +200,7 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
 
   const clock = (): number => performance.now();
   const rest = createKubeRest(access, { fieldManager: speakerFieldManager });
-  // Lease writes get a short timeout: a renewal slower than the lease cannot help. Each is
-  // recorded for /healthz, which tells a stuck renewal loop from an unreachable API server.
-  const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs }, ({ failing, message }) =>
-    failing ? log.warn(message, { lease: `${speakerLeasePrefix}${node}` }) : log.info(message, { lease: `${speakerLeasePrefix}${node}` }),
-  );
-  const leaseRest = trackRequests(
-    createKubeRest(access, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
-    leaseWrites,
-    clock,
-  );
+  const { lease, leaseWrites } = openSpeakerLease(options, access, log, clock);
   const events = new EventRecorder(rest, {
     controller: 'vipcast.io/speaker',
     instance: node,
@@ -217,7 +208,6 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
     onError: (error, intent) => log.warn('cannot write an Event', { reason: intent.reason, error: String(error) }),
     onDropped: reportDroppedEvents((message, fields) => log.warn(message, fields), () => metrics.eventsDropped.inc()),
   });
-  const lease = new SpeakerLease(leaseRest, options.namespace, node, timing, clock);
   let peer: PeerMesh | undefined;
   try {
     peer = await openPeerChannel(options, rest, lease, clock, () => runtime.ownership.peerChanged(), (packet, from) => peer?.receive(packet, from), log);
@@ -290,11 +280,28 @@ async function runSpeaker(options: SpeakerOptions, access: ApiAccess, log: Logge
   await runtime.stop();
   // What the stop just reported (one Event per Service) must not keep us past the grace period.
   events.close();
-  const closed = new Promise<void>((resolve) => http.server.close(() => resolve()));
-  http.server.closeAllConnections();
-  await closed;
+  await closeHttpServer(http.server);
   log.info('speaker stopped', {});
   return isSignal(reason) ? 0 : 1;
+}
+
+/**
+ * The speaker's Lease and its writes. Lease writes get a short timeout: a renewal slower than
+ * the lease cannot help. Each is recorded for /healthz, which tells a stuck renewal loop from
+ * an unreachable API server.
+ */
+function openSpeakerLease(options: SpeakerOptions, access: ApiAccess, log: Logger, clock: () => number): { lease: SpeakerLease; leaseWrites: RenewalWrites } {
+  const { node, timing } = options;
+  const name = `${speakerLeasePrefix}${node}`;
+  const leaseWrites = new RenewalWrites('Lease renewal', { stalledMs: limits.leaseStalledMs, refusedMs: limits.leaseRefusedMs }, ({ failing, message }) =>
+    failing ? log.warn(message, { lease: name }) : log.info(message, { lease: name }),
+  );
+  const leaseRest = trackRequests(
+    createKubeRest(access, { fieldManager: speakerFieldManager, timeoutMs: Math.max(250, timing.durationMs - timing.marginMs - timing.renewIntervalMs), maxSockets: 2 }),
+    leaseWrites,
+    clock,
+  );
+  return { lease: new SpeakerLease(leaseRest, options.namespace, node, timing, clock), leaseWrites };
 }
 
 /**

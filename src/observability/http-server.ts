@@ -76,3 +76,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
   const bound = server.address();
   return { server, port: typeof bound === 'object' && bound !== null ? bound.port : port };
 }
+
+/** Stops the server: no new connections, the open ones cut; resolves once it has closed. */
+export function closeHttpServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return closed;
+}
