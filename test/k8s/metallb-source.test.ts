@@ -7,6 +7,7 @@
 // reported on the object that has it. The speaker's runtime, as the speaker's ServiceAccount,
 // reads the same objects and the BGPPeer's password from its Secret.
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import type { Config } from '../../src/config/types.js';
 import { SpeakerRuntime } from '../../src/speaker/runtime.js';
 import { SpeakerLease, defaultSpeakerLeaseTiming } from '../../src/speaker/speaker-lease.js';
 import { kubeExpectOk, kubeRequest, writeKubeconfig, type KubeCredentials } from '../../lab/kube-client.js';
+import { builtKubectl } from '../../lab/kube-binaries.js';
 import { installManifests, stopController, waitFor, type ApplyOutcome, type ControllerProcess } from '../../lab/cluster-helpers.js';
 import { createService, ensureNamespace, eventsAbout, getService, ingressIps, waitForEvent, waitForIngress } from './services.js';
 import { fastLease, startVipcastCluster, waitLeading, type VipcastCluster } from '../../lab/vipcast-cluster.js';
@@ -221,6 +223,21 @@ describe("vipcast with MetalLB's objects as its config source", () => {
     expect(byVip.get(KEPT_BY_POOL)).toBe('general/layer2');
     expect(byVip.get('198.51.100.1')).toBe('team/layer2');
     expect(byVip.get('203.0.113.0')).toBe('routed/bgp');
+  });
+
+  it("the migration guide's check: kubectl get -o yaml of MetalLB's kinds, piped to check-config, gives the programs' pools", async () => {
+    const kubectl = builtKubectl();
+    if (kubectl === undefined) throw new Error('kubectl is not built (scripts/build-kube)');
+    const kubeconfig = await writeKubeconfig(admin(), join(vipcast().server.dir, 'kubectl-admin.kubeconfig'));
+    const kinds = 'ipaddresspools,l2advertisements,bgpadvertisements,bgppeers.v1beta2.metallb.io,bfdprofiles,communities';
+    const listed = await run(kubectl, ['--kubeconfig', kubeconfig, 'get', kinds, '-n', 'metallb-system', '-o', 'yaml'], { maxBuffer: 1 << 24 });
+    const file = join(vipcast().server.dir, 'metallb-objects.yaml');
+    await writeFile(file, listed.stdout);
+    const checked = await run(process.execPath, ['bin/vipcast.js', 'check-config', file]);
+    expect(checked.stdout).toContain('MetalLB config in namespace metallb-system (8 objects) is valid');
+    expect(checked.stdout).toMatch(/^ {2}team +layer2 .*\n {2}general +layer2 .*\n {2}routed +bgp /m);
+    // The Secret is not in that output: the password is not checked offline, and it says so.
+    expect(checked.stdout).toContain('Secret "tor-md5" is not in this file');
   });
 
   it('reports a field vipcast cannot serve on the object that has it (log, Event, metric), and the last valid config stays', async () => {
