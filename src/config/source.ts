@@ -79,7 +79,7 @@ function listItems(doc: Document, js: PlainObject): FileDocument[] {
   if (js.kind === 'List' && Array.isArray(items)) {
     return items.map((item, i) => ({ js: item as PlainObject, contents: (doc.getIn(['items', i], true) as Node | undefined) ?? undefined }));
   }
-  return [{ js, contents: (doc.contents) ?? undefined }];
+  return [{ js, contents: doc.contents ?? undefined }];
 }
 
 /**
