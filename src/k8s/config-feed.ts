@@ -8,7 +8,7 @@ import { metalLbGroup, metalLbKinds, type MetalLbKind, type SecretView } from '.
 import { metalLbConfigText, parseMetalLbResources, type PlainObject } from '../config/metallb-source.js';
 import type { EventSubject } from './events.js';
 import { Informer, type InformerHandler, type KubeObject } from './informer.js';
-import type { KubeRest, KubeWatcher } from './rest.js';
+import { statusOf, type KubeRest, type KubeWatcher } from './rest.js';
 
 /** Where a program reads its config: a ConfigMap, or MetalLB's objects in a namespace. */
 export type ConfigLocation =
@@ -72,6 +72,14 @@ export function createConfigFeed(rest: Rest, location: ConfigLocation, changed: 
     };
   }
   const kinds = Object.keys(metalLbKinds) as MetalLbKind[];
+  // A 404 on these lists means the CRD is not installed: say what to do, not only that it failed.
+  const crdError = (plural: string) => {
+    const report = onError(plural);
+    return (error: unknown, retryInMs: number): void => {
+      const missing = statusOf(error) === 404 ? `${plural}.${metalLbGroup} is not served: install MetalLB's CRDs or vipcast's (manifests/metallb-crds.yaml)` : undefined;
+      report(missing === undefined ? error : new Error(`${missing} (${String(error)})`), retryInMs);
+    };
+  };
   const byKind = new Map(
     kinds.map((kind) => {
       const version = metalLbKinds[kind][0];
@@ -81,7 +89,7 @@ export function createConfigFeed(rest: Rest, location: ConfigLocation, changed: 
         {
           name: metalLbPlurals[kind],
           path: `/apis/${apiVersion}/namespaces/${ns}/${metalLbPlurals[kind]}`,
-          onError: onError(metalLbPlurals[kind]),
+          onError: crdError(metalLbPlurals[kind]),
           // Items of a list carry no kind; the parser reads objects whole.
           keep: (object) => ({ ...object, apiVersion, kind }),
         },

@@ -126,4 +126,36 @@ describe("the speaker with MetalLB's objects as its config source", () => {
     expect(gets).toContain('/api/v1/namespaces/metallb-system/secrets?fieldSelector=type%3Dkubernetes.io%2Fbasic-auth');
     expect(gets.some((path) => path.includes('/configmaps'))).toBe(false);
   });
+
+  it('says which CRD is missing when a kind is not served, and announces nothing', async () => {
+    const saved = collections['/apis/metallb.io/v1beta1/namespaces/metallb-system/communities'];
+    delete collections['/apis/metallb.io/v1beta1/namespaces/metallb-system/communities'];
+    try {
+      const { rest } = fakeApi();
+      const logs: string[] = [];
+      const runtime = new SpeakerRuntime({
+        rest,
+        node: 'node-1',
+        namespace: leaseNamespace,
+        config: { source: 'metallb', namespace: 'metallb-system' },
+        loadBalancerClass: undefined,
+        lease: new SpeakerLease(rest, leaseNamespace, 'node-1', defaultSpeakerLeaseTiming, () => performance.now()),
+        clock: () => performance.now(),
+        log: createLogger('warn', {}, (line) => void logs.push(line)),
+        events: new EventRecorder(rest, { controller: 'vipcast.io/speaker', instance: 'node-1' }),
+        interfacesFor: () => ['eth0'],
+        openLink: () => ({ announce: () => undefined, release: () => true, answered: () => 0, close: () => undefined }),
+        bgp: undefined,
+      });
+      running.push(runtime);
+      void runtime.start();
+      const started = Date.now();
+      while (!logs.some((l) => l.includes('communities.metallb.io is not served')) && Date.now() - started < 5_000) await new Promise((r) => setTimeout(r, 20));
+      expect(logs.find((l) => l.includes('communities.metallb.io is not served'))).toContain("install MetalLB's CRDs or vipcast's (manifests/metallb-crds.yaml)");
+      expect(runtime.synced).toBe(false);
+      expect(runtime.describe()).toEqual([]);
+    } finally {
+      if (saved) collections['/apis/metallb.io/v1beta1/namespaces/metallb-system/communities'] = saved;
+    }
+  });
 });
