@@ -283,9 +283,9 @@ export class Topology {
   }
 
   /** Captures on an interface of a host into a pcap in this topology's directory. */
-  async capture(host: Host, interfaceName: string, name = `${host.name}-${interfaceName}`): Promise<Capture> {
+  async capture(host: Host, interfaceName: string, name = `${host.name}-${interfaceName}`, filter: readonly string[] = []): Promise<Capture> {
     const file = join(this.dir, `${name}.pcap`);
-    const tcpdump = this.start(host, ['tcpdump', '-U', '-K', '-n', '-i', interfaceName, '-w', file]);
+    const tcpdump = this.start(host, ['tcpdump', '-U', '-K', '-n', '-i', interfaceName, '-w', file, ...filter]);
     // tcpdump says "listening on" on stderr once the capture is armed.
     await waitUntil(() => tcpdump.stderr(), (text) => text.includes('listening on'), 5000);
     return {

@@ -8,10 +8,11 @@ import { parseFlagDuration } from '../config/duration.js';
 import { waitForStop } from './stop.js';
 import { parseTarget } from '../control-plane/api-client.js';
 import { ControlPlaneAgent } from '../control-plane/agent.js';
-import { bgpAnnouncer, layer2Announcer } from '../control-plane/announcers.js';
+import { bgpAnnouncer, bothAnnouncers, layer2Announcer, onLinkSubnet } from '../control-plane/announcers.js';
 import { addressLifetimeSeconds, defaultControlPlaneTimings, validateControlPlaneTimings } from '../control-plane/timings.js';
 import { VipHolder, type VipAnnouncer } from '../control-plane/vip-holder.js';
 import { interfaceFor } from './manifest.js';
+import { interfaceIndex, listAddresses } from '../net/netlink.js';
 import { createLogger, isLogLevel } from '../log.js';
 import { parseVip } from '../../speakers/layer2/vip.js';
 
@@ -41,6 +42,8 @@ options:
   --mode layer2|bgp            how to announce (layer2)
   --bgp-peer ADDR --bgp-peer-asn N --bgp-my-asn N [--bgp-router-id ID] [--bgp-source ADDR]
   [--bgp-next-hop ADDR]        BGP mode: one session; the next hop defaults to --bgp-source
+  --on-cordon hand-over|stay   when this node is cordoned (kubectl cordon/drain): give the VIP to
+                               another control plane while all is well, or keep it (hand-over)
   --log-level LEVEL            debug, info, warn or error (info)
 Exit status: 0 after SIGTERM/SIGINT, 1 when the VIP cannot be managed, 2 on usage errors.`;
 
@@ -77,6 +80,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
         'bgp-router-id': { type: 'string' },
         'bgp-source': { type: 'string' },
         'bgp-next-hop': { type: 'string' },
+        'on-cordon': { type: 'string', default: 'hand-over' },
         'log-level': { type: 'string', default: 'info' },
       },
     }));
@@ -100,10 +104,17 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
   try {
     const interfaceName = values.interface ?? interfaceFor(settings.vip);
     const onError = (message: string): void => log.warn('announcer', { message });
-    const announcer: VipAnnouncer =
-      settings.bgp === undefined
-        ? layer2Announcer(interfaceName, undefined, onError)
-        : bgpAnnouncer(settings.bgp, (event) => log.info('bgp', { event: event.type, ...('state' in event ? { state: event.state } : {}) }));
+    let announcer: VipAnnouncer;
+    if (settings.bgp === undefined) {
+      announcer = layer2Announcer(interfaceName, undefined, onError);
+    } else {
+      announcer = bgpAnnouncer(settings.bgp, (event) => log.info('bgp', { event: event.type, ...('state' in event ? { state: event.state } : {}) }));
+      const subnet = onLinkSubnet(settings.vip, listAddresses(interfaceIndex(interfaceName)));
+      if (subnet !== undefined) {
+        log.warn('the VIP is inside a subnet of its interface: hosts there reach it by ARP/NDP, not through the router, so each takeover is announced on layer 2 too; a VIP outside the nodes\' subnets is routed only', { vip: settings.vip, interface: interfaceName, subnet });
+        announcer = bothAnnouncers(announcer, layer2Announcer(interfaceName, undefined, onError));
+      }
+    }
     holder = new VipHolder(interfaceName, settings.vip, addressLifetimeSeconds(settings.timings), announcer);
   } catch (error) {
     log.error('cannot manage the VIP', { vip: settings.vip, error: String(error) });
@@ -121,6 +132,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     kubeconfig: values.kubeconfig,
     bootstrapKubeconfig: values['bootstrap-kubeconfig'] === '' ? undefined : values['bootstrap-kubeconfig'],
     holder,
+    handOverWhenCordoned: settings.handOverWhenCordoned,
     log,
   });
   const signal = waitForStop().reason;
@@ -167,7 +179,9 @@ function settle(values: Values) {
   const identity = text('identity') ?? process.env['NODE_NAME'] ?? hostname();
   const mode = text('mode');
   if (mode !== 'layer2' && mode !== 'bgp') throw new UsageError('--mode must be layer2 or bgp');
-  return { vip, local, timings, healthIntervalMs, requestTimeoutMs, healthFailures, level, identity, bgp: mode === 'bgp' ? bgpSettings(text) : undefined };
+  const onCordon = text('on-cordon');
+  if (onCordon !== 'hand-over' && onCordon !== 'stay') throw new UsageError('--on-cordon must be hand-over or stay');
+  return { vip, local, timings, healthIntervalMs, requestTimeoutMs, healthFailures, level, identity, handOverWhenCordoned: onCordon === 'hand-over', bgp: mode === 'bgp' ? bgpSettings(text) : undefined };
 }
 
 function bgpSettings(text: (name: string) => string | undefined) {

@@ -24,7 +24,8 @@ options:
   --kubeconfig PATH          host path of the kubeconfig (/etc/kubernetes/admin.conf)
   --super-admin PATH         host path of kubeadm's super-admin.conf (/etc/kubernetes/super-admin.conf)
   --no-super-admin           leave super-admin.conf out (nodes that never run kubeadm init)
-  --lease-duration D, --renew-deadline D, --retry-period D   passed to the agent`;
+  --lease-duration D, --renew-deadline D, --retry-period D, --on-cordon hand-over|stay
+                             passed to the agent`;
 
 /** `vipcast manifest <kind>`: only `control-plane`. */
 export function manifestCommand(args: string[]): Promise<number> {
@@ -38,7 +39,7 @@ export function manifestCommand(args: string[]): Promise<number> {
   return Promise.resolve(2);
 }
 
-const passThrough = ['lease-duration', 'renew-deadline', 'retry-period', 'bgp-peer', 'bgp-peer-asn', 'bgp-my-asn', 'bgp-router-id', 'bgp-source', 'bgp-next-hop'] as const;
+const passThrough = ['lease-duration', 'renew-deadline', 'retry-period', 'on-cordon', 'bgp-peer', 'bgp-peer-asn', 'bgp-my-asn', 'bgp-router-id', 'bgp-source', 'bgp-next-hop'] as const;
 
 function controlPlaneManifestCommand(args: string[]): Promise<number> {
   return Promise.resolve(controlPlaneManifestSync(args));
@@ -81,6 +82,7 @@ function controlPlaneManifestSync(args: string[]): number {
   if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`--port must be a TCP port, not ${values.port}`);
   if (values.mode !== 'layer2' && values.mode !== 'bgp') problems.push('--mode must be layer2 or bgp');
   const given = values as Record<string, unknown>;
+  if (given['on-cordon'] !== undefined && given['on-cordon'] !== 'hand-over' && given['on-cordon'] !== 'stay') problems.push('--on-cordon must be hand-over or stay');
   if (values.mode === 'bgp' && ['bgp-peer', 'bgp-peer-asn', 'bgp-my-asn'].some((name) => given[name] === undefined)) {
     problems.push('--mode bgp needs --bgp-peer, --bgp-peer-asn and --bgp-my-asn');
   }

@@ -6,6 +6,8 @@
 //   - the VIP goes before the Lease is released, and comes after the Lease is won;
 //   - a holder drops the VIP when its last successful renewal started renewDeadline ago;
 //   - the address carries a kernel lifetime shorter than the lease, refreshed at each renewal.
+// A cordoned node (kubectl cordon or drain) hands the VIP to a healthy peer while everything
+// still works, so that the reboot that usually follows moves nothing.
 import { ApiClient, formatTarget, type ApiTarget } from './api-client.js';
 import { CredentialChooser, readKubeconfigCredentials } from './credentials.js';
 import { decide, leaseRecordFrom, mustLetGo, nextSpec, observe, releasedSpec, type ElectionTimings, type LeaseRecord, type Observation } from '../k8s/lease-election.js';
@@ -36,6 +38,8 @@ export interface AgentOptions {
   /** kubeconfig used only while the normal one is refused during kubeadm init (super-admin.conf). */
   readonly bootstrapKubeconfig: string | undefined;
   readonly holder: VipHolder;
+  /** Whether a cordoned node gives the VIP to another control plane (true) or keeps it. */
+  readonly handOverWhenCordoned: boolean;
   readonly log: Logger;
   /** Monotonic clock (ms); performance.now by default. */
   readonly now?: () => number;
@@ -44,6 +48,10 @@ export interface AgentOptions {
 const FIELD_MANAGER = 'vipcast-control-plane';
 const PEER_REFRESH_MS = 10_000;
 const ACCESS_REVIEW_MS = 1000;
+/** After its node is cordoned, how long the agent leaves a free Lease to the others before it takes it back itself. */
+export const CORDON_GRACE_MS = 2000;
+/** Pause between release attempts while no API server accepts one (etcd electing a leader). */
+const RELEASE_RETRY_MS = 200;
 
 /** Runs the election, the health probe and the Lease watch until stop(). */
 export class ControlPlaneAgent {
@@ -63,6 +71,10 @@ export class ControlPlaneAgent {
   private bootstrap: ApiClient | undefined;
   private wakeElection: (() => void) | undefined;
   private abortWatch: (() => void) | undefined;
+  private abortNodeWatch: (() => void) | undefined;
+  private cordoned = false;
+  /** Until when (monotonic ms) a free Lease is left to the others, after a cordon. */
+  private standAsideUntilMs = -Infinity;
   private readonly timers: NodeJS.Timeout[] = [];
   private loops: Promise<void>[] = [];
   private readonly now: () => number;
@@ -81,6 +93,7 @@ export class ControlPlaneAgent {
     if (this.options.holder.clearStale()) this.options.log.warn('removed a VIP left on the interface by an earlier run', { vip: this.options.holder.vip });
     this.timers.push(setInterval(() => this.enforceDeadline(), 50));
     this.loops = [this.healthLoop(), this.electionLoop(), this.watchLoop()];
+    if (this.options.handOverWhenCordoned) this.loops.push(this.nodeLoop());
   }
 
   /** Stops: the VIP goes at once, then the Lease is released so a standby takes over immediately. */
@@ -92,6 +105,7 @@ export class ControlPlaneAgent {
     this.letGo('stopping');
     this.wakeElection?.();
     this.abortWatch?.();
+    this.abortNodeWatch?.();
     if (wasLeading) await this.release('stopping');
     await Promise.allSettled(this.loops);
     this.options.holder.close();
@@ -226,6 +240,8 @@ export class ControlPlaneAgent {
       return Math.min(timings.retryPeriodMs, Math.max(10, decision.expiresInMs + 10));
     }
     if (!this.healthy || this.stopped) return timings.retryPeriodMs;
+    // Cordoned a moment ago: neither renew nor take it, so a peer does (a release still in flight may fail).
+    if (this.now() < this.standAsideUntilMs) return timings.retryPeriodMs;
     const spec = nextSpec(lease, identity, timings, microTime(new Date()));
     const written =
       lease === undefined
@@ -292,34 +308,37 @@ export class ControlPlaneAgent {
 
   /**
    * Gives the Lease up (holder "") so a standby takes it at once. Sent to the local API server
-   * and every known peer together, since the local one may be the reason for letting go.
+   * and every known peer together, since the local one may be the reason for letting go, and
+   * sent again while none accepts it (on a node shutting down, etcd may be choosing a new
+   * leader) until the Lease would have expired anyway.
    */
   private async release(why: string): Promise<void> {
     const client = this.chooser.current === 'bootstrap' ? this.bootstrap : this.admin;
     let lease = this.lastLease;
-    if (client === undefined || lease === undefined || lease.holder !== this.options.identity) return;
+    const { identity, lease: ref, requestTimeoutMs, timings, log } = this.options;
+    if (client === undefined || lease === undefined || lease.holder !== identity) return;
     const targets = [this.options.local, ...this.peers.filter((p) => formatTarget(p) !== formatTarget(this.options.local))];
-    for (let attempt = 0; attempt < 3 && lease !== undefined && lease.holder === this.options.identity; attempt++) {
+    const giveUpAt = this.now() + timings.leaseDurationMs;
+    let attempts = 0;
+    while (lease?.holder === identity && this.now() < giveUpAt) {
+      attempts++;
       const current: LeaseRecord = lease;
       const spec = releasedSpec(current, microTime(new Date()));
-      const results = targets.map((target) => replaceLease(client, target, this.options.lease, current.resourceVersion, spec, this.options.requestTimeoutMs));
-      const done = await firstOk(results);
-      if (done !== undefined) {
-        this.options.log.info('Lease released', { why, via: done });
+      const results = await firstOk(targets.map((target) => replaceLease(client, target, ref, current.resourceVersion, spec, requestTimeoutMs)));
+      if (results.ok !== undefined) {
+        log.info('Lease released', { why, via: formatTarget(targets[results.ok] ?? { host: '?', port: 0 }), attempts });
         return;
       }
-      // A conflict: our own renewal may have landed first. Read again and retry if still ours.
-      const reads = targets.map((target) => getLease(client, target, this.options.lease, this.options.requestTimeoutMs));
-      const fresh = (await Promise.all(reads)).find((r) => r.kind === 'ok');
-      lease = fresh?.kind === 'ok' ? fresh.lease : undefined;
+      if (results.all.some((r) => r.kind === 'conflict')) {
+        // Our own renewal may have landed first: read again, and go on only while it is still ours.
+        const read = await firstOk(targets.map((target) => getLease(client, target, ref, requestTimeoutMs)));
+        const fresh = read.ok === undefined ? undefined : read.all[read.ok];
+        if (fresh?.kind === 'ok') lease = fresh.lease;
+        continue;
+      }
+      await sleep(RELEASE_RETRY_MS);
     }
-    if (lease?.holder === this.options.identity) this.options.log.warn('could not release the Lease; standbys wait for it to expire', { why });
-
-    async function firstOk(pending: Promise<LeaseResult>[]): Promise<string | undefined> {
-      const settled = await Promise.all(pending.map((p, i) => p.then((r) => ({ r, i }))));
-      const ok = settled.find(({ r }) => r.kind === 'ok');
-      return ok === undefined ? undefined : formatTarget(targets[ok.i] ?? { host: '?', port: 0 });
-    }
+    if (lease?.holder === identity) log.warn('could not release the Lease; standbys wait for it to expire', { why, attempts });
   }
 
   private async refreshPeers(client: ApiClient): Promise<void> {
@@ -327,6 +346,55 @@ export class ControlPlaneAgent {
     this.peersAt = this.now();
     const peers = await apiServerPeers(client, this.options.local, this.options.requestTimeoutMs);
     if (peers !== undefined) this.peers = peers;
+  }
+
+  // ---- cordon ------------------------------------------------------------------------------
+
+  /**
+   * Watches this node's Node object on the local API server. When it is cordoned, the holder
+   * lets the VIP go and releases the Lease, and for CORDON_GRACE_MS the agent takes no free
+   * Lease, so a healthy peer does; if none has by then, this node takes it back rather than
+   * leave the VIP dark.
+   */
+  private async nodeLoop(): Promise<void> {
+    let refusedLogged = false;
+    while (!this.stopped) {
+      const client = this.healthy ? await this.client().catch(() => undefined) : undefined;
+      if (client !== undefined) {
+        const path = `/api/v1/nodes?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${this.options.identity}`)}`;
+        const watch = client.stream(this.options.local, path, (event) => {
+          const object = (event as { type?: unknown; object?: { spec?: { unschedulable?: unknown } } } | undefined)?.object;
+          if ((event as { type?: unknown }).type === 'ERROR' || object === undefined) return;
+          this.setCordoned(object.spec?.unschedulable === true);
+        });
+        this.abortNodeWatch = watch.abort;
+        await watch.done.catch((error: unknown) => {
+          if (!refusedLogged && /→ 40[13]/.test(String(error))) {
+            refusedLogged = true;
+            this.options.log.warn('cannot watch this node; a cordon will not hand the VIP over', { node: this.options.identity, error: String(error) });
+          }
+        });
+        this.abortNodeWatch = undefined;
+      }
+      if (!this.stopped) await sleep(client === undefined ? this.options.healthIntervalMs : 1000);
+    }
+  }
+
+  private setCordoned(cordoned: boolean): void {
+    if (cordoned === this.cordoned) return;
+    this.cordoned = cordoned;
+    if (!cordoned) {
+      this.standAsideUntilMs = -Infinity;
+      this.options.log.info('node uncordoned', { node: this.options.identity });
+      return;
+    }
+    this.standAsideUntilMs = this.now() + CORDON_GRACE_MS;
+    const leading = this.leading;
+    this.options.log.info(leading ? 'node cordoned: handing the VIP to another control plane' : 'node cordoned: leaving the VIP to the other control planes', { node: this.options.identity });
+    if (leading) {
+      this.letGo('node cordoned');
+      void this.release('node cordoned');
+    }
   }
 
   // ---- watch -------------------------------------------------------------------------------
@@ -337,9 +405,13 @@ export class ControlPlaneAgent {
       const client = this.healthy ? await this.client().catch(() => undefined) : undefined;
       if (client !== undefined) {
         const watch = client.stream(this.options.local, leaseWatchPath(this.options.lease), (event) => {
+          const record = leaseRecordFrom((event as { object?: unknown } | undefined)?.object);
+          if (record === undefined) return;
+          // Each renewal is seen when it is made, not at the next read: a holder that vanished
+          // expires a lease duration after its last renewal, up to a retry period sooner.
+          this.observation = observe(this.observation, record, this.now());
           // Wake for a release (anyone may take it now) or, while leading, for a new holder.
-          const holder = leaseRecordFrom((event as { object?: unknown } | undefined)?.object)?.holder;
-          if (holder === '' || (this.leading && holder !== undefined && holder !== this.options.identity)) this.wakeElection?.();
+          if (record.holder === '' || (this.leading && record.holder !== this.options.identity)) this.wakeElection?.();
         });
         this.abortWatch = watch.abort;
         await watch.done.catch(() => undefined);
@@ -348,6 +420,25 @@ export class ControlPlaneAgent {
       if (!this.stopped) await sleep(client === undefined ? this.options.healthIntervalMs : 500);
     }
   }
+}
+
+/**
+ * The first result that is `ok` (its index) as soon as there is one, else every result once
+ * all have settled.
+ */
+function firstOk(pending: readonly Promise<LeaseResult>[]): Promise<{ ok: number | undefined; all: LeaseResult[] }> {
+  return new Promise((resolve) => {
+    const all: LeaseResult[] = [];
+    let left = pending.length;
+    if (left === 0) resolve({ ok: undefined, all });
+    pending.forEach((p, i) => {
+      void p.then((result) => {
+        all[i] = result;
+        if (result.kind === 'ok') resolve({ ok: i, all });
+        if (--left === 0) resolve({ ok: undefined, all });
+      });
+    });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,6 +6,7 @@ import { Layer2Speaker } from '../../speakers/layer2/speaker.js';
 import type { AnnouncementTiming } from '../../speakers/layer2/announcer.js';
 import { BgpSession, type SessionConfig, type SessionEvent } from '../../speakers/bgp/session.js';
 import type { VipAnnouncer } from './vip-holder.js';
+import { familyBits, formatAddress, parseAddress } from '../net/address.js';
 
 /** A layer-2 announcer on one interface (needs CAP_NET_RAW). */
 export function layer2Announcer(interfaceName: string, timing: AnnouncementTiming | undefined, onError: (message: string) => void): VipAnnouncer {
@@ -35,5 +36,42 @@ export function bgpAnnouncer(config: BgpAnnouncerConfig, onEvent: (event: Sessio
     },
     withdraw: () => session.setRoutes([]),
     close: () => void session.stop('vipcast control-plane stopping'),
+  };
+}
+
+/**
+ * The subnet of one of the interface's addresses that contains the VIP ("192.0.2.0/24"), or
+ * undefined. Host prefixes (/32, /128: the VIP itself, or another address) contain nothing else.
+ * A BGP-mode VIP inside such a subnet is also reached by hosts on it through ARP/NDP, so its
+ * takeovers must be announced on layer 2 as well, or those hosts keep the old holder's MAC.
+ */
+export function onLinkSubnet(vip: string, addresses: readonly { readonly address: string; readonly prefixLength: number }[]): string | undefined {
+  const target = parseAddress(vip);
+  if (target === undefined) return undefined;
+  const bits = BigInt(familyBits(target.family));
+  for (const a of addresses) {
+    const own = parseAddress(a.address);
+    if (own === undefined || own.family !== target.family || BigInt(a.prefixLength) >= bits) continue;
+    const shift = bits - BigInt(a.prefixLength);
+    if (own.value >> shift === target.value >> shift) return `${formatAddress({ family: own.family, value: (own.value >> shift) << shift })}/${a.prefixLength}`;
+  }
+  return undefined;
+}
+
+/** Announces through each of the announcers, in order (BGP, then layer 2). */
+export function bothAnnouncers(first: VipAnnouncer, second: VipAnnouncer): VipAnnouncer {
+  return {
+    announce: (vip) => {
+      first.announce(vip);
+      second.announce(vip);
+    },
+    withdraw: (vip) => {
+      first.withdraw(vip);
+      second.withdraw(vip);
+    },
+    close: () => {
+      first.close();
+      second.close();
+    },
   };
 }

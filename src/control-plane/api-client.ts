@@ -4,7 +4,7 @@
 // name (`kubernetes` by default, which kubeadm puts in every API server certificate) whatever
 // address is dialled. The transport is the shared one (src/k8s/https-json.ts).
 import { Agent } from 'node:https';
-import { sendJson, streamJsonLines } from '../k8s/https-json.js';
+import { sendJson, streamJsonLines, userAgent } from '../k8s/https-json.js';
 import type { ApiCredentials } from './credentials.js';
 
 /** Where to send a request: host (IPv4, IPv6 or name) and port. */
@@ -35,6 +35,8 @@ export function parseTarget(text: string): ApiTarget {
 /** One identity's HTTPS client; close() ends its kept-alive connections. */
 export class ApiClient {
   private readonly agent: Agent;
+  /** The credential's headers and a User-Agent that names the agent in the API servers' audit logs. */
+  private readonly headers: Readonly<Record<string, string>>;
 
   /**
    * @param credentials the client certificate or token, and the CA to trust
@@ -46,6 +48,7 @@ export class ApiClient {
     private readonly serverName: string,
     private readonly fieldManager: string,
   ) {
+    this.headers = { 'User-Agent': userAgent(fieldManager), ...credentials.headers };
     this.agent = new Agent({
       keepAlive: true,
       maxSockets: 4,
@@ -60,7 +63,7 @@ export class ApiClient {
   async send(target: ApiTarget, method: string, path: string, timeoutMs: number, body?: unknown): Promise<ApiResponse> {
     const url = this.#url(target, path);
     if (method !== 'GET') url.searchParams.set('fieldManager', this.fieldManager);
-    const { status, json } = await sendJson({ method, url, headers: this.credentials.headers, body, tls: this.#tls, timeoutMs: 0, deadlineMs: timeoutMs });
+    const { status, json } = await sendJson({ method, url, headers: this.headers, body, tls: this.#tls, timeoutMs: 0, deadlineMs: timeoutMs });
     return { status, json };
   }
 
@@ -71,7 +74,7 @@ export class ApiClient {
    * returned abort function ends it early.
    */
   stream(target: ApiTarget, path: string, onLine: (value: unknown) => void): { done: Promise<void>; abort: () => void } {
-    return streamJsonLines({ method: 'GET', url: this.#url(target, path), headers: this.credentials.headers, tls: this.#tls, timeoutMs: 0 }, (value) => {
+    return streamJsonLines({ method: 'GET', url: this.#url(target, path), headers: this.headers, tls: this.#tls, timeoutMs: 0 }, (value) => {
       try {
         onLine(value);
         return undefined;

@@ -6,6 +6,15 @@
 // the raw answers the tests check.
 import type { IncomingMessage } from 'node:http';
 import { request, type RequestOptions } from 'node:https';
+import { VERSION } from '../version.js';
+
+/** Sent unless a request names its own. */
+export const USER_AGENT = `vipcast/${VERSION}`;
+
+/** The User-Agent of one program's requests (its field manager), so audit logs tell them apart. */
+export function userAgent(program: string): string {
+  return `${USER_AGENT} (${program})`;
+}
 
 /**
  * How to connect: an agent, or the CA, client certificate and key; the name the server
@@ -18,7 +27,7 @@ export interface JsonRequest {
   readonly method: string;
   /** Where to send it: scheme, host, port, path and query. */
   readonly url: URL;
-  /** Headers beside Accept, Content-Type and Content-Length, which this sets. */
+  /** Headers beside Accept, Content-Type and Content-Length, which this sets (and User-Agent, unless given here). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as JSON. */
   readonly body?: unknown;
@@ -65,7 +74,7 @@ export function parseJson(text: string): unknown {
 
 function begin(r: JsonRequest, onResponse: (res: IncomingMessage) => void, onError: (error: Error) => void): () => void {
   const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
-  const headers: Record<string, string> = { Accept: 'application/json', ...r.headers };
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': USER_AGENT, ...r.headers };
   if (payload !== undefined) {
     headers['Content-Type'] = r.contentType ?? 'application/json';
     headers['Content-Length'] = String(Buffer.byteLength(payload));

@@ -2,7 +2,7 @@
 // credentials asked for per request so rotated ServiceAccount tokens are picked up, and
 // watches read as a stream of JSON lines (the transport is src/k8s/https-json.ts).
 import { Agent } from 'node:https';
-import { sendJson, StreamStatusError, streamJsonLines, type JsonRequest } from './https-json.js';
+import { sendJson, StreamStatusError, streamJsonLines, userAgent, type JsonRequest } from './https-json.js';
 import type { ApiAccess } from './kubeconfig.js';
 
 /** An answer of the API server that was not 2xx. */
@@ -72,11 +72,12 @@ export interface KubeRestOptions {
 export function createKubeRest(access: ApiAccess, options: KubeRestOptions): KubeRest & KubeWatcher {
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 16, ...access.tls });
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const agentHeader = { 'User-Agent': userAgent(options.fieldManager) };
 
   const requestFor = async (method: string, path: string, body?: unknown, contentType?: string): Promise<JsonRequest> => {
     const url = new URL(access.server + path);
     if (method !== 'GET') url.searchParams.set('fieldManager', options.fieldManager);
-    return { method, url, headers: await access.headers(), body, ...(contentType === undefined ? {} : { contentType }), tls: { agent }, timeoutMs };
+    return { method, url, headers: { ...agentHeader, ...(await access.headers()) }, body, ...(contentType === undefined ? {} : { contentType }), tls: { agent }, timeoutMs };
   };
 
   const send = async <T>(method: string, path: string, body?: unknown, contentType?: string): Promise<T> => {

@@ -159,10 +159,11 @@ export class Client {
   /**
    * Captures everything on the client's link. Not on the bridge's own interface: that sees
    * only frames the bridge floods or delivers to the host, so a unicast ARP reply to a client
-   * whose MAC the bridge has learned never shows there.
+   * whose MAC the bridge has learned never shows there. `filter` is a capture filter's words
+   * (tcpdump's syntax), for a long capture of some frames only.
    */
-  async capture(): Promise<ClientCapture> {
-    return this.topo.capture(this.host, 'eth0');
+  async capture(filter: readonly string[] = []): Promise<ClientCapture> {
+    return this.topo.capture(this.host, 'eth0', undefined, filter);
   }
 
   /** The lab's probe (lab/programs/tcp-probe.ts) of ADDRESS:PORT every 50 ms. */

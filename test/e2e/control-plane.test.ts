@@ -166,6 +166,38 @@ describe('control-plane VIP with three real API servers', () => {
     expect(restarted.lines.some((l) => l.includes('leading: VIP added'))).toBe(false);
   });
 
+  it('4b. the holder\'s Node cordoned: the VIP goes to another node while all is healthy; uncordoned, it stays there', async () => {
+    const { lab } = need();
+    const holder = await soleHolder(10_000);
+    const path = `/api/v1/nodes/${holder.name}`;
+    const created = await labRequest(holder, lab.master, 'POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: holder.name } });
+    expect(created.status).toBe(201);
+    const setUnschedulable = async (unschedulable: boolean): Promise<void> => {
+      const current = (await labRequest(holder, lab.master, 'GET', path)).json as { metadata: Record<string, unknown>; spec?: Record<string, unknown> };
+      const put = await labRequest(holder, lab.master, 'PUT', path, { ...current, spec: { ...current.spec, unschedulable } });
+      expect(put.status).toBe(200);
+    };
+    try {
+      // The agents' Node watches have their first event.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const event = wallNow();
+      await setUnschedulable(true);
+      const next = await soleHolder(10_000, holder.name);
+      const outage = await measure('holder cordoned', event);
+      expect(next.name).not.toBe(holder.name);
+      expect(holder.agent?.lines.some((l) => l.includes('node cordoned: handing the VIP to another control plane'))).toBe(true);
+      // A hand-over between healthy nodes: a release and a watch event, no expiry.
+      expect(outage).toBeLessThan(2000);
+      await setUnschedulable(false);
+      for (let i = 0; i < 10; i++) {
+        expect(await holdersByIpAddr(lab)).toEqual([next.name]);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    } finally {
+      await labRequest(holder, lab.master, 'DELETE', path);
+    }
+  });
+
   it('6. kubeadm bootstrap: only super-admin works at first, then admin gains its rights; the VIP comes up and stays up', async () => {
     const { lab, witnesses } = need();
     // Replay `kubeadm init`: agents down, the admin group's binding and the Lease gone.

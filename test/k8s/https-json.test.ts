@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestPki } from '../../lab/certs.js';
-import { sendJson, StreamStatusError, streamJsonLines, type JsonRequest } from '../../src/k8s/https-json.js';
+import { sendJson, StreamStatusError, streamJsonLines, USER_AGENT, type JsonRequest } from '../../src/k8s/https-json.js';
+import { VERSION } from '../../src/version.js';
 
 let dir: string;
 let pki: TestPki;
@@ -76,6 +77,12 @@ describe('sendJson', () => {
     expect(request?.method).toBe('PATCH');
     expect(request?.url).toBe('/json?x=1');
     expect(request?.headers).toMatchObject({ 'content-type': 'application/merge-patch+json', 'content-length': '10', accept: 'application/json', authorization: 'Bearer t' });
+    expect(request?.headers['user-agent']).toBe(`vipcast/${VERSION}`);
+  });
+
+  it('names vipcast as the User-Agent unless the request gives its own', async () => {
+    await sendJson(to('/json', { headers: { 'User-Agent': `${USER_AGENT} (vipcast-speaker)` } }));
+    expect(seen.at(-1)?.headers['user-agent']).toBe(`vipcast/${VERSION} (vipcast-speaker)`);
   });
 
   it('resolves any status, with the text and no JSON when the body is not JSON', async () => {

@@ -71,10 +71,10 @@ describe('vipcast manifest control-plane', () => {
   });
 
   it('accepts BGP mode and --no-super-admin, and the dry run still passes', async () => {
-    const out = await manifest('--vip', '2001:db8::10', '--interface', 'bond0', '--port', '8443', '--mode', 'bgp', '--bgp-peer', '192.0.2.1', '--bgp-peer-asn', '64512', '--bgp-my-asn', '64513', '--bgp-source', '192.0.2.11', '--no-super-admin');
+    const out = await manifest('--vip', '2001:db8::10', '--interface', 'bond0', '--port', '8443', '--mode', 'bgp', '--bgp-peer', '192.0.2.1', '--bgp-peer-asn', '64512', '--bgp-my-asn', '64513', '--bgp-source', '192.0.2.11', '--no-super-admin', '--on-cordon', 'stay');
     expect(out.code).toBe(0);
     const pod = parse(out.stdout) as { spec: { containers: { args: string[] }[]; volumes: unknown[] } };
-    expect(pod.spec.containers[0]?.args).toEqual(expect.arrayContaining(['--vip=2001:db8::10', '--mode=bgp', '--bgp-peer=192.0.2.1', '--bootstrap-kubeconfig=']));
+    expect(pod.spec.containers[0]?.args).toEqual(expect.arrayContaining(['--vip=2001:db8::10', '--mode=bgp', '--bgp-peer=192.0.2.1', '--bootstrap-kubeconfig=', '--on-cordon=stay']));
     expect(pod.spec.volumes).toHaveLength(1);
     expect((await dryRun(pod)).status).toBe(201);
   });
@@ -96,6 +96,9 @@ describe('vipcast manifest control-plane', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('multicast');
     expect(bad.stderr).toContain('--mode must be layer2 or bgp');
+    const cordon = await manifest('--vip', '192.0.2.10', '--interface', 'eth0', '--on-cordon', 'leave');
+    expect(cordon.code).toBe(2);
+    expect(cordon.stderr).toContain('--on-cordon must be hand-over or stay');
   });
 
 });
