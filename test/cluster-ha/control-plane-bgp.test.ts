@@ -6,15 +6,11 @@
 // and the holder's node container killed each move the route to one other node, and the
 // router's table, read every 20 ms, never has two next hops. The VIP stays inside the nodes'
 // subnet (kubeadm's endpoint), so the /32's next hop, not reachability alone, shows BGP at work.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { waitUntil, type HostProcess } from '../../lab/netns.js';
-import { labProgram } from '../../lab/paths.js';
+import { waitUntil } from '../../lab/netns.js';
 import { Client, clusterName, docker, kubectl, manifestImage, nodeAddress, script } from '../cluster/cluster.js';
-import { controlPlanes, haVip } from './ha.js';
+import { apiThroughVip, attempts, clusterCaFile, controlPlanes, haVip, longestGap, servedSteadily, startReadyz } from './ha.js';
 
 const router = `${clusterName}-router`;
 const routerAddress = '172.30.0.5';
@@ -23,6 +19,7 @@ const routerAsn = 64512;
 const nodeAsn = 64513;
 const address: Record<string, string> = {};
 let client: Client;
+let ca: { file: string; remove: () => void } | undefined;
 let caFile = '';
 /** Lines "<ms> <next hop> <next hop>…" from the router, every 20 ms, for the whole file. */
 let routeWatch: ChildProcess | undefined;
@@ -69,10 +66,10 @@ function nodeOf(hop: string | undefined): string {
 }
 
 beforeAll(async () => {
+  await apiThroughVip();
   for (const node of controlPlanes) address[node] = await nodeAddress(node);
-  const ca = await docker(['exec', controlPlanes[0] ?? '', 'cat', '/etc/kubernetes/pki/ca.crt']);
-  caFile = join(mkdtempSync(join(tmpdir(), 'vipcast-ha-bgp-')), 'ca.crt');
-  writeFileSync(caFile, ca);
+  ca = await clusterCaFile();
+  caFile = ca.file;
   await docker(['rm', '-f', router]).catch(() => undefined);
   await docker(['run', '-d', '--name', router, '--label', `io.vipcast.cluster=${clusterName}-router`, '--network', `vipcast-${clusterName}`, '--ip', routerAddress, '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--sysctl', 'net.ipv4.ip_forward=1', '--entrypoint', 'sleep', 'vipcast-router:bookworm', 'infinity']);
   await docker(['exec', '-i', router, 'sh', '-c', `cat > /etc/bird/bird.conf <<'EOF'\n${birdConfig()}EOF`]);
@@ -100,33 +97,10 @@ afterAll(async () => {
   for (const node of controlPlanes) await controlPlaneManifest(node, []).catch((error: unknown) => console.log(`[cluster-ha] ${node}: ${String(error)}`));
   for (const node of controlPlanes) await docker(['exec', node, 'ip', 'route', 'del', edge.subnet]).catch(() => undefined);
   await docker(['rm', '-f', router]).catch(() => undefined);
-  if (caFile !== '') rmSync(dirname(caFile), { recursive: true, force: true });
+  await apiThroughVip();
+  ca?.remove();
 });
 
-interface Attempt {
-  readonly at: number;
-  readonly ok: boolean;
-}
-
-function attempts(probe: HostProcess, from = 0): Attempt[] {
-  return probe.lines
-    .map((line) => /^(\d+(?:\.\d+)?) (ok|fail)/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ at: Number(m[1]), ok: m[2] === 'ok' }))
-    .filter((a) => a.at >= from)
-    .sort((a, b) => a.at - b.at);
-}
-
-function longestGap(list: readonly Attempt[], from: number): number {
-  let lastOk = from;
-  let gap = 0;
-  for (const a of list) {
-    if (!a.ok) continue;
-    gap = Math.max(gap, a.at - lastOk);
-    lastOk = a.at;
-  }
-  return gap;
-}
 
 /** The route's next hops as the router's table showed them, each line since `from`. */
 function routeSamples(from: number): { at: number; hops: string[] }[] {
@@ -140,13 +114,13 @@ function routeSamples(from: number): { at: number; hops: string[] }[] {
 async function moveByFault(fault: (holder: string) => Promise<void>): Promise<{ holder: string; next: string; gapMs: number; movedMs: number; failed: number; requests: number; samples: number; two: string[] }> {
   const [hop] = await waitUntil(nextHops, (h) => h.length === 1, 60_000, 250);
   const holder = nodeOf(hop);
-  const probe = client.topo.start(client.host, [process.execPath, labProgram('readyz-probe'), `https://${haVip}:6443/readyz`, caFile, '50', '500']);
+  const probe = startReadyz(client, caFile);
   try {
-    await waitUntil(() => attempts(probe), (a) => a.length >= 20 && a.slice(-20).every((x) => x.ok), 60_000, 100);
+    await waitUntil(() => attempts(probe), (a) => servedSteadily(a, 20), 60_000, 100);
     const at = Date.now();
     await fault(holder);
     const moved = await waitUntil(nextHops, (h) => h.length === 1 && h[0] !== hop, 90_000, 100);
-    const list = await waitUntil(() => attempts(probe, at), (a) => a.length >= 40 && a.slice(-40).every((x) => x.ok), 90_000, 100);
+    const list = await waitUntil(() => attempts(probe, at), (a) => servedSteadily(a, 40), 90_000, 100);
     const samples = routeSamples(at);
     const firstMoved = samples.find((s) => s.hops.length === 1 && s.hops[0] !== hop);
     return {
@@ -169,9 +143,9 @@ describe('the control-plane VIP in BGP mode, through a router', () => {
     expect(await established()).toBe(controlPlanes.length);
     const hops = await nextHops();
     expect(hops).toHaveLength(1);
-    const probe = client.topo.start(client.host, [process.execPath, labProgram('readyz-probe'), `https://${haVip}:6443/readyz`, caFile, '50', '500']);
+    const probe = startReadyz(client, caFile);
     try {
-      await waitUntil(() => attempts(probe), (a) => a.length >= 20 && a.slice(-20).every((x) => x.ok), 60_000, 100);
+      await waitUntil(() => attempts(probe), (a) => servedSteadily(a, 20), 60_000, 100);
     } finally {
       probe.child.kill('SIGTERM');
     }
