@@ -333,8 +333,10 @@ export class ControlPlaneAgent {
         // Our own renewal may have landed first: read again, and go on only while it is still ours.
         const read = await firstOk(targets.map((target) => getLease(client, target, ref, requestTimeoutMs)));
         const fresh = read.ok === undefined ? undefined : read.all[read.ok];
-        if (fresh?.kind === 'ok') lease = fresh.lease;
-        continue;
+        if (fresh?.kind === 'ok') {
+          lease = fresh.lease;
+          continue;
+        }
       }
       await sleep(RELEASE_RETRY_MS);
     }
