@@ -13,6 +13,9 @@ import { addressLifetimeSeconds, defaultControlPlaneTimings, validateControlPlan
 import { VipHolder, type VipAnnouncer } from '../control-plane/vip-holder.js';
 import { interfaceFor } from './manifest.js';
 import { interfaceIndex, listAddresses } from '../net/netlink.js';
+import { createControlPlaneMetrics } from '../control-plane/metrics.js';
+import { evaluateHealth, EventLoopLag } from '../observability/health.js';
+import { closeHttpServer, startHttpServer } from '../observability/http-server.js';
 import { createLogger, isLogLevel } from '../log.js';
 import { parseVip } from '../../speakers/layer2/vip.js';
 
@@ -44,6 +47,7 @@ options:
   [--bgp-next-hop ADDR]        BGP mode: one session; the next hop defaults to --bgp-source
   --on-cordon hand-over|stay   when this node is cordoned (kubectl cordon/drain): give the VIP to
                                another control plane while all is well, or keep it (hand-over)
+  --metrics-address HOST:PORT  /metrics, /healthz, /readyz (0.0.0.0:7474; /readyz: the local API server is ready)
   --log-level LEVEL            debug, info, warn or error (info)
 Exit status: 0 after SIGTERM/SIGINT, 1 when the VIP cannot be managed, 2 on usage errors.`;
 
@@ -81,6 +85,7 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
         'bgp-source': { type: 'string' },
         'bgp-next-hop': { type: 'string' },
         'on-cordon': { type: 'string', default: 'hand-over' },
+        'metrics-address': { type: 'string', default: '0.0.0.0:7474' },
         'log-level': { type: 'string', default: 'info' },
       },
     }));
@@ -135,18 +140,41 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     handOverWhenCordoned: settings.handOverWhenCordoned,
     log,
   });
+  const lag = new EventLoopLag({ thresholdMs: 1000, sustainedMs: 10_000 });
+  lag.start(() => performance.now(), 500);
+  let http;
+  try {
+    http = await startHttpServer({
+      address: values['metrics-address'],
+      registry: createControlPlaneMetrics(() => agent.state()),
+      health: () => evaluateHealth({ eventLoop: lag.check }, performance.now()),
+      ready: () => agent.state().apiServerReady,
+      state: () => {
+        const now = agent.state();
+        return { identity: settings.identity, vip: settings.vip, leading: now.leading, apiServerReady: now.apiServerReady, cordoned: now.cordoned };
+      },
+    });
+  } catch (error) {
+    log.error('cannot listen on the metrics address', { address: values['metrics-address'], error: String(error) });
+    lag.stop();
+    holder.close();
+    return 1;
+  }
   const signal = waitForStop().reason;
   log.info('control-plane agent started', {
     vip: settings.vip,
     interface: holder.interfaceName,
     server: `${settings.local.host}:${settings.local.port}`,
     mode: settings.bgp === undefined ? 'layer2' : 'bgp',
+    metricsPort: http.port,
     ...settings.timings,
   });
   agent.start();
   const received = await signal;
   const started = performance.now();
   await agent.stop();
+  lag.stop();
+  await closeHttpServer(http.server);
   log.info('stopped', { signal: received, ms: Math.round(performance.now() - started) });
   return 0;
 }

@@ -15,6 +15,7 @@ import { apiServerPeers, createLease, getLease, isReady, leaseWatchPath, mayUpda
 import type { VipHolder } from './vip-holder.js';
 import { microTime } from '../k8s/lease-client.js';
 import type { Logger } from '../log.js';
+import type { ControlPlaneCounts, ControlPlaneState } from './metrics.js';
 
 /** Everything the agent needs; the CLI fills it from flags. */
 export interface AgentOptions {
@@ -75,6 +76,7 @@ export class ControlPlaneAgent {
   private cordoned = false;
   /** Until when (monotonic ms) a free Lease is left to the others, after a cordon. */
   private standAsideUntilMs = -Infinity;
+  private readonly counts = { takeovers: 0, letGo: 0, released: 0, releaseFailed: 0, leaseRequestFailures: 0 } satisfies ControlPlaneCounts;
   private readonly timers: NodeJS.Timeout[] = [];
   private loops: Promise<void>[] = [];
   private readonly now: () => number;
@@ -86,6 +88,11 @@ export class ControlPlaneAgent {
   /** Whether this node leads (and, while healthy, holds the VIP). */
   get isLeader(): boolean {
     return this.leading;
+  }
+
+  /** What the metrics and /readyz report. */
+  state(): ControlPlaneState {
+    return { leading: this.leading, apiServerReady: this.healthy, cordoned: this.cordoned, counts: { ...this.counts } };
   }
 
   /** Starts the loops. */
@@ -269,12 +276,14 @@ export class ControlPlaneAgent {
       void this.release('cannot add the address');
       return timings.retryPeriodMs;
     }
+    if (taking) this.counts.takeovers++;
     if (taking) log.info('leading: VIP added and announced', { vip: this.options.holder.vip, interface: this.options.holder.interfaceName, from: decision.kind === 'acquire' ? decision.from : '' });
     return timings.retryPeriodMs;
   }
 
   /** Logs errors and handles refusals; returns false when the round should end. */
   private async handled(result: LeaseResult, what: string): Promise<boolean> {
+    if (result.kind === 'refused' || result.kind === 'error') this.counts.leaseRequestFailures++;
     if (result.kind === 'refused') {
       await this.refused(result.status);
       return false;
@@ -303,6 +312,7 @@ export class ControlPlaneAgent {
     } catch (error) {
       this.options.log.error('cannot remove the VIP from the interface', { error: String(error) });
     }
+    if (wasLeading) this.counts.letGo++;
     if (wasLeading || dropped) this.options.log.info('not leading: VIP removed', { vip: this.options.holder.vip, why });
   }
 
@@ -326,6 +336,7 @@ export class ControlPlaneAgent {
       const spec = releasedSpec(current, microTime(new Date()));
       const results = await firstOk(targets.map((target) => replaceLease(client, target, ref, current.resourceVersion, spec, requestTimeoutMs)));
       if (results.ok !== undefined) {
+        this.counts.released++;
         log.info('Lease released', { why, via: formatTarget(targets[results.ok] ?? { host: '?', port: 0 }), attempts });
         return;
       }
@@ -340,7 +351,10 @@ export class ControlPlaneAgent {
       }
       await sleep(RELEASE_RETRY_MS);
     }
-    if (lease?.holder === identity) log.warn('could not release the Lease; standbys wait for it to expire', { why, attempts });
+    if (lease?.holder === identity) {
+      this.counts.releaseFailed++;
+      log.warn('could not release the Lease; standbys wait for it to expire', { why, attempts });
+    }
   }
 
   private async refreshPeers(client: ApiClient): Promise<void> {

@@ -33,6 +33,9 @@ const BOOTSTRAP_IN_POD = '/etc/vipcast/bootstrap-kubeconfig';
  * the cluster's private keys). super-admin.conf is mounted as FileOrCreate: on nodes that
  * joined (which have none) kubelet creates an empty file, which the agent treats as absent.
  */
+/** The agent's metrics port (`vipcast control-plane --metrics-address` default 0.0.0.0:7474). */
+export const METRICS_PORT = 7474;
+
 export function controlPlaneManifest(options: ControlPlaneManifestOptions): Record<string, unknown> {
   const args = [
     'control-plane',
@@ -56,6 +59,7 @@ export function controlPlaneManifest(options: ControlPlaneManifestOptions): Reco
       name: 'vipcast-control-plane',
       namespace: 'kube-system',
       labels: { 'app.kubernetes.io/name': 'vipcast', 'app.kubernetes.io/component': 'control-plane' },
+      annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(METRICS_PORT) },
     },
     spec: {
       hostNetwork: true,
@@ -66,6 +70,8 @@ export function controlPlaneManifest(options: ControlPlaneManifestOptions): Reco
           image: options.image,
           imagePullPolicy: 'IfNotPresent',
           args,
+          // /metrics, /healthz, /readyz (the agent's --metrics-address default), on the host network.
+          ports: [{ name: 'monitoring', containerPort: METRICS_PORT, protocol: 'TCP' }],
           env: [
             { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
             // V8's heap held to half the memory limit, as in manifests/vipcast.yaml.

@@ -269,3 +269,27 @@ export class Registry {
     return text;
   }
 }
+
+/**
+ * Follows an external monotonic total with a Counter. A total that goes down (its source
+ * was replaced, e.g. an interface closed) is taken as the new baseline: the Counter never
+ * decreases and never counts anything twice.
+ */
+export class CounterMirror<L extends string> {
+  private readonly last = new Map<string, number>();
+
+  /** Mirrors into `counter`. */
+  constructor(private readonly counter: Counter<L>) {}
+
+  /** Raises the Counter (with these labels, none for an unlabelled one) by how much `total` grew since the last call. */
+  update(total: number, labels?: Labels<L>): void {
+    const key = JSON.stringify(labels ?? {});
+    const previous = this.last.get(key);
+    this.last.set(key, total);
+    // The first call adds the whole total (and shows a labelled series at 0 from the start).
+    if (previous !== undefined && total <= previous) return;
+    const by = previous === undefined ? Math.max(0, total) : total - previous;
+    if (labels === undefined) this.counter.inc(by);
+    else this.counter.inc(labels, by);
+  }
+}

@@ -4,7 +4,7 @@
 // its source grew since the previous scrape.
 import { responderOutcomes, type ResponderCounters } from '../../speakers/layer2/responder.js';
 import { registerProcessMetrics } from '../observability/process-metrics.js';
-import { Registry, type Counter, type Gauge, type Labels } from '../observability/registry.js';
+import { CounterMirror, Registry, type Counter, type Gauge } from '../observability/registry.js';
 
 /** Monotonic counts kept outside the metrics, read at each scrape. */
 export interface SpeakerCounts {
@@ -101,30 +101,6 @@ export interface SpeakerMetrics {
   readonly bgpRoutesNotAnnounced: Counter<'peer'>;
   /** Raises `vipcast_speaker_layer2_frames_total{reason}` to these totals (the scrape calls it with `layer2Frames`). */
   observeLayer2Frames(counts: Layer2FrameCounts): void;
-}
-
-/**
- * Follows an external monotonic total with a Counter. A total that goes down (its source
- * was replaced, e.g. an interface closed) is taken as the new baseline: the Counter never
- * decreases and never counts anything twice.
- */
-export class CounterMirror<L extends string> {
-  private readonly last = new Map<string, number>();
-
-  /** Mirrors into `counter`. */
-  constructor(private readonly counter: Counter<L>) {}
-
-  /** Raises the Counter (with these labels, none for an unlabelled one) by how much `total` grew since the last call. */
-  update(total: number, labels?: Labels<L>): void {
-    const key = JSON.stringify(labels ?? {});
-    const previous = this.last.get(key);
-    this.last.set(key, total);
-    // The first call adds the whole total (and shows a labelled series at 0 from the start).
-    if (previous !== undefined && total <= previous) return;
-    const by = previous === undefined ? Math.max(0, total) : total - previous;
-    if (labels === undefined) this.counter.inc(by);
-    else this.counter.inc(labels, by);
-  }
 }
 
 /** Creates the speaker's metrics, reading `sources` on each scrape. */

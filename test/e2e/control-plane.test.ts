@@ -111,6 +111,15 @@ describe('control-plane VIP with three real API servers', () => {
     expect(printed.stdout).toContain('--interface=eth0');
     const lease = await labRequest(leader, lab.master, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/vipcast-control-plane');
     expect((lease.json as { spec?: { holderIdentity?: string } }).spec?.holderIdentity).toBe(leader.name);
+    // Each agent's /metrics (port 7474 in its node's namespace) says whether it leads.
+    for (const node of lab.nodes) {
+      const got = await lab.topo.run(node.host, ['node', '-e', "fetch('http://127.0.0.1:7474/metrics').then(async (r) => console.log(await r.text()))"]);
+      expect(got.stdout, node.name).toContain(`vipcast_control_plane_leader ${node === leader ? 1 : 0}`);
+      expect(got.stdout, node.name).toContain('vipcast_control_plane_api_server_ready 1');
+      expect(got.stdout, node.name).toMatch(new RegExp(`vipcast_control_plane_takeovers_total ${node === leader ? '[1-9]' : '0'}`));
+      const ready = await lab.topo.run(node.host, ['node', '-e', "fetch('http://127.0.0.1:7474/readyz').then((r) => console.log(r.status))"]);
+      expect(ready.stdout.trim(), node.name).toBe('200');
+    }
   });
 
   it("2. when the leader's API server dies, the VIP moves to a healthy node", async () => {

@@ -1,6 +1,8 @@
 // The static Pod's shape: host network, only NET_ADMIN and NET_RAW, only the kubeconfig files.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { controlPlaneManifest } from '../../../src/control-plane/manifest.js';
+import { parse } from 'yaml';
+import { controlPlaneManifest, defaultImage, METRICS_PORT } from '../../../src/control-plane/manifest.js';
 
 const base = { vip: '192.0.2.100', interfaceName: 'eth0', port: 6443, image: 'example/vipcast:1', kubeconfig: '/etc/kubernetes/admin.conf', extraArgs: [] };
 
@@ -29,5 +31,17 @@ describe('controlPlaneManifest', () => {
     const pod = controlPlaneManifest({ ...base, bootstrapKubeconfig: undefined }) as { spec: { containers: { args: string[] }[]; volumes: unknown[] } };
     expect(pod.spec.volumes).toHaveLength(1);
     expect(pod.spec.containers[0]?.args).toContain('--bootstrap-kubeconfig=');
+  });
+
+  it('publishes the metrics port by name and for annotation-based scrapes', () => {
+    const pod = controlPlaneManifest({ ...base, bootstrapKubeconfig: undefined }) as { metadata: { annotations: Record<string, string> }; spec: { containers: { ports: unknown[] }[] } };
+    expect(pod.spec.containers[0]?.ports).toEqual([{ name: 'monitoring', containerPort: METRICS_PORT, protocol: 'TCP' }]);
+    expect(pod.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '7474' });
+  });
+
+  it('is what examples/control-plane-static-pod.yaml shows (the command its header names)', () => {
+    const example = parse(readFileSync('examples/control-plane-static-pod.yaml', 'utf8')) as unknown;
+    const printed = controlPlaneManifest({ vip: '192.168.1.250', interfaceName: 'eth0', port: 6443, image: defaultImage, kubeconfig: '/etc/kubernetes/admin.conf', bootstrapKubeconfig: '/etc/kubernetes/super-admin.conf', extraArgs: ['--mode=layer2'] });
+    expect(example).toEqual(printed);
   });
 });
