@@ -1,10 +1,12 @@
-// The Grafana dashboard and the PrometheusRule in charts/vipcast/files/ name only metrics the programs
-// export: each metric in each PromQL expression is looked up among the families that the
-// speaker's and the controller's registries write at a scrape, so renaming a metric without
-// following it here fails. Every alert carries what the person paged needs.
+// The Grafana dashboard and the PrometheusRule in charts/vipcast/files/ name only metrics the
+// programs export: each metric in each PromQL expression is looked up among the families that
+// the speaker's, the controller's and the control-plane agent's registries write at a scrape,
+// so renaming a metric without following it here fails. Every alert carries what the person
+// paged needs.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createControlPlaneMetrics } from '../../../src/control-plane/metrics.js';
 import { createControllerMetrics } from '../../../src/controller/metrics.js';
 import { createSpeakerMetrics } from '../../../src/speaker/metrics.js';
 
@@ -89,7 +91,7 @@ function labelValuesMetric(query: string): string | undefined {
   return /^\s*label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(query)?.[1];
 }
 
-/** Every family (name → TYPE) the speaker and the controller write, with every optional source present. */
+/** Every family (name → TYPE) the speaker, the controller and the control-plane agent write, with every optional source present. */
 async function readFamilies(): Promise<Map<string, string>> {
   const speaker = createSpeakerMetrics({
     counts: () => ({ layer2Elections: 0, leaseWriteFailures: 0, layer2RequestsAnswered: 0 }),
@@ -99,10 +101,11 @@ async function readFamilies(): Promise<Map<string, string>> {
     ipvsLooseArp: () => [],
   });
   const controller = createControllerMetrics(() => new Map<string, number>());
+  const controlPlane = createControlPlaneMetrics(() => ({ leading: false, apiServerReady: false, cordoned: false, counts: { takeovers: 0, letGo: 0, released: 0, releaseFailed: 0, leaseRequestFailures: 0 } }));
   // The event-loop delay figures appear once the monitor (every 10 ms) has a sample.
   await new Promise((resolve) => setTimeout(resolve, 50));
   const families = new Map<string, string>();
-  for (const text of [await speaker.registry.metrics(), await controller.registry.metrics()]) {
+  for (const text of [await speaker.registry.metrics(), await controller.registry.metrics(), await controlPlane.metrics()]) {
     for (const [, name, type] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) if (name !== undefined && type !== undefined) families.set(name, type);
   }
   return families;
