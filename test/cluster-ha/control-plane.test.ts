@@ -1,11 +1,11 @@
 // The control-plane VIP under a real `kubeadm init` (issue 16): three control-plane node
 // containers and a worker, every one of which joined through vipcast's VIP. Each fault hits
 // the node holding the VIP while a client on the bridge asks https://VIP:6443/readyz every
-// 50 ms and every node's addresses are looked at over and over: the kubelet stopped, the
-// kube-apiserver static Pod removed, a planned drain and reboot, the node container killed
-// outright, and etcd's quorum lost and restored. The API servers' audit logs show when the
-// agent stopped using kubeadm's super-admin credential, and a capture of the client's link
-// shows which MACs answered for the VIP.
+// 50 ms and a sampler on the host reads every node's addresses: the kubelet stopped, the
+// kube-apiserver static Pod removed, a planned drain (the VIP moves at the cordon) and reboot,
+// the node container killed outright, and etcd's quorum lost and restored. The API servers'
+// audit logs show whether and until when the agent used kubeadm's super-admin credential, and
+// a capture of the client's link shows which MACs answered for the VIP.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../../lab/netns.js';
