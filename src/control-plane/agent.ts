@@ -367,10 +367,10 @@ export class ControlPlaneAgent {
   // ---- cordon ------------------------------------------------------------------------------
 
   /**
-   * Watches this node's Node object on the local API server. When it is cordoned, the holder
-   * lets the VIP go and releases the Lease, and for CORDON_GRACE_MS the agent takes no free
-   * Lease, so a healthy peer does; if none has by then, this node takes it back rather than
-   * leave the VIP dark.
+   * Watches this node's Node object on the local API server. When it is cordoned and another
+   * API server is known, the holder lets the VIP go and releases the Lease, and for
+   * CORDON_GRACE_MS the agent takes no free Lease, so a healthy peer does; if none has by
+   * then, this node takes it back rather than leave the VIP dark.
    */
   private async nodeLoop(): Promise<void> {
     let refusedLogged = false;
@@ -402,6 +402,12 @@ export class ControlPlaneAgent {
     if (!cordoned) {
       this.standAsideUntilMs = -Infinity;
       this.options.log.info('node uncordoned', { node: this.options.identity });
+      return;
+    }
+    // The `kubernetes` Endpoints list every API server, this node's own among them: with no
+    // other, nobody could take the VIP, and handing it over would only make the API go dark.
+    if (this.peers.length < 2) {
+      this.options.log.info('node cordoned, but no other API server is known: keeping the VIP', { node: this.options.identity, apiServers: this.peers.map(formatTarget) });
       return;
     }
     this.standAsideUntilMs = this.now() + CORDON_GRACE_MS;
