@@ -315,6 +315,16 @@ export async function nodeAddress(node: string): Promise<string> {
   return (await docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', node])).trim();
 }
 
+/**
+ * Pods still terminating in any namespace (namespace/name). The echo workload serves for 5 s
+ * after SIGTERM and the tests delete theirs without waiting, so an earlier file's Pods may
+ * linger; `kubectl drain` refuses a node with a Pod whose DaemonSet is already gone.
+ */
+export async function terminatingPods(): Promise<string[]> {
+  const pods = await getJson<{ items: { metadata: { namespace: string; name: string; deletionTimestamp?: string } }[] }>(['pods', '--all-namespaces']);
+  return pods.items.filter((p) => p.metadata.deletionTimestamp !== undefined).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+}
+
 /** Runs a repository script (bash scripts/NAME ARGS) to completion; rejects on a non-zero exit. */
 export function script(name: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -20,6 +20,7 @@ import {
   rolledOut,
   script,
   serviceAddresses,
+  terminatingPods,
 } from './cluster.js';
 
 let client: Client;
@@ -53,6 +54,8 @@ async function servedAgain(from: number): Promise<{ attempts: ProbeAttempt[]; fa
 describe('a real cluster, planned moves', () => {
   it('kubectl drain of the node answering for the VIP, then that node shut down: no failed probe during the drain, one planned hand-over at the shutdown', async () => {
     const owner = await waitUntil(() => ownerSeenBy(client, vip, macs), (o) => o !== undefined && o.startsWith(clusterName), 30_000, 200);
+    // A node at rest before a planned move: nothing of an earlier file still terminating.
+    await waitUntil(terminatingPods, (pods) => pods.length === 0, 120_000, 500);
     const drainedAt = Date.now();
     await kubectl(['drain', owner ?? '', '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=120s']);
     const drain = await servedAgain(drainedAt);
