@@ -37,8 +37,11 @@ describe('speaker, layer 2, end to end', () => {
     arping = startArping(lab, vip, 0.1);
     const { outageMs } = await outageUntilServedBy(probe, owner, Date.now());
     expect(outageMs).toBe(0);
-    const events = (await kubeExpectOk(lab.admin, '/apis/events.k8s.io/v1/namespaces/default/events')) as { items: { reason?: string; note?: string; regarding?: { name?: string } }[] };
-    expect(events.items.some((e) => e.regarding?.name === 'web' && e.reason === 'AnnouncingL2' && e.note?.includes(owner.name))).toBe(true);
+    // The speaker writes its Events in the background (at most 4 in flight): wait for this one.
+    type EventList = { items: { reason?: string; note?: string; regarding?: { name?: string } }[] };
+    const announcing = (list: EventList): boolean => list.items.some((e) => e.regarding?.name === 'web' && e.reason === 'AnnouncingL2' && e.note?.includes(owner.name) === true);
+    const events = await waitUntil(async () => (await kubeExpectOk(lab.admin, '/apis/events.k8s.io/v1/namespaces/default/events')) as EventList, announcing, 15_000, 200).catch(() => undefined);
+    expect(events, `no AnnouncingL2 Event naming ${owner.name} for web`).toBeDefined();
   });
 
   it('moves the VIP when the owner is lost hard (speaker SIGKILLed and node unplugged), declared dead by its peers', async () => {
