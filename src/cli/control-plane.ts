@@ -14,7 +14,7 @@ import { VipHolder, type VipAnnouncer } from '../control-plane/vip-holder.js';
 import { interfaceFor } from './manifest.js';
 import { interfaceIndex, listAddresses } from '../net/netlink.js';
 import { createControlPlaneMetrics } from '../control-plane/metrics.js';
-import { evaluateHealth, EventLoopLag } from '../observability/health.js';
+import { defaultHealthLimits, evaluateHealth, EventLoopLag } from '../observability/health.js';
 import { closeHttpServer, startHttpServer } from '../observability/http-server.js';
 import { createLogger, isLogLevel } from '../log.js';
 import { parseVip } from '../../speakers/layer2/vip.js';
@@ -140,8 +140,8 @@ export async function controlPlaneCommand(args: string[]): Promise<number> {
     handOverWhenCordoned: settings.handOverWhenCordoned,
     log,
   });
-  const lag = new EventLoopLag({ thresholdMs: 1000, sustainedMs: 10_000 });
-  lag.start(() => performance.now(), 500);
+  const lag = new EventLoopLag({ thresholdMs: defaultHealthLimits.lagThresholdMs, sustainedMs: defaultHealthLimits.lagSustainedMs });
+  lag.start(() => performance.now(), defaultHealthLimits.lagIntervalMs);
   let http;
   try {
     http = await startHttpServer({

@@ -372,28 +372,20 @@ export class ControlPlaneAgent {
    * CORDON_GRACE_MS the agent takes no free Lease, so a healthy peer does; if none has by
    * then, this node takes it back rather than leave the VIP dark.
    */
-  private async nodeLoop(): Promise<void> {
+  private nodeLoop(): Promise<void> {
     let refusedLogged = false;
-    while (!this.stopped) {
-      const client = this.healthy ? await this.client().catch(() => undefined) : undefined;
-      if (client !== undefined) {
-        const path = `/api/v1/nodes?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${this.options.identity}`)}`;
-        const watch = client.stream(this.options.local, path, (event) => {
-          const object = (event as { type?: unknown; object?: { spec?: { unschedulable?: unknown } } } | undefined)?.object;
-          if ((event as { type?: unknown }).type === 'ERROR' || object === undefined) return;
-          this.setCordoned(object.spec?.unschedulable === true);
-        });
-        this.abortNodeWatch = watch.abort;
-        await watch.done.catch((error: unknown) => {
-          if (!refusedLogged && /→ 40[13]/.test(String(error))) {
-            refusedLogged = true;
-            this.options.log.warn('cannot watch this node; a cordon will not hand the VIP over', { node: this.options.identity, error: String(error) });
-          }
-        });
-        this.abortNodeWatch = undefined;
-      }
-      if (!this.stopped) await sleep(client === undefined ? this.options.healthIntervalMs : 1000);
-    }
+    const path = `/api/v1/nodes?watch=1&fieldSelector=${encodeURIComponent(`metadata.name=${this.options.identity}`)}`;
+    const onEvent = (event: unknown): void => {
+      const { type, object } = (event ?? {}) as { type?: unknown; object?: { spec?: { unschedulable?: unknown } } };
+      if (type === 'ERROR' || object === undefined) return;
+      this.setCordoned(object.spec?.unschedulable === true);
+    };
+    const ended = (error: unknown): void => {
+      if (refusedLogged || !/→ 40[13]/.test(String(error))) return;
+      refusedLogged = true;
+      this.options.log.warn('cannot watch this node; a cordon will not hand the VIP over', { node: this.options.identity, error: String(error) });
+    };
+    return this.watchLocal(path, onEvent, (abort) => (this.abortNodeWatch = abort), 1000, ended);
   }
 
   private setCordoned(cordoned: boolean): void {
@@ -422,24 +414,34 @@ export class ControlPlaneAgent {
   // ---- watch -------------------------------------------------------------------------------
 
   /** Watches the Lease on the local API server so a release wakes the election at once. */
-  private async watchLoop(): Promise<void> {
+  private watchLoop(): Promise<void> {
+    const onEvent = (event: unknown): void => {
+      const record = leaseRecordFrom((event as { object?: unknown } | undefined)?.object);
+      if (record === undefined) return;
+      // Each renewal is seen when it is made, not at the next read: a holder that vanished
+      // expires a lease duration after its last renewal, up to a retry period sooner.
+      this.observation = observe(this.observation, record, this.now());
+      // Wake for a release (anyone may take it now) or, while leading, for a new holder.
+      if (record.holder === '' || (this.leading && record.holder !== this.options.identity)) this.wakeElection?.();
+    };
+    return this.watchLocal(leaseWatchPath(this.options.lease), onEvent, (abort) => (this.abortWatch = abort), 500);
+  }
+
+  /**
+   * Watches `path` on the local API server while it is healthy, and again `pauseMs` after each
+   * end until stop(); `setAbort` holds the running watch's abort (undefined between watches)
+   * and `ended` hears why a watch failed.
+   */
+  private async watchLocal(path: string, onEvent: (event: unknown) => void, setAbort: (abort: (() => void) | undefined) => void, pauseMs: number, ended?: (error: unknown) => void): Promise<void> {
     while (!this.stopped) {
       const client = this.healthy ? await this.client().catch(() => undefined) : undefined;
       if (client !== undefined) {
-        const watch = client.stream(this.options.local, leaseWatchPath(this.options.lease), (event) => {
-          const record = leaseRecordFrom((event as { object?: unknown } | undefined)?.object);
-          if (record === undefined) return;
-          // Each renewal is seen when it is made, not at the next read: a holder that vanished
-          // expires a lease duration after its last renewal, up to a retry period sooner.
-          this.observation = observe(this.observation, record, this.now());
-          // Wake for a release (anyone may take it now) or, while leading, for a new holder.
-          if (record.holder === '' || (this.leading && record.holder !== this.options.identity)) this.wakeElection?.();
-        });
-        this.abortWatch = watch.abort;
-        await watch.done.catch(() => undefined);
-        this.abortWatch = undefined;
+        const watch = client.stream(this.options.local, path, onEvent);
+        setAbort(watch.abort);
+        await watch.done.catch((error: unknown) => ended?.(error));
+        setAbort(undefined);
       }
-      if (!this.stopped) await sleep(client === undefined ? this.options.healthIntervalMs : 500);
+      if (!this.stopped) await sleep(client === undefined ? this.options.healthIntervalMs : pauseMs);
     }
   }
 }
